@@ -1,0 +1,146 @@
+//! Parsing `AWS_LAMBDA_RUNTIME_API`: `host:port`, `[v6]:port`, or
+//! `http://host:port[/prefix]`. The host is an IP literal or `localhost`.
+
+use crate::{sys, Error};
+use heapless::String;
+
+/// Longest accepted value of `AWS_LAMBDA_RUNTIME_API`.
+pub const ADDR_MAX: usize = 256;
+
+/// A parsed Runtime API address. Owns its text, so it can be kept anywhere.
+#[derive(Clone, Debug)]
+pub struct Addr {
+    /// IPv4 (first 4 bytes) or IPv6 (16 bytes); see `ip_len`.
+    ip: [u8; 16],
+    ip_len: usize,
+    /// `localhost` tries 127.0.0.1 and then ::1.
+    localhost: bool,
+    port: u16,
+    /// The `Host` header value: the authority as given.
+    host: String<ADDR_MAX>,
+    /// Path prefix before `/2018-06-01`, without a trailing slash; often empty.
+    prefix: String<ADDR_MAX>,
+}
+
+impl Addr {
+    /// Parses an address in any of the accepted shapes.
+    ///
+    /// ```
+    /// let a = faas::addr::Addr::parse("http://[::1]:9001/base/").unwrap();
+    /// assert_eq!((a.host(), a.prefix(), a.port()), ("[::1]:9001", "/base", 9001));
+    /// assert!(faas::addr::Addr::parse("example.com:80").is_err());
+    /// ```
+    pub fn parse(s: &str) -> Result<Addr, Error> {
+        let s = s.trim();
+        let rest = match s.get(..7) {
+            Some(p) if p.eq_ignore_ascii_case("http://") => &s[7..],
+            _ if s.contains("://") => return Err(Error::Address),
+            _ => s,
+        };
+        let (authority, prefix) = match rest.find('/') {
+            Some(i) => (&rest[..i], rest[i..].trim_end_matches('/')),
+            None => (rest, ""),
+        };
+        let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+            let end = v6.find(']').ok_or(Error::Address)?;
+            let port = v6[end + 1..].strip_prefix(':').ok_or(Error::Address)?;
+            (&v6[..end], port)
+        } else {
+            let i = authority.rfind(':').ok_or(Error::Address)?;
+            if authority[..i].contains(':') {
+                return Err(Error::Address); // bare IPv6 needs brackets
+            }
+            (&authority[..i], &authority[i + 1..])
+        };
+        let port = parse_port(port).ok_or(Error::Address)?;
+        if prefix.bytes().any(|b| b <= b' ' || b == b'?' || b == b'#' || b >= 0x7f) {
+            return Err(Error::Address);
+        }
+        let mut a = Addr {
+            ip: [0; 16],
+            ip_len: 4,
+            localhost: false,
+            port,
+            host: String::new(),
+            prefix: String::new(),
+        };
+        if host.eq_ignore_ascii_case("localhost") {
+            a.ip[..4].copy_from_slice(&[127, 0, 0, 1]);
+            a.localhost = true;
+        } else {
+            a.ip_len = sys::parse_ip(host, &mut a.ip).ok_or(Error::Address)?;
+        }
+        a.host.push_str(authority).map_err(|_| Error::Address)?;
+        a.prefix.push_str(prefix).map_err(|_| Error::Address)?;
+        Ok(a)
+    }
+
+    /// The `Host` header value.
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    /// The path prefix, empty or starting with `/`.
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Connects; `localhost` falls back from 127.0.0.1 to ::1.
+    pub fn connect(&self) -> Result<sys::Fd, Error> {
+        match sys::connect(&self.ip[..self.ip_len], self.port) {
+            Err(_) if self.localhost => {
+                let mut v6 = [0u8; 16];
+                v6[15] = 1;
+                sys::connect(&v6, self.port)
+            }
+            r => r,
+        }
+    }
+}
+
+fn parse_port(s: &str) -> Option<u16> {
+    if s.is_empty() || s.len() > 5 || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let v = s.bytes().fold(0u32, |v, b| v * 10 + u32::from(b - b'0'));
+    (1..=65535).contains(&v).then_some(v as u16)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepted_shapes() {
+        let cases: &[(&str, &str, u16, &str, usize)] = &[
+            ("127.0.0.1:9001", "127.0.0.1:9001", 9001, "", 4),
+            ("localhost:9001", "localhost:9001", 9001, "", 4),
+            ("LOCALHOST:1", "LOCALHOST:1", 1, "", 4),
+            ("[::1]:9001", "[::1]:9001", 9001, "", 16),
+            ("http://127.0.0.1:8080", "127.0.0.1:8080", 8080, "", 4),
+            ("HTTP://127.0.0.1:8080/", "127.0.0.1:8080", 8080, "", 4),
+            ("http://127.0.0.1:8080/a/b/", "127.0.0.1:8080", 8080, "/a/b", 4),
+            ("http://[::1]:65535/x", "[::1]:65535", 65535, "/x", 16),
+            ("  10.0.0.1:80\n", "10.0.0.1:80", 80, "", 4),
+        ];
+        for &(input, host, port, prefix, ip_len) in cases {
+            let a = Addr::parse(input).unwrap_or_else(|e| panic!("{input}: {e:?}"));
+            assert_eq!((a.host(), a.port(), a.prefix(), a.ip_len), (host, port, prefix, ip_len), "{input}");
+        }
+    }
+
+    #[test]
+    fn rejected_shapes() {
+        for input in [
+            "", "127.0.0.1", "127.0.0.1:", "127.0.0.1:0", "127.0.0.1:65536", "127.0.0.1:x",
+            "::1:9001", "[::1]9001", "[::1:9001", "https://127.0.0.1:1", "example.com:80",
+            "999.0.0.1:1", "http://127.0.0.1:1/a b", "ftp://x:1",
+        ] {
+            assert!(Addr::parse(input).is_err(), "{input:?} was accepted");
+        }
+    }
+}

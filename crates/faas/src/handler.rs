@@ -1,0 +1,222 @@
+//! The handler-facing layer: the [`Handler`] trait, the invocation loop
+//! ([`run`]) and panic reporting.
+
+use crate::runtime::{self, Client, Context};
+use crate::{json, log, sys, Error};
+
+/// A Lambda function. `handle` runs once per invocation with the event bytes
+/// and the invocation's [`Context`]; it answers with a [`Response`] (buffered,
+/// or streamed through [`Out::stream`]) or a [`HandlerError`].
+pub trait Handler {
+    /// Handles one invocation. `out` offers a 6 MiB buffer to build the
+    /// response in, typed JSON output, or a response stream.
+    fn handle<'a>(&mut self, event: &'a [u8], ctx: &Context<'a>, out: Out<'a, '_>) -> Result<Response<'a>, HandlerError<'a>>;
+}
+
+/// A successful answer: bytes with a content type, or a finished stream.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Response<'a> {
+    body: &'a [u8],
+    content_type: &'a str,
+}
+
+impl<'a> Response<'a> {
+    /// A response with any content type.
+    pub fn new(body: &'a [u8], content_type: &'a str) -> Self {
+        Response { body, content_type }
+    }
+    /// A response of type `application/json`.
+    pub fn json(body: &'a [u8]) -> Self {
+        Response::new(body, "application/json")
+    }
+    /// The body (empty for a streamed response).
+    pub fn body(&self) -> &'a [u8] {
+        self.body
+    }
+    /// The content type.
+    pub fn content_type(&self) -> &'a str {
+        self.content_type
+    }
+}
+
+/// A function error: reported to `/error` (or `/init/error` from init) as
+/// `{"errorMessage": message, "errorType": error_type, "stackTrace": []}`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HandlerError<'a> {
+    /// `Category.Reason`, e.g. `Function.BadInput`.
+    pub error_type: &'a str,
+    /// Any bytes; escaped as JSON when sent.
+    pub message: &'a [u8],
+}
+
+impl<'a> HandlerError<'a> {
+    /// An error with a type and a message.
+    pub fn new(error_type: &'a str, message: &'a str) -> Self {
+        HandlerError { error_type, message: message.as_bytes() }
+    }
+}
+
+impl From<Error> for HandlerError<'static> {
+    fn from(e: Error) -> Self {
+        let error_type = match e {
+            Error::Json => "Function.InvalidJson",
+            _ => "Runtime.Error",
+        };
+        HandlerError::new(error_type, e.as_str())
+    }
+}
+
+/// Where a handler's answer goes: a buffer to build it in, or a stream.
+pub struct Out<'a, 'c> {
+    buf: &'a mut [u8],
+    client: &'c mut Client,
+    request_id: &'a str,
+}
+
+impl<'a, 'c> Out<'a, 'c> {
+    /// Hands out the response buffer (6 MiB, static, reused per invocation).
+    pub fn buffer(self) -> &'a mut [u8] {
+        self.buf
+    }
+
+    /// Serialises `value` as the JSON response.
+    pub fn json<T: serde::Serialize + ?Sized>(self, value: &T) -> Result<Response<'a>, HandlerError<'a>> {
+        let n = json::to_slice(value, &mut self.buf[..runtime::MAX_PAYLOAD])?;
+        Ok(Response::json(&self.buf[..n]))
+    }
+
+    /// Starts a streamed response with `content_type`. The response headers
+    /// go out now; each [`Stream::write`] sends a chunk at once. Returning an
+    /// error from the handler after this reports it in the stream's trailers.
+    pub fn stream(self, content_type: &str) -> Result<Stream<'c>, Error> {
+        self.client.stream_begin(self.request_id, content_type)?;
+        sys::with_panic_state(|p| p.stream_fd = self.client.stream_fd());
+        Ok(Stream { client: self.client })
+    }
+}
+
+/// A response stream in progress (see [`Out::stream`]).
+pub struct Stream<'c> {
+    client: &'c mut Client,
+}
+
+impl Stream<'_> {
+    /// Sends `data` as one chunk now.
+    pub fn write(&mut self, data: &[u8]) -> Result<(), Error> {
+        self.client.stream_write(data)
+    }
+
+    /// Ends the handler's part; return this from the handler, and the
+    /// runtime closes the stream.
+    pub fn finish(self) -> Response<'static> {
+        Response::new(b"", "")
+    }
+}
+
+/// Runs the function: reads the address, calls `init` once (an `Err` is
+/// posted to `/init/error`), then loops over invocations. Returns only on a
+/// fatal error, with the exit status for `main`.
+pub fn run<'i, H: Handler>(init: impl FnOnce() -> Result<H, HandlerError<'i>>) -> i32 {
+    let Some(st) = sys::storage() else {
+        log::runtime(&[b"run() may only be called once"]);
+        return 1;
+    };
+    let mut client = match Client::from_env() {
+        Ok(c) => c,
+        Err(e) => {
+            let value = sys::getenv(c"AWS_LAMBDA_RUNTIME_API").unwrap_or_default();
+            log::runtime(&[e.as_str().as_bytes(), b" (AWS_LAMBDA_RUNTIME_API=\"", value.as_bytes(), b"\")"]);
+            return 1;
+        }
+    };
+    sys::with_panic_state(|p| p.addr = Some(client.addr().clone()));
+    let mut handler = match init() {
+        Ok(h) => h,
+        Err(e) => {
+            log::runtime(&[b"init failed: ", e.error_type.as_bytes(), b": ", e.message]);
+            if let Err(post) = client.fail(None, e.error_type, e.message) {
+                log::runtime(&[b"could not post /init/error: ", post.as_str().as_bytes()]);
+            }
+            return 1;
+        }
+    };
+    let mut missing_ids = 0;
+    loop {
+        let inv = match client.next(&mut st.head[..], &mut st.event[..]) {
+            Ok(inv) => inv,
+            Err(Error::NoRequestId) if missing_ids < 3 => {
+                // Nothing can be reported without an id; skip it, but do
+                // not spin on a server that sends nothing else.
+                missing_ids += 1;
+                log::runtime(&[Error::NoRequestId.as_str().as_bytes()]);
+                continue;
+            }
+            Err(e) => {
+                log::runtime(&[b"GET /next failed, exiting: ", e.as_str().as_bytes()]);
+                return 1;
+            }
+        };
+        missing_ids = 0;
+        let ctx = inv.ctx;
+        let id = ctx.request_id();
+        sys::set_trace_id(ctx.trace_id().map(str::as_bytes));
+        sys::with_panic_state(|p| {
+            p.request_id.clear();
+            let _ = p.request_id.push_str(id);
+        });
+        let result = match inv.event {
+            Ok(event) => {
+                let out = Out { buf: &mut st.out[..], client: &mut client, request_id: id };
+                let r = handler.handle(event, &ctx, out);
+                match r {
+                    Ok(_) if client.streaming() => client.stream_end(None),
+                    Ok(resp) => client.respond(id, resp.body, resp.content_type),
+                    Err(e) if client.streaming() => client.stream_end(Some((e.error_type, e.message))),
+                    Err(e) => client.fail(Some(id), e.error_type, e.message),
+                }
+            }
+            Err(e) => {
+                log::runtime(&[b"event not readable: ", e.as_str().as_bytes()]);
+                let kind = if e == Error::TooLarge { "Runtime.EventTooLarge" } else { "Runtime.InvalidEvent" };
+                client.fail(Some(id), kind, e.as_str().as_bytes())
+            }
+        };
+        sys::with_panic_state(|p| {
+            p.request_id.clear();
+            p.stream_fd = -1;
+        });
+        match result {
+            Ok(()) => {}
+            Err(Error::Fatal) => {
+                log::runtime(&[b"the Runtime API reported a fatal error; exiting"]);
+                return 1;
+            }
+            // 413, 400, 403 or a lost connection: logged; on to the next.
+            Err(e) => log::runtime(&[b"posting the result of ", id.as_bytes(), b" failed: ", e.as_str().as_bytes()]),
+        }
+    }
+}
+
+/// Reports a panic as the current invocation's error (`Runtime.Panic`), or
+/// in the trailers of a stream in progress, then aborts. Call it from the
+/// bootstrap's `#[panic_handler]` (the [`main!`](crate::main) macro does).
+pub fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
+    let mut buf = [0u8; 512];
+    let mut w = crate::http::Writer::new(&mut buf);
+    w.put_str(info.message().as_str().unwrap_or("panicked"));
+    if let Some(l) = info.location() {
+        w.put_str(" at ").put_str(l.file()).put_str(":").put_dec(u64::from(l.line()));
+    }
+    let msg = w.finish().unwrap_or(b"panicked");
+    log::runtime(&[b"panic: ", msg]);
+    sys::with_panic_state(|p| {
+        let id = p.request_id.as_str();
+        if p.stream_fd >= 0 {
+            let fd = sys::borrow_fd(p.stream_fd);
+            let _ = runtime::end_stream(&fd, Some(("Runtime.Panic", msg)));
+        } else if let (Some(addr), false) = (p.addr.take(), id.is_empty()) {
+            let _ = Client::new(addr).fail(Some(id), "Runtime.Panic", msg);
+        }
+    });
+    sys::abort()
+}

@@ -1,0 +1,183 @@
+//! JSON without an allocator: string escaping into any byte sink, the
+//! Runtime API's error document, base64 for stream trailers, and typed
+//! helpers over serde-json-core.
+
+use crate::Error;
+
+/// Writes `s` as the inside of a JSON string. Bytes that are not UTF-8
+/// become U+FFFD, so the output is valid JSON whatever `s` holds.
+///
+/// ```
+/// let mut out = Vec::new();
+/// faas::json::escape(b"a\"b\n\xff", &mut |b: &[u8]| out.extend_from_slice(b));
+/// assert_eq!(out, br#"a\"b\n\ufffd"#);
+/// ```
+pub fn escape<S: FnMut(&[u8]) + ?Sized>(s: &[u8], sink: &mut S) {
+    for chunk in s.utf8_chunks() {
+        let valid = chunk.valid().as_bytes();
+        let mut from = 0;
+        for (i, &b) in valid.iter().enumerate() {
+            let esc: &[u8] = match b {
+                b'"' => b"\\\"",
+                b'\\' => b"\\\\",
+                b'\n' => b"\\n",
+                b'\r' => b"\\r",
+                b'\t' => b"\\t",
+                0..=0x1f | 0x7f => b"",
+                _ => continue,
+            };
+            sink(&valid[from..i]);
+            from = i + 1;
+            if esc.is_empty() {
+                let hex = b"0123456789abcdef";
+                sink(&[b'\\', b'u', b'0', b'0', hex[usize::from(b >> 4)], hex[usize::from(b & 15)]]);
+            } else {
+                sink(esc);
+            }
+        }
+        sink(&valid[from..]);
+        if !chunk.invalid().is_empty() {
+            sink(b"\\ufffd");
+        }
+    }
+}
+
+/// Writes the Runtime API error document
+/// `{"errorMessage":..,"errorType":..,"stackTrace":[]}`.
+pub fn error_document<S: FnMut(&[u8]) + ?Sized>(error_type: &[u8], message: &[u8], sink: &mut S) {
+    sink(b"{\"errorMessage\":\"");
+    escape(message, sink);
+    sink(b"\",\"errorType\":\"");
+    escape(error_type, sink);
+    sink(b"\",\"stackTrace\":[]}");
+}
+
+/// Length of what `write` would send to its sink.
+pub fn measure(write: impl FnOnce(&mut dyn FnMut(&[u8]))) -> usize {
+    let mut n = 0;
+    write(&mut |b: &[u8]| n += b.len());
+    n
+}
+
+/// A streaming base64 encoder (standard alphabet, padded) in front of a sink.
+pub struct Base64<F: FnMut(&[u8])> {
+    sink: F,
+    pending: [u8; 3],
+    n: usize,
+}
+
+impl<F: FnMut(&[u8])> Base64<F> {
+    pub fn new(sink: F) -> Self {
+        Base64 { sink, pending: [0; 3], n: 0 }
+    }
+
+    pub fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.pending[self.n] = b;
+            self.n += 1;
+            if self.n == 3 {
+                self.emit();
+            }
+        }
+    }
+
+    fn emit(&mut self) {
+        const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let [a, b, c] = self.pending;
+        let mut q = [
+            A[usize::from(a >> 2)],
+            A[usize::from((a & 3) << 4 | b >> 4)],
+            A[usize::from((b & 15) << 2 | c >> 6)],
+            A[usize::from(c & 63)],
+        ];
+        for p in &mut q[self.n + 1..] {
+            *p = b'=';
+        }
+        (self.sink)(&q);
+        self.pending = [0; 3];
+        self.n = 0;
+    }
+
+    /// Writes the final padded group.
+    pub fn finish(mut self) {
+        if self.n > 0 {
+            self.emit();
+        }
+    }
+}
+
+/// Parses a whole event as `T`.
+pub fn from_slice<'a, T: serde::Deserialize<'a>>(event: &'a [u8]) -> Result<T, Error> {
+    serde_json_core::from_slice(event).map(|(v, _)| v).map_err(|_| Error::Json)
+}
+
+/// Serialises `value` into `buf`, returning the bytes written.
+pub fn to_slice<T: serde::Serialize + ?Sized>(value: &T, buf: &mut [u8]) -> Result<usize, Error> {
+    serde_json_core::to_slice(value, buf).map_err(|_| Error::Json)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    extern crate std;
+    use std::{string::String, vec::Vec};
+
+    fn esc(s: &[u8]) -> String {
+        let mut v = Vec::new();
+        escape(s, &mut |b: &[u8]| v.extend_from_slice(b));
+        String::from_utf8(v).unwrap()
+    }
+
+    #[test]
+    fn escaping() {
+        let cases: &[(&[u8], &str)] = &[
+            (b"", ""),
+            (b"plain", "plain"),
+            (b"q\"b\\", r#"q\"b\\"#),
+            (b"\n\r\t\x00\x1f\x7f", r"\n\r\t\u0000\u001f\u007f"),
+            ("é€😀".as_bytes(), "é€😀"),
+            (b"a\xffb\xc3", r"a\ufffdb\ufffd"),
+            (b"\xe2\x82", r"\ufffd"),
+        ];
+        for &(input, want) in cases {
+            assert_eq!(esc(input), want, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn document_and_measure() {
+        let mut v = Vec::new();
+        error_document(b"Function.E", b"bad \"x\"", &mut |b: &[u8]| v.extend_from_slice(b));
+        assert_eq!(v, br#"{"errorMessage":"bad \"x\"","errorType":"Function.E","stackTrace":[]}"#);
+        assert_eq!(measure(|s| error_document(b"Function.E", b"bad \"x\"", s)), v.len());
+    }
+
+    #[test]
+    fn base64() {
+        for (input, want) in [("", ""), ("f", "Zg=="), ("fo", "Zm8="), ("foo", "Zm9v"), ("foob", "Zm9vYg=="), ("\u{ff}\u{fe}", "w7/Dvg==")] {
+            let mut v = Vec::new();
+            let mut e = Base64::new(|b: &[u8]| v.extend_from_slice(b));
+            for b in input.as_bytes() {
+                e.write(core::slice::from_ref(b));
+            }
+            e.finish();
+            assert_eq!(String::from_utf8(v).unwrap(), want);
+        }
+    }
+
+    #[test]
+    fn typed() {
+        #[derive(serde::Deserialize, serde::Serialize, PartialEq, Debug)]
+        struct Ev<'a> {
+            name: &'a str,
+            n: u32,
+        }
+        let ev: Ev = from_slice(br#"{"name":"x","n":3}"#).unwrap();
+        assert_eq!(ev, Ev { name: "x", n: 3 });
+        let mut buf = [0u8; 32];
+        let n = to_slice(&ev, &mut buf).unwrap();
+        assert_eq!(&buf[..n], br#"{"name":"x","n":3}"#);
+        assert_eq!(to_slice(&ev, &mut buf[..4]), Err(Error::Json));
+        assert_eq!(from_slice::<Ev>(b"{"), Err(Error::Json));
+    }
+}

@@ -1,0 +1,532 @@
+//! The Runtime API client (2018-06-01): `/next`, `/response` (buffered and
+//! streamed), `/error` and `/init/error`, over one kept-alive connection.
+
+use crate::addr::Addr;
+use crate::http::{self, Chunked, Framing, Header, Writer};
+use crate::json::{self, Base64};
+use crate::sys::{self, Fd};
+use crate::Error;
+use core::ffi::CStr;
+
+/// Largest event or response accepted: 6 MiB, Lambda's synchronous limit.
+pub const MAX_PAYLOAD: usize = 6 * 1024 * 1024;
+/// Headers read from one Runtime API response.
+const MAX_HEADERS: usize = 32;
+
+/// The headers of one invocation. Every value is borrowed from the head
+/// buffer and is followed there by a NUL byte, so C can use it as is.
+#[derive(Clone, Copy, Debug)]
+pub struct Context<'a> {
+    request_id: &'a CStr,
+    deadline_ms: u64,
+    function_arn: Option<&'a CStr>,
+    trace_id: Option<&'a CStr>,
+    client_context: Option<&'a CStr>,
+    cognito_identity: Option<&'a CStr>,
+    tenant_id: Option<&'a CStr>,
+}
+
+fn text(c: &CStr) -> &str {
+    c.to_str().unwrap_or_default() // validated as UTF-8 when parsed
+}
+
+impl<'a> Context<'a> {
+    /// `Lambda-Runtime-Aws-Request-Id`, the one mandatory header.
+    pub fn request_id(&self) -> &'a str {
+        text(self.request_id)
+    }
+    /// `Lambda-Runtime-Deadline-Ms`: Unix epoch milliseconds; 0 if absent.
+    pub fn deadline_ms(&self) -> u64 {
+        self.deadline_ms
+    }
+    /// Milliseconds left before the deadline (0 once passed or unknown).
+    pub fn remaining_ms(&self) -> u64 {
+        self.deadline_ms.saturating_sub(sys::now_ms())
+    }
+    pub fn invoked_function_arn(&self) -> Option<&'a str> {
+        self.function_arn.map(text)
+    }
+    /// The X-Ray trace header; also in `_X_AMZN_TRACE_ID` while the handler runs.
+    pub fn trace_id(&self) -> Option<&'a str> {
+        self.trace_id.map(text)
+    }
+    /// Client context JSON (mobile SDK invokes).
+    pub fn client_context(&self) -> Option<&'a str> {
+        self.client_context.map(text)
+    }
+    /// Cognito identity JSON.
+    pub fn cognito_identity(&self) -> Option<&'a str> {
+        self.cognito_identity.map(text)
+    }
+    /// Tenant id (tenant-isolation mode only).
+    pub fn tenant_id(&self) -> Option<&'a str> {
+        self.tenant_id.map(text)
+    }
+    /// The same values as NUL-terminated strings, for the C ABI.
+    pub fn c_str(&self, field: Field) -> Option<&'a CStr> {
+        match field {
+            Field::RequestId => Some(self.request_id),
+            Field::FunctionArn => self.function_arn,
+            Field::TraceId => self.trace_id,
+            Field::ClientContext => self.client_context,
+            Field::CognitoIdentity => self.cognito_identity,
+            Field::TenantId => self.tenant_id,
+        }
+    }
+}
+
+/// The string fields of a [`Context`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Field {
+    RequestId,
+    FunctionArn,
+    TraceId,
+    ClientContext,
+    CognitoIdentity,
+    TenantId,
+}
+
+const FIELDS: [(&str, Field); 6] = [
+    ("lambda-runtime-aws-request-id", Field::RequestId),
+    ("lambda-runtime-invoked-function-arn", Field::FunctionArn),
+    ("lambda-runtime-trace-id", Field::TraceId),
+    ("lambda-runtime-client-context", Field::ClientContext),
+    ("lambda-runtime-cognito-identity", Field::CognitoIdentity),
+    ("lambda-runtime-aws-tenant-id", Field::TenantId),
+];
+
+/// One invocation from `/next`. If the event could not be read whole (too
+/// large, truncated, bad framing), `event` says why; the request id is known,
+/// so the runtime reports that as the invocation's error.
+pub struct Invocation<'a> {
+    pub ctx: Context<'a>,
+    pub event: Result<&'a [u8], Error>,
+}
+
+/// A client for one Runtime API endpoint. Keeps one connection alive and
+/// opens a new one when it is gone.
+pub struct Client {
+    addr: Addr,
+    conn: Option<Fd>,
+    /// A streamed response is in progress on `conn`.
+    streaming: bool,
+}
+
+/// Where a request goes, after `<prefix>/2018-06-01/runtime/`.
+#[derive(Clone, Copy)]
+enum Path<'a> {
+    Next,
+    Response(&'a str),
+    Error(&'a str),
+    InitError,
+}
+
+impl Client {
+    pub fn new(addr: Addr) -> Self {
+        Client { addr, conn: None, streaming: false }
+    }
+
+    /// Reads `AWS_LAMBDA_RUNTIME_API`.
+    pub fn from_env() -> Result<Self, Error> {
+        let v = sys::getenv(c"AWS_LAMBDA_RUNTIME_API").ok_or(Error::NoAddress)?;
+        Ok(Client::new(Addr::parse(v)?))
+    }
+
+    pub fn addr(&self) -> &Addr {
+        &self.addr
+    }
+
+    /// True while a streamed response is open.
+    pub fn streaming(&self) -> bool {
+        self.streaming
+    }
+
+    /// The raw socket of a stream in progress (for the panic path), or -1.
+    pub fn stream_fd(&self) -> i32 {
+        match (&self.conn, self.streaming) {
+            (Some(fd), true) => fd.raw(),
+            _ => -1,
+        }
+    }
+
+    /// Writes a request head for `path` into `buf`.
+    fn head<'b>(&self, buf: &'b mut [u8], path: Path<'_>, extra: &[(&str, &[u8])], len: Option<usize>) -> Result<&'b [u8], Error> {
+        let mut w = Writer::new(buf);
+        let method = if matches!(path, Path::Next) { "GET " } else { "POST " };
+        w.put_str(method).put_str(self.addr.prefix()).put_str("/2018-06-01/runtime/");
+        match path {
+            Path::Next => w.put_str("invocation/next"),
+            Path::Response(id) => w.put_str("invocation/").put_segment(id.as_bytes()).put_str("/response"),
+            Path::Error(id) => w.put_str("invocation/").put_segment(id.as_bytes()).put_str("/error"),
+            Path::InitError => w.put_str("init/error"),
+        };
+        w.put_str(" HTTP/1.1\r\nHost: ").put_str(self.addr.host()).put_str("\r\nUser-Agent: faas/").put_str(crate::VERSION);
+        for (name, value) in extra {
+            if !http::is_header_safe(value) {
+                return Err(Error::Invalid);
+            }
+            w.put_str("\r\n").put_str(name).put_str(": ").put(value);
+        }
+        if let Some(n) = len {
+            w.put_str("\r\nContent-Length: ").put_dec(n as u64);
+        }
+        w.put_str("\r\n\r\n");
+        w.finish()
+    }
+
+    /// The kept-alive connection, opened if there is none.
+    fn conn(&mut self) -> Result<&Fd, Error> {
+        match self.conn {
+            Some(ref fd) => Ok(fd),
+            None => Ok(self.conn.insert(self.addr.connect()?)),
+        }
+    }
+
+    /// Writes a request with `write` and reads its reply with `read`. A
+    /// connection reset or closed before the reply (a kept-alive socket can
+    /// die across freeze and thaw) is replaced once and the request sent
+    /// again. Any failure drops the connection, so the next call starts clean.
+    fn exchange<T>(
+        &mut self,
+        write: impl Fn(&Fd) -> Result<(), Error>,
+        mut read: impl FnMut(&mut Self) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        let mut retried = false;
+        loop {
+            let r = self.conn().and_then(&write).and_then(|()| read(self));
+            match r {
+                Ok(v) => return Ok(v),
+                Err(Error::Closed | Error::Io) if !retried => retried = true,
+                Err(e) => {
+                    self.conn = None;
+                    return Err(e);
+                }
+            }
+            self.conn = None;
+        }
+    }
+
+    /// Reads until `buf` holds a whole response head; returns the bytes read
+    /// (the head and perhaps the start of the body).
+    fn read_head(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
+        let fd = self.conn.as_ref().ok_or(Error::Io)?;
+        let (mut have, mut scanned) = (0, 0);
+        while !head_complete(&buf[scanned..have]) {
+            scanned = have.saturating_sub(2);
+            if have == buf.len() {
+                return Err(Error::TooLarge);
+            }
+            match sys::read(fd, &mut buf[have..])? {
+                0 if have == 0 => return Err(Error::Closed),
+                0 => return Err(Error::Truncated),
+                n => have += n,
+            }
+        }
+        Ok(have)
+    }
+
+    /// Reads the small reply to a post and drains its body; returns the status.
+    fn read_reply(&mut self) -> Result<u16, Error> {
+        let mut buf = [0u8; 2048];
+        let have = self.read_head(&mut buf)?;
+        let mut hs = [Header::default(); MAX_HEADERS];
+        let head = http::parse_head(&buf[..have], &mut hs)?.ok_or(Error::Protocol)?;
+        let status = head.status().ok_or(Error::Protocol)?;
+        let framing = http::framing(&hs[..head.headers])?;
+        let alive = keep_alive(&head, &hs[..head.headers]);
+        let at = head.len;
+        if status >= 400 {
+            let detail = &buf[at..have.min(at + 200)];
+            crate::log::runtime(&[b"the Runtime API answered ", head.start[1], b": ", detail]);
+        }
+        self.read_body(framing, &mut buf[at..], have - at, 0)?;
+        if !alive {
+            self.conn = None;
+        }
+        Ok(status)
+    }
+
+    /// Reads a body framed as `framing` into `buf`, which holds `have` bytes
+    /// of it already. Keeps the first `limit` bytes (`limit < buf.len()`) and
+    /// reads and drops the rest, so the connection stays usable. Returns the
+    /// bytes kept and whether any were dropped.
+    fn read_body(&mut self, framing: Framing, buf: &mut [u8], mut have: usize, limit: usize) -> Result<(usize, bool), Error> {
+        let fd = self.conn.as_ref().ok_or(Error::Io)?;
+        let (total, to_close) = match framing {
+            Framing::Chunked => {
+                let mut d = Chunked::default();
+                let (mut out, mut rd) = (0, 0);
+                while !d.decode(buf, &mut out, &mut rd, have, limit)? {
+                    // Every raw byte is consumed: read on after the data.
+                    (rd, have) = (out, out);
+                    match sys::read(fd, &mut buf[have..])? {
+                        0 => return Err(Error::Truncated),
+                        n => have += n,
+                    }
+                }
+                return Ok((out, d.overflow > 0));
+            }
+            Framing::Length(n) => (n, false),
+            Framing::UntilClose => (u64::MAX, true),
+        };
+        let mut seen = have as u64;
+        let mut kept = have.min(limit);
+        let (keep, drop) = buf.split_at_mut(limit);
+        while seen < total {
+            let left = usize::try_from(total - seen).unwrap_or(usize::MAX);
+            let room = if kept < limit { &mut keep[kept..] } else { &mut drop[..] };
+            let len = room.len().min(left);
+            match sys::read(fd, &mut room[..len])? {
+                0 if to_close => break,
+                0 => return Err(Error::Truncated),
+                n if kept < limit => kept += n,
+                _ => {}
+            }
+            seen = seen.saturating_add(len.min(left) as u64);
+        }
+        if to_close {
+            self.conn = None;
+        }
+        Ok((kept, seen > limit as u64))
+    }
+
+    /// Long-polls `/next` (no receive timeout: the process may be frozen
+    /// between invocations). The head is read into `head`, the event into
+    /// `event` (which must be larger than [`MAX_PAYLOAD`]); the result
+    /// borrows both.
+    pub fn next<'a>(&mut self, head: &'a mut [u8], event: &'a mut [u8]) -> Result<Invocation<'a>, Error> {
+        let mut req = [0u8; 512];
+        let req = self.head(&mut req, Path::Next, &[], None)?;
+        let have = self.exchange(|fd| sys::send_all(fd, &[req]), |c| c.read_head(head))?;
+        let mut hs = [Header::default(); MAX_HEADERS];
+        let parsed = http::parse_head(&head[..have], &mut hs).and_then(|h| h.ok_or(Error::Protocol));
+        let parsed = parsed.inspect_err(|_| self.conn = None)?;
+        let hs = &hs[..parsed.headers];
+        if parsed.status() != Some(200) {
+            self.conn = None;
+            crate::log::runtime(&[b"GET /next answered ", parsed.start[1], b" ", parsed.start[2]]);
+            return Err(match parsed.status() {
+                Some(500..=599) => Error::Fatal,
+                Some(_) => Error::Status,
+                None => Error::Protocol,
+            });
+        }
+        let framing = http::framing(hs).inspect_err(|_| self.conn = None)?;
+        let alive = keep_alive(&parsed, hs);
+        let mut spans = [None::<(usize, usize)>; FIELDS.len()];
+        let mut deadline_ms = 0;
+        let base = head.as_ptr() as usize;
+        for hd in hs {
+            if hd.name.eq_ignore_ascii_case(b"lambda-runtime-deadline-ms") {
+                deadline_ms = http::parse_dec(hd.value).unwrap_or(0);
+            }
+            let usable = !hd.value.is_empty() && core::str::from_utf8(hd.value).is_ok();
+            for (span, (name, _)) in spans.iter_mut().zip(FIELDS) {
+                if usable && span.is_none() && hd.name.eq_ignore_ascii_case(name.as_bytes()) {
+                    *span = Some((hd.value.as_ptr() as usize - base, hd.value.len()));
+                }
+            }
+        }
+        // The event: the bytes read past the head, then the rest.
+        let at = parsed.len;
+        event[..have - at].copy_from_slice(&head[at..have]);
+        let body = match self.read_body(framing, event, have - at, MAX_PAYLOAD) {
+            Ok((_, true)) => Err(Error::TooLarge),
+            Ok((n, false)) => Ok(n),
+            Err(e) => {
+                self.conn = None;
+                Err(e)
+            }
+        };
+        if !alive {
+            self.conn = None;
+        }
+        // NUL-terminate the values in place: each ends at CR, LF or a blank.
+        for &(off, len) in spans.iter().flatten() {
+            head[off + len] = 0;
+        }
+        let head: &'a [u8] = head;
+        let get = |f: Field| {
+            let i = FIELDS.iter().position(|&(_, g)| g == f)?;
+            spans[i].and_then(|(o, l)| CStr::from_bytes_with_nul(&head[o..=o + l]).ok())
+        };
+        let request_id = get(Field::RequestId).ok_or(Error::NoRequestId)?;
+        let ctx = Context {
+            request_id,
+            deadline_ms,
+            function_arn: get(Field::FunctionArn),
+            trace_id: get(Field::TraceId),
+            client_context: get(Field::ClientContext),
+            cognito_identity: get(Field::CognitoIdentity),
+            tenant_id: get(Field::TenantId),
+        };
+        let event: &'a [u8] = event;
+        Ok(Invocation { ctx, event: body.map(|n| &event[..n]) })
+    }
+
+    /// Posts a buffered response. `Ok(())` once the Runtime API took it.
+    pub fn respond(&mut self, id: &str, body: &[u8], content_type: &str) -> Result<(), Error> {
+        let mut buf = [0u8; 1024];
+        let head = self.head(&mut buf, Path::Response(id), &[("Content-Type", content_type.as_bytes())], Some(body.len()))?;
+        check(self.exchange(|fd| sys::send_all(fd, &[head, body]), Self::read_reply)?)
+    }
+
+    /// Posts an error for invocation `id`, or an init error for `None`.
+    pub fn fail(&mut self, id: Option<&str>, error_type: &str, message: &[u8]) -> Result<(), Error> {
+        let error_type = sanitize_type(error_type);
+        let doc = |s: &mut dyn FnMut(&[u8])| json::error_document(error_type.as_bytes(), message, s);
+        let extra: [(&str, &[u8]); 2] = [
+            ("Lambda-Runtime-Function-Error-Type", error_type.as_bytes()),
+            ("Content-Type", b"application/vnd.aws.lambda.error+json"),
+        ];
+        let mut buf = [0u8; 1024];
+        let head = self.head(&mut buf, id.map_or(Path::InitError, Path::Error), &extra, Some(json::measure(doc)))?;
+        // The document goes out through a small buffer, so it needs no
+        // storage of its own whatever the length of the message.
+        let write = |fd: &Fd| {
+            let mut out = Buffered::new(fd);
+            out.write(head);
+            doc(&mut |b: &[u8]| out.write(b));
+            out.flush()
+        };
+        check(self.exchange(write, Self::read_reply)?)
+    }
+
+    /// Starts a streamed response: sends the head; the body follows as
+    /// chunks from [`Client::stream_write`] and ends with [`Client::stream_end`].
+    pub fn stream_begin(&mut self, id: &str, content_type: &str) -> Result<(), Error> {
+        if self.streaming {
+            return Err(Error::State);
+        }
+        let extra: [(&str, &[u8]); 4] = [
+            ("Content-Type", content_type.as_bytes()),
+            ("Lambda-Runtime-Function-Response-Mode", b"streaming"),
+            ("Transfer-Encoding", b"chunked"),
+            ("Trailer", b"Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body"),
+        ];
+        let mut buf = [0u8; 1024];
+        let head = self.head(&mut buf, Path::Response(id), &extra, None)?;
+        let sent = self.conn().and_then(|fd| sys::send_all(fd, &[head]));
+        if sent.is_err() {
+            // A stale kept-alive socket: nothing of the stream went out yet.
+            self.conn = None;
+            self.conn().and_then(|fd| sys::send_all(fd, &[head]))?;
+        }
+        self.streaming = true;
+        Ok(())
+    }
+
+    /// Sends `data` as one chunk of the open stream.
+    pub fn stream_write(&mut self, data: &[u8]) -> Result<(), Error> {
+        let fd = match (&self.conn, self.streaming) {
+            (Some(fd), true) => fd,
+            _ => return Err(Error::State),
+        };
+        if data.is_empty() {
+            return Ok(()); // an empty chunk would end the body
+        }
+        let mut size = [0u8; 24];
+        let mut w = Writer::new(&mut size);
+        w.put_hex(data.len() as u64).put_str("\r\n");
+        let size = w.finish()?;
+        sys::send_all(fd, &[size, data, b"\r\n"])
+    }
+
+    /// Ends the open stream, with the error trailers if `error` is given,
+    /// reads the reply and closes the connection.
+    pub fn stream_end(&mut self, error: Option<(&str, &[u8])>) -> Result<(), Error> {
+        if !core::mem::take(&mut self.streaming) {
+            return Err(Error::State);
+        }
+        let fd = self.conn.as_ref().ok_or(Error::Io)?;
+        let r = end_stream(fd, error).and_then(|()| self.read_reply());
+        self.conn = None;
+        check(r?)
+    }
+}
+
+/// True once `buf` holds a blank line ending a head.
+fn head_complete(buf: &[u8]) -> bool {
+    buf.windows(2).any(|w| w == b"\n\n") || buf.windows(3).any(|w| w == b"\n\r\n")
+}
+
+/// Writes the last chunk of a stream, with error trailers if asked.
+pub(crate) fn end_stream(fd: &Fd, error: Option<(&str, &[u8])>) -> Result<(), Error> {
+    let mut out = Buffered::new(fd);
+    out.write(b"0\r\n");
+    if let Some((error_type, message)) = error {
+        let error_type = sanitize_type(error_type);
+        out.write(b"Lambda-Runtime-Function-Error-Type: ");
+        out.write(error_type.as_bytes());
+        out.write(b"\r\nLambda-Runtime-Function-Error-Body: ");
+        let mut b64 = Base64::new(|b: &[u8]| out.write(b));
+        json::error_document(error_type.as_bytes(), message, &mut |b: &[u8]| b64.write(b));
+        b64.finish();
+        out.write(b"\r\n");
+    }
+    out.write(b"\r\n");
+    out.flush()
+}
+
+/// Maps a reply status to the result of a post: 202 (or any 2xx) is done.
+fn check(status: u16) -> Result<(), Error> {
+    match status {
+        200..=299 => Ok(()),
+        413 => Err(Error::TooLarge),
+        500..=599 => Err(Error::Fatal),
+        _ => Err(Error::Status),
+    }
+}
+
+fn keep_alive(head: &http::Head<'_>, hs: &[Header<'_>]) -> bool {
+    let conn = http::header(hs, "connection").unwrap_or_default();
+    if head.start[0].eq_ignore_ascii_case(b"HTTP/1.0") {
+        conn.eq_ignore_ascii_case(b"keep-alive")
+    } else {
+        !conn.eq_ignore_ascii_case(b"close")
+    }
+}
+
+/// An error type that is safe to send as a header (`Runtime.Unknown` if not).
+fn sanitize_type(t: &str) -> &str {
+    let ok = !t.is_empty() && t.len() <= 128 && t.bytes().all(|b| b.is_ascii_graphic());
+    if ok {
+        t
+    } else {
+        "Runtime.Unknown"
+    }
+}
+
+/// A small write buffer in front of a socket; remembers the first error.
+struct Buffered<'f> {
+    fd: &'f Fd,
+    buf: [u8; 1024],
+    len: usize,
+    err: Option<Error>,
+}
+
+impl<'f> Buffered<'f> {
+    fn new(fd: &'f Fd) -> Self {
+        Buffered { fd, buf: [0; 1024], len: 0, err: None }
+    }
+
+    fn write(&mut self, mut b: &[u8]) {
+        while !b.is_empty() && self.err.is_none() {
+            if self.len == self.buf.len() {
+                let _ = self.flush();
+            }
+            let n = b.len().min(self.buf.len() - self.len);
+            self.buf[self.len..self.len + n].copy_from_slice(&b[..n]);
+            self.len += n;
+            b = &b[n..];
+        }
+    }
+
+    fn flush(&mut self) -> Result<(), Error> {
+        if self.err.is_none() && self.len > 0 {
+            self.err = sys::send_all(self.fd, &[&self.buf[..self.len]]).err();
+            self.len = 0;
+        }
+        self.err.map_or(Ok(()), Err)
+    }
+}

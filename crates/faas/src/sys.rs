@@ -1,0 +1,287 @@
+//! The only module that talks to libc. Everything `unsafe` in the crate lives
+//! here, behind small safe functions; the rest of the crate denies unsafe code.
+#![allow(unsafe_code)]
+
+use crate::Error;
+use core::cell::UnsafeCell;
+use core::sync::atomic::{AtomicBool, Ordering};
+
+/// An owned socket; closed on drop.
+#[derive(Debug)]
+pub struct Fd(i32);
+
+impl Drop for Fd {
+    fn drop(&mut self) {
+        // SAFETY: we own this descriptor and nobody uses it after drop.
+        unsafe { libc::close(self.0) };
+    }
+}
+
+impl Fd {
+    pub fn raw(&self) -> i32 {
+        self.0
+    }
+}
+
+/// Opens a TCP connection to `ip`/`port`. `ip` is 4 or 16 bytes.
+pub fn connect(ip: &[u8], port: u16) -> Result<Fd, Error> {
+    // SAFETY: sockaddr_in/_in6 are plain C structs for which all-zero is valid.
+    let mut v4: libc::sockaddr_in = unsafe { core::mem::zeroed() };
+    // SAFETY: as above.
+    let mut v6: libc::sockaddr_in6 = unsafe { core::mem::zeroed() };
+    let (family, sa, len) = if ip.len() == 4 {
+        v4.sin_family = libc::AF_INET as libc::sa_family_t;
+        v4.sin_port = port.to_be();
+        v4.sin_addr.s_addr = u32::from_ne_bytes([ip[0], ip[1], ip[2], ip[3]]);
+        let p = &v4 as *const libc::sockaddr_in as *const libc::sockaddr;
+        (libc::AF_INET, p, core::mem::size_of::<libc::sockaddr_in>())
+    } else {
+        v6.sin6_family = libc::AF_INET6 as libc::sa_family_t;
+        v6.sin6_port = port.to_be();
+        v6.sin6_addr.s6_addr.copy_from_slice(&ip[..16]);
+        let p = &v6 as *const libc::sockaddr_in6 as *const libc::sockaddr;
+        (libc::AF_INET6, p, core::mem::size_of::<libc::sockaddr_in6>())
+    };
+    // SAFETY: plain syscall; the returned descriptor is owned by `Fd` at once.
+    let fd = unsafe { libc::socket(family, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0) };
+    if fd < 0 {
+        return Err(Error::Connect);
+    }
+    let fd = Fd(fd);
+    let one: libc::c_int = 1;
+    // SAFETY: `one` outlives the call and its size is passed.
+    unsafe {
+        libc::setsockopt(
+            fd.0,
+            libc::IPPROTO_TCP,
+            libc::TCP_NODELAY,
+            &one as *const libc::c_int as *const libc::c_void,
+            core::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    loop {
+        // SAFETY: `sa` points to a live sockaddr of `len` bytes.
+        let rc = unsafe { libc::connect(fd.0, sa, len as libc::socklen_t) };
+        if rc == 0 {
+            return Ok(fd);
+        }
+        if errno() != libc::EINTR {
+            return Err(Error::Connect);
+        }
+    }
+}
+
+fn errno() -> i32 {
+    // SAFETY: __errno_location always returns this thread's errno slot.
+    unsafe { *libc::__errno_location() }
+}
+
+/// Reads what is available, at least one byte; `Ok(0)` is end of stream.
+pub fn read(fd: &Fd, buf: &mut [u8]) -> Result<usize, Error> {
+    loop {
+        // SAFETY: `buf` is valid for writes of `buf.len()` bytes.
+        let n = unsafe { libc::recv(fd.0, buf.as_mut_ptr() as *mut libc::c_void, buf.len(), 0) };
+        if n >= 0 {
+            return Ok(n as usize);
+        }
+        if errno() != libc::EINTR {
+            return Err(Error::Io);
+        }
+    }
+}
+
+/// Writes every byte of every part, in order, with as few syscalls as the
+/// kernel allows. Never raises SIGPIPE.
+pub fn send_all(fd: &Fd, parts: &[&[u8]]) -> Result<(), Error> {
+    const MAX: usize = 8;
+    let mut iov = [libc::iovec { iov_base: core::ptr::null_mut(), iov_len: 0 }; MAX];
+    let mut cnt = 0;
+    for p in parts.iter().filter(|p| !p.is_empty()).take(MAX) {
+        iov[cnt] = libc::iovec { iov_base: p.as_ptr() as *mut libc::c_void, iov_len: p.len() };
+        cnt += 1;
+    }
+    let mut first = 0;
+    while first < cnt {
+        // SAFETY: msghdr is a plain C struct; all-zero is a valid empty message.
+        let mut msg: libc::msghdr = unsafe { core::mem::zeroed() };
+        msg.msg_iov = iov[first..].as_mut_ptr();
+        msg.msg_iovlen = (cnt - first) as _;
+        // SAFETY: every iovec points into a slice borrowed for this call.
+        let n = unsafe { libc::sendmsg(fd.0, &msg, libc::MSG_NOSIGNAL) };
+        if n < 0 {
+            if errno() == libc::EINTR {
+                continue;
+            }
+            return Err(Error::Io);
+        }
+        let mut n = n as usize;
+        while first < cnt && n >= iov[first].iov_len {
+            n -= iov[first].iov_len;
+            first += 1;
+        }
+        if first < cnt {
+            // SAFETY: n < iov_len, so the advanced pointer stays inside the slice.
+            iov[first].iov_base = unsafe { (iov[first].iov_base as *mut u8).add(n) } as *mut libc::c_void;
+            iov[first].iov_len -= n;
+        }
+    }
+    Ok(())
+}
+
+extern "C" {
+    fn inet_pton(af: libc::c_int, src: *const libc::c_char, dst: *mut libc::c_void) -> libc::c_int;
+}
+
+/// Parses a numeric IPv4 or IPv6 address; 4 or 16 bytes in `out`.
+pub fn parse_ip(host: &str, out: &mut [u8; 16]) -> Option<usize> {
+    let mut z = [0u8; 64];
+    if host.len() >= z.len() {
+        return None;
+    }
+    z[..host.len()].copy_from_slice(host.as_bytes());
+    let family = if host.contains(':') { libc::AF_INET6 } else { libc::AF_INET };
+    // SAFETY: `z` is NUL-terminated and `out` has room for an in6_addr.
+    let rc = unsafe {
+        inet_pton(family, z.as_ptr() as *const libc::c_char, out.as_mut_ptr() as *mut libc::c_void)
+    };
+    (rc == 1).then_some(if family == libc::AF_INET { 4 } else { 16 })
+}
+
+/// The value of an environment variable, if set and UTF-8.
+pub fn getenv(name: &core::ffi::CStr) -> Option<&'static str> {
+    // SAFETY: getenv returns NULL or a NUL-terminated string owned by the
+    // environment. faas never changes variables it hands out like this.
+    let p = unsafe { libc::getenv(name.as_ptr()) };
+    if p.is_null() {
+        return None;
+    }
+    // SAFETY: non-null, NUL-terminated, lives as long as the environment entry.
+    let s = unsafe { core::ffi::CStr::from_ptr(p) };
+    s.to_str().ok()
+}
+
+/// Capacity of the `_X_AMZN_TRACE_ID=` entry; longer trace ids are not set.
+const TRACE_CAP: usize = 1024;
+struct Trace(UnsafeCell<[u8; TRACE_CAP]>);
+// SAFETY: the runtime is single-threaded; only `set_trace_id` touches it.
+unsafe impl Sync for Trace {}
+static TRACE: Trace = Trace(UnsafeCell::new([0; TRACE_CAP]));
+const TRACE_NAME: &[u8] = b"_X_AMZN_TRACE_ID=";
+
+/// Sets `_X_AMZN_TRACE_ID` to `value`, or unsets it for `None`. The entry is
+/// one static buffer handed to putenv, so, unlike setenv, nothing is
+/// allocated or leaked per invocation.
+pub fn set_trace_id(value: Option<&[u8]>) {
+    match value {
+        Some(v) if TRACE_NAME.len() + v.len() < TRACE_CAP && !v.contains(&0) => {
+            // SAFETY: single-threaded; the buffer is only written here, and
+            // the environment reads it as a NUL-terminated string.
+            let buf = unsafe { &mut *TRACE.0.get() };
+            buf[..TRACE_NAME.len()].copy_from_slice(TRACE_NAME);
+            buf[TRACE_NAME.len()..TRACE_NAME.len() + v.len()].copy_from_slice(v);
+            buf[TRACE_NAME.len() + v.len()] = 0;
+            // SAFETY: the buffer is static, so it may live in environ forever.
+            unsafe { libc::putenv(buf.as_mut_ptr() as *mut libc::c_char) };
+        }
+        _ => {
+            // SAFETY: the name is a NUL-terminated literal.
+            unsafe { libc::unsetenv(c"_X_AMZN_TRACE_ID".as_ptr()) };
+        }
+    }
+}
+
+/// Unix time in milliseconds.
+pub fn now_ms() -> u64 {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: `ts` is a valid out-parameter.
+    unsafe { libc::clock_gettime(libc::CLOCK_REALTIME, &mut ts) };
+    ts.tv_sec as u64 * 1000 + ts.tv_nsec as u64 / 1_000_000
+}
+
+/// Writes all of `parts` to stderr as one write where possible (one log line).
+pub fn stderr(parts: &[&[u8]]) {
+    let fd = core::mem::ManuallyDrop::new(Fd(2));
+    let mut iov = [libc::iovec { iov_base: core::ptr::null_mut(), iov_len: 0 }; 8];
+    let cnt = parts.len().min(8);
+    for (v, p) in iov.iter_mut().zip(parts) {
+        *v = libc::iovec { iov_base: p.as_ptr() as *mut libc::c_void, iov_len: p.len() };
+    }
+    // SAFETY: every iovec points into a slice borrowed for this call. A short
+    // write to stderr loses part of a log line, which is all we can do.
+    let _ = unsafe { libc::writev(fd.0, iov.as_ptr(), cnt as i32) };
+}
+
+/// Ends the process at once, without running atexit handlers.
+pub fn exit(code: i32) -> ! {
+    // SAFETY: _exit never returns and is always safe to call.
+    unsafe { libc::_exit(code) }
+}
+
+/// Size of each of the two big buffers: the largest event or response
+/// (6 MiB) plus room for framing.
+pub const BIG: usize = 6 * 1024 * 1024 + 64 * 1024;
+/// Size of the buffer for the /next response head.
+pub const HEAD: usize = 16 * 1024;
+
+/// The runtime's storage: zero-initialised statics, so they live in .bss and
+/// cost neither file size nor memory until a page is touched.
+pub struct Storage {
+    pub head: &'static mut [u8; HEAD],
+    pub event: &'static mut [u8; BIG],
+    pub out: &'static mut [u8; BIG],
+}
+
+struct Cell<T>(UnsafeCell<T>);
+// SAFETY: handed out at most once, guarded by TAKEN.
+unsafe impl<T> Sync for Cell<T> {}
+static HEAD_BUF: Cell<[u8; HEAD]> = Cell(UnsafeCell::new([0; HEAD]));
+static EVENT_BUF: Cell<[u8; BIG]> = Cell(UnsafeCell::new([0; BIG]));
+static OUT_BUF: Cell<[u8; BIG]> = Cell(UnsafeCell::new([0; BIG]));
+static TAKEN: AtomicBool = AtomicBool::new(false);
+
+/// Hands out the static storage, once per process.
+pub fn storage() -> Option<Storage> {
+    if TAKEN.swap(true, Ordering::AcqRel) {
+        return None;
+    }
+    // SAFETY: TAKEN guarantees these exclusive references are made only once.
+    unsafe {
+        Some(Storage {
+            head: &mut *HEAD_BUF.0.get(),
+            event: &mut *EVENT_BUF.0.get(),
+            out: &mut *OUT_BUF.0.get(),
+        })
+    }
+}
+
+/// What a panic must know to report itself: the runtime's address, the
+/// current request id, and the socket of a response stream in progress.
+pub struct PanicState {
+    pub addr: Option<crate::addr::Addr>,
+    pub request_id: heapless::String<128>,
+    pub stream_fd: i32,
+}
+static PANIC: Cell<PanicState> = Cell(UnsafeCell::new(PanicState {
+    addr: None,
+    request_id: heapless::String::new(),
+    stream_fd: -1,
+}));
+
+/// Gives access to the panic state. The runtime is single-threaded and a
+/// panic aborts after reading it, so no two borrows are ever alive at once.
+pub fn with_panic_state<R>(f: impl FnOnce(&mut PanicState) -> R) -> R {
+    // SAFETY: single-threaded, and `f` cannot re-enter (it gets no access
+    // to this function's static from outside this module).
+    f(unsafe { &mut *PANIC.0.get() })
+}
+
+/// A descriptor borrowed by number (the panic path), never closed.
+pub fn borrow_fd(raw: i32) -> core::mem::ManuallyDrop<Fd> {
+    core::mem::ManuallyDrop::new(Fd(raw))
+}
+
+/// Aborts the process (SIGABRT), as a Rust panic with panic = "abort" does.
+pub fn abort() -> ! {
+    // SAFETY: abort never returns and is always safe to call.
+    unsafe { libc::abort() }
+}
