@@ -375,7 +375,7 @@ mod tests {
             (b"HTTP/1.1 200 OK\r\n\r\n", Some(200), 0, 19),
             (b"HTTP/1.1 202 \r\nA: 1\r\n\r\nxx", Some(202), 1, 23),
             (b"HTTP/1.0 413 Too Large\nA:1\n\n", Some(413), 1, 28),
-            (b"HTTP/1.1 200 OK\r\nLambda-Runtime-Invoked-Function-Arn: arn:aws:lambda:us-east-1:1:function:f\r\n\r\n", Some(200), 1, 96),
+            (b"HTTP/1.1 200 OK\r\nLambda-Runtime-Invoked-Function-Arn: arn:aws:lambda:us-east-1:1:function:f\r\n\r\n", Some(200), 1, 95),
             (b"GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n", None, 1, 61),
             (b"HTTP/1.1 2000 OK\r\n\r\n", None, 0, 20),
         ];
