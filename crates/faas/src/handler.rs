@@ -1,7 +1,7 @@
 //! The handler-facing layer: the [`Handler`] trait, the invocation loop
 //! ([`run`]) and panic reporting.
 
-use crate::runtime::{self, Client, Context};
+use crate::runtime::{self, Answer, Client, Context};
 use crate::{json, log, sys, Error};
 
 /// A Lambda function. `handle` runs once per invocation with the event bytes
@@ -79,6 +79,29 @@ impl<'a, 'c> Out<'a, 'c> {
         self.buf
     }
 
+    /// Borrows the response buffer, keeping `self` for [`Out::respond_buffer`].
+    pub fn buffer_mut(&mut self) -> &mut [u8] {
+        self.buf
+    }
+
+    /// Sends `body` as the response now (it need not outlive this call).
+    pub fn respond(self, body: &[u8], content_type: &str) -> Result<Response<'static>, Error> {
+        self.client.respond(self.request_id, body, content_type)?;
+        Ok(Response::new(b"", ""))
+    }
+
+    /// Sends `len` bytes of the response buffer from `start` as the response now.
+    pub fn respond_buffer(self, start: usize, len: usize, content_type: &str) -> Result<Response<'static>, Error> {
+        let body = self.buf.get(start..start.saturating_add(len)).ok_or(Error::Invalid)?;
+        self.client.respond(self.request_id, body, content_type)?;
+        Ok(Response::new(b"", ""))
+    }
+
+    /// Sends `error` as the invocation's error now.
+    pub fn fail(self, error: HandlerError<'_>) -> Result<(), Error> {
+        self.client.fail(Some(self.request_id), error.error_type, error.message)
+    }
+
     /// Serialises `value` as the JSON response.
     pub fn json<T: serde::Serialize + ?Sized>(self, value: &T) -> Result<Response<'a>, HandlerError<'a>> {
         let n = json::to_slice(value, &mut self.buf[..runtime::MAX_PAYLOAD])?;
@@ -104,6 +127,11 @@ impl Stream<'_> {
     /// Sends `data` as one chunk now.
     pub fn write(&mut self, data: &[u8]) -> Result<(), Error> {
         self.client.stream_write(data)
+    }
+
+    /// Ends the stream now with `error` in its trailers.
+    pub fn fail(self, error: HandlerError<'_>) -> Result<(), Error> {
+        self.client.stream_end(Some((error.error_type, error.message)))
     }
 
     /// Ends the handler's part; return this from the handler, and the
@@ -168,11 +196,16 @@ pub fn run<'i, H: Handler>(init: impl FnOnce() -> Result<H, HandlerError<'i>>) -
             Ok(event) => {
                 let out = Out { buf: &mut st.out[..], client: &mut client, request_id: id };
                 let r = handler.handle(event, &ctx, out);
-                match r {
-                    Ok(_) if client.streaming() => client.stream_end(None),
-                    Ok(resp) => client.respond(id, resp.body, resp.content_type),
-                    Err(e) if client.streaming() => client.stream_end(Some((e.error_type, e.message))),
-                    Err(e) => client.fail(Some(id), e.error_type, e.message),
+                match (r, client.answer()) {
+                    (Ok(_), Answer::Streaming) => client.stream_end(None),
+                    (Err(e), Answer::Streaming) => client.stream_end(Some((e.error_type, e.message))),
+                    (Ok(resp), Answer::None) => client.respond(id, resp.body, resp.content_type),
+                    (Err(e), Answer::None) => client.fail(Some(id), e.error_type, e.message),
+                    (Ok(_), Answer::Done) => Ok(()),
+                    (Err(e), Answer::Done) => {
+                        log::runtime(&[b"error after the response was sent (ignored): ", e.message]);
+                        Ok(())
+                    }
                 }
             }
             Err(e) => {

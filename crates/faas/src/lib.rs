@@ -9,12 +9,10 @@
 //!   `/init/error`, streaming) over one kept-alive connection;
 //! - this module: the [`Handler`] trait, [`run`] and the [`main!`] macro.
 //!
-//! A whole bootstrap (built as a `staticlib` and linked with `cc`; see the
-//! README):
+//! A handler, and the loop that runs it (the README shows the whole
+//! `no_std` bootstrap, which is this plus `faas::main!(|| Ok(Echo));`):
 //!
 //! ```no_run
-//! #![no_std]
-//! #![no_main]
 //! use faas::{Context, Handler, HandlerError, Out, Response};
 //!
 //! struct Echo;
@@ -26,7 +24,8 @@
 //!     }
 //! }
 //!
-//! faas::main!(|| Ok(Echo));
+//! // What `faas::main!(|| Ok(Echo))` puts in a bootstrap's `main`:
+//! std::process::exit(faas::run(|| Ok::<_, HandlerError>(Echo)));
 //! ```
 #![no_std]
 #![deny(unsafe_code)]
@@ -81,24 +80,29 @@ pub enum Error {
 }
 
 impl Error {
-    /// A static description of the error.
-    pub const fn as_str(self) -> &'static str {
+    /// A static description of the error, NUL-terminated for C.
+    pub const fn as_cstr(self) -> &'static core::ffi::CStr {
         match self {
-            Error::NoAddress => "AWS_LAMBDA_RUNTIME_API is not set",
-            Error::Address => "AWS_LAMBDA_RUNTIME_API is not host:port or http://host:port[/prefix] with an IP address or localhost",
-            Error::Connect => "cannot connect to the Runtime API",
-            Error::Io => "socket read or write failed",
-            Error::Closed => "the Runtime API closed the connection",
-            Error::Truncated => "the Runtime API closed the connection in mid-message",
-            Error::Protocol => "malformed HTTP from the Runtime API",
-            Error::TooLarge => "payload or header over its limit",
-            Error::Status => "the Runtime API refused the request",
-            Error::Fatal => "the Runtime API reported a fatal error",
-            Error::NoRequestId => "invocation without Lambda-Runtime-Aws-Request-Id",
-            Error::Invalid => "invalid argument",
-            Error::State => "not allowed in the invocation's current state",
-            Error::Json => "JSON does not match the type or does not fit",
+            Error::NoAddress => c"AWS_LAMBDA_RUNTIME_API is not set",
+            Error::Address => c"AWS_LAMBDA_RUNTIME_API is not host:port or http://host:port[/prefix] with an IP address or localhost",
+            Error::Connect => c"cannot connect to the Runtime API",
+            Error::Io => c"socket read or write failed",
+            Error::Closed => c"the Runtime API closed the connection",
+            Error::Truncated => c"the Runtime API closed the connection in mid-message",
+            Error::Protocol => c"malformed HTTP from the Runtime API",
+            Error::TooLarge => c"payload or header over its limit",
+            Error::Status => c"the Runtime API refused the request",
+            Error::Fatal => c"the Runtime API reported a fatal error",
+            Error::NoRequestId => c"invocation without Lambda-Runtime-Aws-Request-Id",
+            Error::Invalid => c"invalid argument",
+            Error::State => c"not allowed in the invocation's current state",
+            Error::Json => c"JSON does not match the type or does not fit",
         }
+    }
+
+    /// A static description of the error.
+    pub fn as_str(self) -> &'static str {
+        self.as_cstr().to_str().unwrap_or_default()
     }
 }
 

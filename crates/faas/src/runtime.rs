@@ -108,8 +108,19 @@ pub struct Invocation<'a> {
 pub struct Client {
     addr: Addr,
     conn: Option<Fd>,
-    /// A streamed response is in progress on `conn`.
-    streaming: bool,
+    /// How far the current invocation has been answered.
+    answer: Answer,
+}
+
+/// How far the current invocation has been answered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Answer {
+    /// Not yet.
+    None,
+    /// A streamed response is open on the connection.
+    Streaming,
+    /// A response or an error was sent (or its sending failed).
+    Done,
 }
 
 /// Where a request goes, after `<prefix>/2018-06-01/runtime/`.
@@ -123,7 +134,7 @@ enum Path<'a> {
 
 impl Client {
     pub fn new(addr: Addr) -> Self {
-        Client { addr, conn: None, streaming: false }
+        Client { addr, conn: None, answer: Answer::None }
     }
 
     /// Reads `AWS_LAMBDA_RUNTIME_API`.
@@ -136,16 +147,27 @@ impl Client {
         &self.addr
     }
 
-    /// True while a streamed response is open.
-    pub fn streaming(&self) -> bool {
-        self.streaming
+    /// How far the current invocation has been answered.
+    pub fn answer(&self) -> Answer {
+        self.answer
     }
 
     /// The raw socket of a stream in progress (for the panic path), or -1.
     pub fn stream_fd(&self) -> i32 {
-        match (&self.conn, self.streaming) {
-            (Some(fd), true) => fd.raw(),
+        match (&self.conn, self.answer) {
+            (Some(fd), Answer::Streaming) => fd.raw(),
             _ => -1,
+        }
+    }
+
+    /// Marks the invocation answered; fails if it was already.
+    fn answering(&mut self) -> Result<(), Error> {
+        match core::mem::replace(&mut self.answer, Answer::Done) {
+            Answer::None => Ok(()),
+            other => {
+                self.answer = other;
+                Err(Error::State)
+            }
         }
     }
 
@@ -295,6 +317,7 @@ impl Client {
     /// `event` (which must be larger than [`MAX_PAYLOAD`]); the result
     /// borrows both.
     pub fn next<'a>(&mut self, head: &'a mut [u8], event: &'a mut [u8]) -> Result<Invocation<'a>, Error> {
+        self.answer = Answer::None;
         let mut req = [0u8; 512];
         let req = self.head(&mut req, Path::Next, &[], None)?;
         let have = self.exchange(|fd| sys::send_all(fd, &[req]), |c| c.read_head(head))?;
@@ -332,7 +355,10 @@ impl Client {
         event[..have - at].copy_from_slice(&head[at..have]);
         let body = match self.read_body(framing, event, have - at, MAX_PAYLOAD) {
             Ok((_, true)) => Err(Error::TooLarge),
-            Ok((n, false)) => Ok(n),
+            Ok((n, false)) => {
+                event[n] = 0; // for C, which may read the event as a string
+                Ok(n)
+            }
             Err(e) => {
                 self.conn = None;
                 Err(e)
@@ -368,6 +394,7 @@ impl Client {
     pub fn respond(&mut self, id: &str, body: &[u8], content_type: &str) -> Result<(), Error> {
         let mut buf = [0u8; 1024];
         let head = self.head(&mut buf, Path::Response(id), &[("Content-Type", content_type.as_bytes())], Some(body.len()))?;
+        self.answering()?;
         check(self.exchange(|fd| sys::send_all(fd, &[head, body]), Self::read_reply)?)
     }
 
@@ -381,6 +408,9 @@ impl Client {
         ];
         let mut buf = [0u8; 1024];
         let head = self.head(&mut buf, id.map_or(Path::InitError, Path::Error), &extra, Some(json::measure(doc)))?;
+        if id.is_some() {
+            self.answering()?;
+        }
         // The document goes out through a small buffer, so it needs no
         // storage of its own whatever the length of the message.
         let write = |fd: &Fd| {
@@ -395,9 +425,6 @@ impl Client {
     /// Starts a streamed response: sends the head; the body follows as
     /// chunks from [`Client::stream_write`] and ends with [`Client::stream_end`].
     pub fn stream_begin(&mut self, id: &str, content_type: &str) -> Result<(), Error> {
-        if self.streaming {
-            return Err(Error::State);
-        }
         let extra: [(&str, &[u8]); 4] = [
             ("Content-Type", content_type.as_bytes()),
             ("Lambda-Runtime-Function-Response-Mode", b"streaming"),
@@ -406,20 +433,21 @@ impl Client {
         ];
         let mut buf = [0u8; 1024];
         let head = self.head(&mut buf, Path::Response(id), &extra, None)?;
+        self.answering()?;
         let sent = self.conn().and_then(|fd| sys::send_all(fd, &[head]));
         if sent.is_err() {
             // A stale kept-alive socket: nothing of the stream went out yet.
             self.conn = None;
             self.conn().and_then(|fd| sys::send_all(fd, &[head]))?;
         }
-        self.streaming = true;
+        self.answer = Answer::Streaming;
         Ok(())
     }
 
     /// Sends `data` as one chunk of the open stream.
     pub fn stream_write(&mut self, data: &[u8]) -> Result<(), Error> {
-        let fd = match (&self.conn, self.streaming) {
-            (Some(fd), true) => fd,
+        let fd = match (&self.conn, self.answer) {
+            (Some(fd), Answer::Streaming) => fd,
             _ => return Err(Error::State),
         };
         if data.is_empty() {
@@ -435,7 +463,7 @@ impl Client {
     /// Ends the open stream, with the error trailers if `error` is given,
     /// reads the reply and closes the connection.
     pub fn stream_end(&mut self, error: Option<(&str, &[u8])>) -> Result<(), Error> {
-        if !core::mem::take(&mut self.streaming) {
+        if core::mem::replace(&mut self.answer, Answer::Done) != Answer::Streaming {
             return Err(Error::State);
         }
         let fd = self.conn.as_ref().ok_or(Error::Io)?;

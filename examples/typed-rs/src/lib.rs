@@ -1,0 +1,50 @@
+//! Typed JSON in and out, with no allocator: `{"name": "Ada", "times": 2}`
+//! becomes `{"greeting": "hello", "name": "Ada", "times": 2, "remaining_ms": ...}`.
+//! A missing name is a function error; `"name": "panic"` panics, to show that
+//! a panic is reported as the invocation's error.
+#![no_std]
+#![no_main]
+
+use faas::{Context, Handler, HandlerError, Out, Response};
+use serde::{Deserialize, Serialize};
+
+#[derive(Deserialize)]
+struct Request<'a> {
+    name: Option<&'a str>,
+    #[serde(default)]
+    times: u32,
+}
+
+#[derive(Serialize)]
+struct Reply<'a> {
+    greeting: &'a str,
+    name: &'a str,
+    times: u32,
+    remaining_ms: u64,
+}
+
+struct Greeter {
+    greeting: &'static str,
+}
+
+impl Handler for Greeter {
+    fn handle<'a>(&mut self, event: &'a [u8], ctx: &Context<'a>, out: Out<'a, '_>) -> Result<Response<'a>, HandlerError<'a>> {
+        let req: Request = faas::json::from_slice(event)?;
+        let name = req.name.ok_or(HandlerError::new("Function.MissingName", "the event has no \"name\""))?;
+        if name == "panic" {
+            panic!("asked to panic");
+        }
+        out.json(&Reply { greeting: self.greeting, name, times: req.times, remaining_ms: ctx.remaining_ms() })
+    }
+}
+
+/// Init: reads GREETING from the environment; `GREETING=fail` shows an init error.
+fn init() -> Result<Greeter, HandlerError<'static>> {
+    match faas::sys::getenv(c"GREETING") {
+        Some("fail") => Err(HandlerError::new("Function.BadConfig", "GREETING=fail")),
+        Some(g) => Ok(Greeter { greeting: g }),
+        None => Ok(Greeter { greeting: "hello" }),
+    }
+}
+
+faas::main!(init);
