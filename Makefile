@@ -18,12 +18,16 @@ RS_EXAMPLES := echo-rs typed-rs stream-rs
 EXAMPLES    := $(C_EXAMPLES) $(RS_EXAMPLES)
 
 # C is compiled strictly; everything is size-optimised and linked without
-# unwind tables, build ids or page padding.
+# unwind tables (nothing unwinds: panic = abort), build ids or page padding.
+# .eh_frame, which the precompiled Rust core still carries, is removed after
+# linking by $(NOEH).
 CSTRICT  := -std=c99 -Wall -Wextra -Wpedantic -Werror
 COPT     := -Os -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables -fno-unwind-tables
-LDMIN    := -Wl,--gc-sections -Wl,-z,noseparate-code -Wl,--build-id=none -Wl,--hash-style=gnu -Wl,-z,norelro -s
+LDMIN    := -Wl,--gc-sections -Wl,-z,noseparate-code -Wl,--build-id=none -Wl,--hash-style=gnu -Wl,--no-eh-frame-hdr -s
 LDSTATIC := -static $(LDMIN)
 LDDYN    := -no-pie $(LDMIN)
+
+NOEH     := objcopy -R .eh_frame
 
 LIB := $(OUT)/lib/libfaas.a
 RUST_SRC := Cargo.toml Cargo.lock $(shell find crates/faas c-abi examples -name '*.rs' -o -name Cargo.toml)
@@ -52,18 +56,22 @@ examples: $(addprefix $(OUT)/static/,$(EXAMPLES)) $(addprefix $(OUT)/dynamic/,$(
 $(OUT)/static/%-c: examples/%.c include/faas.h $(LIB)
 	@mkdir -p $(@D)
 	$(MUSL_CC) $(CSTRICT) $(COPT) -Iinclude $< $(LIB) $(LDSTATIC) -o $@
+	$(NOEH) $@
 
 $(OUT)/dynamic/%-c: examples/%.c include/faas.h $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CSTRICT) $(COPT) -Iinclude $< $(LIB) $(LDDYN) -o $@
+	$(NOEH) $@
 
 $(OUT)/static/%-rs: $(REL)/.stamp
 	@mkdir -p $(@D)
 	$(MUSL_CC) $(REL)/lib$(subst -,_,$*)_rs.a $(LDSTATIC) -o $@
+	$(NOEH) $@
 
 $(OUT)/dynamic/%-rs: $(REL)/.stamp
 	@mkdir -p $(@D)
 	$(CC) $(REL)/lib$(subst -,_,$*)_rs.a $(LDDYN) -o $@
+	$(NOEH) $@
 
 zip: $(addprefix $(OUT)/zip/,$(addsuffix .zip,$(EXAMPLES))) ## One Lambda zip per example (dynamic bootstrap)
 
@@ -91,3 +99,158 @@ test-c: $(LIB) ## C header checks: version agreement, exported symbols, ASan/UBS
 
 clean: ## Remove build output
 	rm -rf $(OUT) target
+
+# --- install and packaging (issue 5) ---
+# `make install` / `make uninstall` honour PREFIX (default /usr/local) and
+# DESTDIR, and the usual directory variables (LIBDIR=/usr/lib64 on Fedora).
+# The distributors' recipes (rpm/faas.spec, PKGBUILD, Formula/faas.rb) all
+# install through these two targets, so the file list lives here only.
+PREFIX       ?= /usr/local
+BINDIR       ?= $(PREFIX)/bin
+LIBDIR       ?= $(PREFIX)/lib
+INCLUDEDIR   ?= $(PREFIX)/include
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+DATADIR      ?= $(PREFIX)/share
+DOCDIR       ?= $(DATADIR)/doc/faas
+LICENSEDIR   ?= $(DATADIR)/licenses/faas
+INSTALL      ?= install
+
+REPOSITORY := $(shell sed -n 's/^repository = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
+RIE        := $(OUT)/bin/faas-rie
+DOCS       := README.md
+LICENSES   := LICENSE-MIT LICENSE-APACHE
+C_SOURCES  := $(patsubst %-c,examples/%.c,$(C_EXAMPLES))
+
+.PHONY: install uninstall dist version-stamp package-test
+install: $(LIB) $(RIE) include/faas.h c-abi/faas.pc.in $(DOCS) $(LICENSES) $(C_SOURCES) ## Install into $(DESTDIR)$(PREFIX): lib, header, faas.pc, faas-rie, docs
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(INCLUDEDIR) \
+	  $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(LICENSEDIR)
+	$(INSTALL) -m 0755 $(RIE) $(DESTDIR)$(BINDIR)/faas-rie
+	$(INSTALL) -m 0644 $(LIB) $(DESTDIR)$(LIBDIR)/libfaas.a
+	$(INSTALL) -m 0644 include/faas.h $(DESTDIR)$(INCLUDEDIR)/faas.h
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' \
+	  -e 's|@VERSION@|$(VERSION)|g' -e 's|@URL@|$(REPOSITORY)|g' c-abi/faas.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/faas.pc
+	chmod 0644 $(DESTDIR)$(PKGCONFIGDIR)/faas.pc
+	$(INSTALL) -m 0644 $(DOCS) $(DESTDIR)$(DOCDIR)/
+	$(INSTALL) -m 0644 $(C_SOURCES) $(DESTDIR)$(DOCDIR)/examples/
+	$(INSTALL) -m 0644 $(LICENSES) $(DESTDIR)$(LICENSEDIR)/
+
+# Removes the files above and the faas-only directories; shared directories
+# (bin, lib, include, lib/pkgconfig) stay. Give the same PREFIX and DESTDIR.
+uninstall: ## Remove exactly what `make install` installed (same PREFIX, DESTDIR)
+	rm -f $(DESTDIR)$(BINDIR)/faas-rie $(DESTDIR)$(LIBDIR)/libfaas.a $(DESTDIR)$(INCLUDEDIR)/faas.h \
+	  $(DESTDIR)$(PKGCONFIGDIR)/faas.pc $(addprefix $(DESTDIR)$(DOCDIR)/,$(DOCS)) \
+	  $(addprefix $(DESTDIR)$(DOCDIR)/examples/,$(notdir $(C_SOURCES))) $(addprefix $(DESTDIR)$(LICENSEDIR)/,$(LICENSES))
+	for d in $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR) $(DESTDIR)$(LICENSEDIR); do \
+	  if [ -d $$d ]; then rmdir $$d 2>/dev/null || echo "kept $$d: not empty"; fi; done
+
+# The source tarball: the git tree (tracked and untracked, not ignored) plus
+# the crates in vendor/ and a .cargo/config.toml that builds from them with
+# the network off, as rpmbuild, makepkg and Homebrew's sandbox need. It is
+# reproducible (sorted, fixed owner and mtime, gzip -n), so its sha256 is
+# stable; PKGBUILD and Formula/faas.rb record that sha256 and so cannot be
+# inside it (the recipes live in AUR / MINGW-packages / a tap anyway).
+DIST     := dist/faas-$(VERSION)
+DIST_TAR := $(DIST).tar.gz
+dist: ## dist/faas-VERSION.tar.gz (vendored, builds offline); stamps its sha256 into PKGBUILD and Formula
+	@tests/packaging/check-versions.sh
+	rm -rf $(DIST) $(DIST_TAR)
+	mkdir -p $(DIST)/.cargo
+	git ls-files -z --cached --others --exclude-standard | grep -zv -e '^PKGBUILD$$' -e '^Formula/' \
+	  | tar --null --ignore-failed-read -T - -cf - | tar -xf - -C $(DIST)
+	$(CARGO) vendor --locked --quiet --manifest-path $(DIST)/Cargo.toml $(DIST)/vendor > /dev/null
+	printf '%s\n' '# Written by `make dist`: build with the crates in vendor/, never the network.' \
+	  '[source.crates-io]' 'replace-with = "vendored-sources"' '' \
+	  '[source.vendored-sources]' 'directory = "vendor"' '' '[net]' 'offline = true' > $(DIST)/.cargo/config.toml
+	tar -C dist --sort=name --format=gnu --owner=0 --group=0 --numeric-owner --mode=a+rX,u+w,go-w \
+	  --mtime=@$$(git log -1 --format=%ct) -cf - faas-$(VERSION) | gzip -9n > $(DIST_TAR)
+	rm -rf $(DIST)
+	sha=$$(sha256sum $(DIST_TAR) | cut -d' ' -f1) && \
+	  sed -i "s/^sha256sums=.*/sha256sums=('$$sha')/" PKGBUILD && \
+	  sed -i "s/^  sha256 \".*\"/  sha256 \"$$sha\"/" Formula/faas.rb && \
+	  echo "$(DIST_TAR) sha256 $$sha (written into PKGBUILD and Formula/faas.rb)"
+
+# A new version: set it in Cargo.toml's [workspace.package], then run this.
+version-stamp: ## Write Cargo.toml's version into rpm/faas.spec, PKGBUILD, Formula/faas.rb and faas.h
+	sed -i 's/^Version:\( *\).*/Version:\1$(VERSION)/' rpm/faas.spec
+	sed -i 's/^pkgver=.*/pkgver=$(VERSION)/' PKGBUILD
+	sed -i 's|^  url ".*"|  url "$(REPOSITORY)/releases/download/v$(VERSION)/faas-$(VERSION).tar.gz"|' Formula/faas.rb
+	v=$(VERSION); ma=$${v%%.*}; r=$${v#*.}; mi=$${r%%.*}; pa=$${r#*.}; \
+	  sed -i -e "s/^#define FAAS_VERSION_MAJOR .*/#define FAAS_VERSION_MAJOR $$ma/" \
+	    -e "s/^#define FAAS_VERSION_MINOR .*/#define FAAS_VERSION_MINOR $$mi/" \
+	    -e "s/^#define FAAS_VERSION_PATCH .*/#define FAAS_VERSION_PATCH $$pa/" \
+	    -e "s/^#define FAAS_VERSION \".*\"/#define FAAS_VERSION \"$$v\"/" \
+	    -e "s/^#define FAAS_VERSION_NUMBER .*/#define FAAS_VERSION_NUMBER $$((ma * 10000 + mi * 100 + pa))/" include/faas.h
+	tests/packaging/check-versions.sh
+
+package-test: all ## The packaging tests alone: install, dist, rpm, pacman, Homebrew formula, zips
+	$(CARGO) test --release --locked -p faas-tests --test packaging -- --nocapture
+
+# --- benchmarks (issue 4) ---
+# `make bench` builds every contender and runs crates/faas-bench, which plays
+# the Runtime API on loopback and measures faas against the official Rust
+# runtime (tests/official-rs), a bare C loop and the loopback floor. It writes
+# out/bench/report.md, out/bench/results.json and SVG charts.
+BENCH      := $(OUT)/bench
+BENCH_BIN  := $(BENCH)/bin
+OFFICIAL   := tests/official-rs
+OFF_TARGET := $(OFFICIAL)/target
+OFF_SRC    := $(OFFICIAL)/Cargo.toml $(OFFICIAL)/Cargo.lock $(wildcard $(OFFICIAL)/src/*.rs)
+# The driver is timed code too: build it at opt-level 3 whatever the release
+# profile says (the product's profile stays size-first).
+BENCH_CARGO := $(CARGO) build --release --locked -p faas-bench --config 'profile.release.package.faas-bench.opt-level=3'
+BENCH_CONTENDERS := $(BENCH_BIN)/floor $(BENCH_BIN)/bare-c $(BENCH_BIN)/official-o3 $(BENCH_BIN)/official-z \
+                    $(BENCH_BIN)/official-o3-static $(BENCH)/zip/bare-c.zip $(BENCH)/zip/official-o3.zip $(BENCH)/zip/official-z.zip
+
+.PHONY: bench bench-quick bench-build bench-driver
+bench: bench-build ## Measure faas against the alternatives (about 10 min): out/bench/report.md
+	FAAS_BENCH_COMMAND='make bench' $(BENCH_BIN)/faas-bench --root . --out $(BENCH)
+
+bench-quick: bench-build ## The same, small (under a minute): checks the harness, not the figures
+	FAAS_BENCH_COMMAND='make bench-quick' $(BENCH_BIN)/faas-bench --quick --root . --out $(BENCH)
+
+bench-build: all bench-driver $(BENCH_CONTENDERS) ## Build the driver and every contender
+
+# Always asks cargo (it knows when nothing changed).
+bench-driver:
+	$(BENCH_CARGO)
+	@mkdir -p $(BENCH_BIN)
+	cp $(REL)/faas-bench $(BENCH_BIN)/faas-bench
+
+# `make test` runs the quick bench once (tests/bench_quick.rs) on these.
+test: bench-build
+
+$(BENCH_BIN)/floor: crates/faas-bench/contenders/floor.c
+	@mkdir -p $(@D)
+	$(MUSL_CC) $(CSTRICT) $(COPT) $< $(LDSTATIC) -o $@
+
+$(BENCH_BIN)/bare-c: crates/faas-bench/contenders/bare.c
+	@mkdir -p $(@D)
+	$(MUSL_CC) $(CSTRICT) $(COPT) $< $(LDSTATIC) -o $@
+
+# The official runtime with its best release settings: opt-level 3 and "z"
+# (dynamic, glibc), and opt-level 3 as a static glibc binary for the
+# FROM-scratch image. Its own workspace and lock file.
+$(BENCH_BIN)/official-o3: $(OFF_SRC)
+	@mkdir -p $(@D)
+	$(CARGO) build --release --locked --manifest-path $(OFFICIAL)/Cargo.toml
+	cp $(OFF_TARGET)/release/official-echo $@
+
+$(BENCH_BIN)/official-z: $(OFF_SRC)
+	@mkdir -p $(@D)
+	$(CARGO) build --profile release-z --locked --manifest-path $(OFFICIAL)/Cargo.toml
+	cp $(OFF_TARGET)/release-z/official-echo $@
+
+$(BENCH_BIN)/official-o3-static: $(OFF_SRC)
+	@mkdir -p $(@D)
+	RUSTFLAGS='-C target-feature=+crt-static' $(CARGO) build --release --locked --manifest-path $(OFFICIAL)/Cargo.toml \
+		--target x86_64-unknown-linux-gnu
+	cp $(OFF_TARGET)/x86_64-unknown-linux-gnu/release/official-echo $@
+
+# Lambda zips of the bench-only contenders, made as `zip` above makes faas's.
+$(BENCH)/zip/%.zip: $(BENCH_BIN)/%
+	@mkdir -p $(@D) $(BENCH)/zip/$*.d
+	cp $< $(BENCH)/zip/$*.d/bootstrap
+	chmod 0755 $(BENCH)/zip/$*.d/bootstrap
+	touch -d '2020-01-01 00:00:00Z' $(BENCH)/zip/$*.d/bootstrap
+	rm -f $@ && cd $(BENCH)/zip/$*.d && zip -q -X -9 ../$*.zip bootstrap

@@ -1,5 +1,15 @@
-//! Shared helpers for the integration tests.
+//! Shared helpers for the integration tests: paths to built artefacts, and
+//! `FakeApi`, a scriptable Runtime API server that runs inside the test
+//! process. Its HTTP handling is written independently of faas's own parser
+//! on purpose, so a bug there cannot hide itself.
+use std::collections::VecDeque;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
 
 /// The repository root.
 pub fn root() -> PathBuf {
@@ -11,4 +21,343 @@ pub fn out(rel: &str) -> PathBuf {
     let p = root().join("out").join(rel);
     assert!(p.exists(), "{} is missing: run `make all` first", p.display());
     p
+}
+
+/// What `/next` answers, one per call.
+#[derive(Clone, Debug)]
+pub enum Next {
+    /// A well-formed 200 with these headers (the request id first) and body
+    /// sent with Content-Length.
+    Event { id: String, headers: Vec<(String, String)>, body: Vec<u8> },
+    /// The same, with the body in chunks of this size.
+    Chunked { id: String, body: Vec<u8>, chunk: usize },
+    /// Exactly these bytes, then the connection stays open.
+    Raw(Vec<u8>),
+    /// These bytes, then the server closes the connection.
+    RawClose(Vec<u8>),
+    /// Nothing for this many milliseconds, then the next item (a process
+    /// stays alive, waiting, while the test looks at it).
+    Stall(u64),
+}
+
+impl Next {
+    /// A plain event with a request id and a deadline far ahead.
+    pub fn event(id: &str, body: &[u8]) -> Next {
+        Next::Event { id: id.into(), headers: vec![("Lambda-Runtime-Deadline-Ms".into(), "4102444800000".into())], body: body.to_vec() }
+    }
+}
+
+/// A request the runtime made, as the server read it.
+#[derive(Clone, Debug)]
+pub struct Request {
+    pub method: String,
+    pub path: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    pub trailers: Vec<(String, String)>,
+    /// Which connection (numbered from 0 in accept order) carried it.
+    pub conn: usize,
+}
+
+impl Request {
+    /// A header value, by case-insensitive name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+    /// A trailer value, by case-insensitive name.
+    pub fn trailer(&self, name: &str) -> Option<&str> {
+        self.trailers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+    /// The body as UTF-8 text.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+#[derive(Default)]
+struct State {
+    script: VecDeque<Next>,
+    /// Status codes for the next posts (202 when empty).
+    post_status: VecDeque<u16>,
+    requests: Vec<Request>,
+    conns: usize,
+}
+
+/// A scriptable Runtime API on 127.0.0.1. When the script is used up,
+/// `/next` answers 500, which makes a runtime exit.
+pub struct FakeApi {
+    pub port: u16,
+    state: Arc<(Mutex<State>, Condvar)>,
+}
+
+impl FakeApi {
+    pub fn start(script: Vec<Next>) -> FakeApi {
+        Self::start_on("127.0.0.1:0", script)
+    }
+
+    /// Listens on `bind` (e.g. "[::1]:0").
+    pub fn start_on(bind: &str, script: Vec<Next>) -> FakeApi {
+        let listener = TcpListener::bind(bind).expect("bind");
+        let port = listener.local_addr().unwrap().port();
+        let state = Arc::new((Mutex::new(State { script: script.into(), ..State::default() }), Condvar::new()));
+        let st = state.clone();
+        thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { continue };
+                let conn = {
+                    let mut s = st.0.lock().unwrap();
+                    s.conns += 1;
+                    s.conns - 1
+                };
+                let st = st.clone();
+                thread::spawn(move || serve(stream, conn, st));
+            }
+        });
+        FakeApi { port, state }
+    }
+
+    /// `host:port` for AWS_LAMBDA_RUNTIME_API.
+    pub fn addr(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// Status codes for the next posts to /response or /error, in order.
+    pub fn post_status(&self, codes: &[u16]) {
+        self.state.0.lock().unwrap().post_status.extend(codes);
+    }
+
+    /// Every request received so far.
+    pub fn requests(&self) -> Vec<Request> {
+        self.state.0.lock().unwrap().requests.clone()
+    }
+
+    /// The requests other than GET /next.
+    pub fn posts(&self) -> Vec<Request> {
+        self.requests().into_iter().filter(|r| r.method != "GET").collect()
+    }
+
+    /// Connections accepted so far.
+    pub fn connections(&self) -> usize {
+        self.state.0.lock().unwrap().conns
+    }
+
+    /// Waits until `n` posts have arrived (or panics after `secs`).
+    pub fn wait_posts(&self, n: usize, secs: u64) -> Vec<Request> {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let posts = self.posts();
+            if posts.len() >= n {
+                return posts;
+            }
+            assert!(Instant::now() < deadline, "timed out waiting for {n} posts; got {posts:#?}");
+            thread::sleep(Duration::from_millis(5));
+        }
+    }
+}
+
+fn serve(stream: TcpStream, conn: usize, st: Arc<(Mutex<State>, Condvar)>) {
+    stream.set_read_timeout(Some(Duration::from_secs(60))).ok();
+    stream.set_nodelay(true).ok();
+    let mut w = stream.try_clone().unwrap();
+    let mut r = BufReader::new(stream);
+    loop {
+        let Some(mut req) = read_request(&mut r) else { return };
+        req.conn = conn;
+        let is_next = req.method == "GET" && req.path.ends_with("/runtime/invocation/next");
+        let streamed = req.header("Lambda-Runtime-Function-Response-Mode") == Some("streaming");
+        let reply = {
+            let mut s = st.0.lock().unwrap();
+            s.requests.push(req);
+            if is_next {
+                s.script.pop_front().map(Reply::Next).unwrap_or(Reply::Status(500))
+            } else {
+                Reply::Status(s.post_status.pop_front().unwrap_or(202))
+            }
+        };
+        let close = match reply {
+            Reply::Next(n) => write_next(&mut w, n),
+            Reply::Status(code) => {
+                let body = if code == 202 {
+                    r#"{"status":"OK"}"#.to_string()
+                } else {
+                    format!(r#"{{"errorMessage":"status {code}","errorType":"Test.Status"}}"#)
+                };
+                let head = format!("HTTP/1.1 {code} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n", body.len());
+                w.write_all((head + &body).as_bytes()).is_err() || streamed
+            }
+        };
+        if close {
+            let _ = w.shutdown(std::net::Shutdown::Both);
+            return;
+        }
+    }
+}
+
+enum Reply {
+    Next(Next),
+    Status(u16),
+}
+
+/// Writes a /next answer; true if the connection should close after it.
+fn write_next(w: &mut TcpStream, n: Next) -> bool {
+    let bytes = match n {
+        Next::Event { id, headers, body } => {
+            let mut h = format!("HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: {id}\r\nContent-Length: {}\r\n", body.len());
+            for (k, v) in headers {
+                h += &format!("{k}: {v}\r\n");
+            }
+            h += "\r\n";
+            [h.into_bytes(), body].concat()
+        }
+        Next::Chunked { id, body, chunk } => {
+            let mut out = format!("HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: {id}\r\nTransfer-Encoding: chunked\r\n\r\n").into_bytes();
+            for c in body.chunks(chunk.max(1)) {
+                out.extend(format!("{:x}\r\n", c.len()).bytes());
+                out.extend(c);
+                out.extend(b"\r\n");
+            }
+            out.extend(b"0\r\n\r\n");
+            out
+        }
+        Next::Raw(b) => b,
+        Next::Stall(ms) => {
+            thread::sleep(Duration::from_millis(ms));
+            b"HTTP/1.1 500 Stalled\r\nContent-Length: 0\r\n\r\n".to_vec()
+        }
+        Next::RawClose(b) => {
+            let _ = w.write_all(&b);
+            return true;
+        }
+    };
+    w.write_all(&bytes).is_err()
+}
+
+/// Reads one request (head, and a Content-Length or chunked body).
+fn read_request(r: &mut BufReader<TcpStream>) -> Option<Request> {
+    let mut line = String::new();
+    if r.read_line(&mut line).ok()? == 0 {
+        return None;
+    }
+    let mut parts = line.trim_end().splitn(3, ' ');
+    let (method, path) = (parts.next()?.to_string(), parts.next()?.to_string());
+    let headers = read_fields(r)?;
+    let get = |n: &str| headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(n)).map(|(_, v)| v.clone());
+    let mut body = Vec::new();
+    let mut trailers = Vec::new();
+    if get("Transfer-Encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked")) {
+        loop {
+            let mut size = String::new();
+            r.read_line(&mut size).ok()?;
+            let n = usize::from_str_radix(size.trim().split(';').next()?.trim(), 16).ok()?;
+            if n == 0 {
+                trailers = read_fields(r)?;
+                break;
+            }
+            let mut c = vec![0; n + 2];
+            r.read_exact(&mut c).ok()?;
+            body.extend(&c[..n]);
+        }
+    } else if let Some(n) = get("Content-Length") {
+        body = vec![0; n.parse().ok()?];
+        r.read_exact(&mut body).ok()?;
+    }
+    Some(Request { method, path, headers, body, trailers, conn: 0 })
+}
+
+fn read_fields(r: &mut BufReader<TcpStream>) -> Option<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    loop {
+        let mut line = String::new();
+        if r.read_line(&mut line).ok()? == 0 {
+            return None;
+        }
+        let line = line.trim_end();
+        if line.is_empty() {
+            return Some(out);
+        }
+        let (k, v) = line.split_once(':')?;
+        out.push((k.to_string(), v.trim().to_string()));
+    }
+}
+
+/// A running bootstrap with its stderr collected.
+pub struct Proc {
+    child: Child,
+    stderr: Arc<Mutex<Vec<u8>>>,
+}
+
+impl Proc {
+    /// Starts `bin` with a clean environment plus `env`.
+    pub fn spawn(bin: &PathBuf, env: &[(&str, &str)]) -> Proc {
+        let mut child = Command::new(bin)
+            .env_clear()
+            .envs(env.iter().copied())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("spawn {}: {e}", bin.display()));
+        let stderr = Arc::new(Mutex::new(Vec::new()));
+        let (mut pipe, sink) = (child.stderr.take().unwrap(), stderr.clone());
+        thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = pipe.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock().unwrap().extend_from_slice(&buf[..n]);
+            }
+        });
+        Proc { child, stderr }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Waits for the exit (killing the process and failing after `secs`).
+    pub fn wait(&mut self, secs: u64) -> ExitStatus {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            if let Some(st) = self.child.try_wait().unwrap() {
+                thread::sleep(Duration::from_millis(20)); // let stderr drain
+                return st;
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!("process did not exit within {secs}s; stderr: {}", self.stderr());
+            }
+            thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.stderr.lock().unwrap()).into_owned()
+    }
+
+    /// A field of /proc/PID/status in kB (e.g. "VmHWM").
+    pub fn status_kb(&self, field: &str) -> u64 {
+        let s = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap();
+        let line = s.lines().find(|l| l.starts_with(field)).unwrap_or_else(|| panic!("{field} not in status"));
+        line.split_whitespace().nth(1).unwrap().parse().unwrap()
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs `bin` against a fake API serving `script`; waits for it to exit
+/// (the script's end answers 500) and returns the server and the process.
+pub fn run_script(bin: &PathBuf, script: Vec<Next>, env: &[(&str, &str)]) -> (FakeApi, Proc, ExitStatus) {
+    let api = FakeApi::start(script);
+    let addr = api.addr();
+    let mut all = vec![("AWS_LAMBDA_RUNTIME_API", addr.as_str())];
+    all.extend_from_slice(env);
+    let mut p = Proc::spawn(bin, &all);
+    let st = p.wait(60);
+    (api, p, st)
 }

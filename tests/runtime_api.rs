@@ -1,1 +1,313 @@
-//! Integration tests of the bootstraps against an in-process Runtime API (being written).
+//! The built bootstraps (Rust and C examples, static and dynamic) against a
+//! Runtime API served by the test process: every point of the runtime's
+//! contract, including a hostile server. Run `make all` first.
+use faas_tests::{out, run_script, FakeApi, Next, Proc};
+use std::path::PathBuf;
+
+const ECHOES: [&str; 4] = ["static/echo-c", "static/echo-rs", "dynamic/echo-c", "dynamic/echo-rs"];
+const MIB: usize = 1024 * 1024;
+
+fn echoes() -> impl Iterator<Item = (&'static str, PathBuf)> {
+    ECHOES.iter().map(|e| (*e, out(e)))
+}
+
+fn json_value(body: &[u8]) -> serde_json::Value {
+    serde_json::from_slice(body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(body)))
+}
+
+#[test]
+fn echo_roundtrip_on_one_connection() {
+    let big = vec![b'x'; 100_000];
+    for (name, bin) in echoes() {
+        let script = vec![
+            Next::event("a", br#"{"hello":"world"}"#),
+            Next::event("b", b""),
+            Next::Chunked { id: "c".into(), body: big.clone(), chunk: 7000 },
+            Next::event("d", "ünïcödé \0 bytes".as_bytes()),
+        ];
+        let (api, p, st) = run_script(&bin, script, &[]);
+        assert_eq!(st.code(), Some(1), "{name}: exits 1 on the final 500; stderr: {}", p.stderr());
+        let posts = api.posts();
+        let got: Vec<(&str, &[u8])> = posts.iter().map(|r| (r.path.as_str(), &r.body[..])).collect();
+        assert_eq!(
+            got,
+            [
+                ("/2018-06-01/runtime/invocation/a/response", &br#"{"hello":"world"}"#[..]),
+                ("/2018-06-01/runtime/invocation/b/response", b""),
+                ("/2018-06-01/runtime/invocation/c/response", &big[..]),
+                ("/2018-06-01/runtime/invocation/d/response", "ünïcödé \0 bytes".as_bytes()),
+            ],
+            "{name}"
+        );
+        assert_eq!(posts[0].header("Content-Type"), Some("application/json"), "{name}");
+        assert_eq!(api.connections(), 1, "{name}: one kept-alive connection for everything");
+        assert!(p.stderr().contains("fatal"), "{name}: says why it exits: {}", p.stderr());
+    }
+}
+
+#[test]
+fn six_mib_events_work_and_larger_ones_are_reported() {
+    let six = vec![b'6'; 6 * MIB];
+    for (name, bin) in echoes() {
+        let script = vec![
+            Next::Chunked { id: "chunked".into(), body: six.clone(), chunk: 65536 },
+            Next::event("length", &six),
+            Next::event("too-big", &vec![b'7'; 6 * MIB + 1]),
+            Next::Chunked { id: "too-big-chunked".into(), body: vec![b'8'; 7 * MIB], chunk: 100_000 },
+            Next::event("after", b"\"still here\""),
+        ];
+        let (api, _p, _) = run_script(&bin, script, &[]);
+        let posts = api.posts();
+        assert_eq!(posts.len(), 5, "{name}: {:#?}", posts.iter().map(|r| (&r.path, r.conn, r.body.len())).collect::<Vec<_>>());
+        assert_eq!((posts[0].path.as_str(), posts[0].body.len()), ("/2018-06-01/runtime/invocation/chunked/response", 6 * MIB), "{name}");
+        assert!(posts[0].body == six && posts[1].body == six, "{name}: 6 MiB echoed intact");
+        for r in &posts[2..4] {
+            assert!(r.path.ends_with("/error"), "{name}: {}", r.path);
+            assert_eq!(r.header("Lambda-Runtime-Function-Error-Type"), Some("Runtime.EventTooLarge"), "{name}");
+        }
+        assert_eq!(posts[4].body, b"\"still here\"", "{name}: the loop goes on");
+        assert_eq!(api.connections(), 1, "{name}: the oversized bodies were drained, not dropped");
+    }
+}
+
+#[test]
+fn address_shapes() {
+    let bin = out("static/echo-c");
+    let v4 = FakeApi::start(vec![Next::event("1", b"1")]);
+    let v6 = FakeApi::start_on("[::1]:0", vec![Next::event("2", b"2")]);
+    let pre = FakeApi::start(vec![Next::event("3", b"3")]);
+    let local = FakeApi::start(vec![Next::event("4", b"4")]);
+    let cases = [
+        (&v4, format!("127.0.0.1:{}", v4.port), ""),
+        (&v6, format!("[::1]:{}", v6.port), ""),
+        (&pre, format!("http://127.0.0.1:{}/some/prefix/", pre.port), "/some/prefix"),
+        (&local, format!("localhost:{}", local.port), ""),
+    ];
+    for (api, addr, prefix) in cases {
+        let mut p = Proc::spawn(&bin, &[("AWS_LAMBDA_RUNTIME_API", &addr)]);
+        p.wait(30);
+        let posts = api.posts();
+        assert_eq!(posts.len(), 1, "{addr}: {}", p.stderr());
+        assert!(posts[0].path.starts_with(&format!("{prefix}/2018-06-01/runtime/invocation/")), "{addr}: {}", posts[0].path);
+        let host = api.requests()[0].header("Host").unwrap().to_string();
+        assert_eq!(host, addr.trim_start_matches("http://").split('/').next().unwrap(), "{addr}");
+    }
+    for bad in [None, Some(""), Some("9001"), Some("example.com:9001"), Some("https://127.0.0.1:1"), Some("[::1]:99999")] {
+        let env: Vec<(&str, &str)> = bad.iter().map(|v| ("AWS_LAMBDA_RUNTIME_API", *v)).collect();
+        let mut p = Proc::spawn(&bin, &env);
+        let st = p.wait(10);
+        assert_eq!(st.code(), Some(1), "{bad:?}");
+        assert!(p.stderr().contains("AWS_LAMBDA_RUNTIME_API"), "{bad:?}: names the variable: {}", p.stderr());
+    }
+}
+
+#[test]
+fn context_headers_reach_the_handler() {
+    let arn = "arn:aws:lambda:us-east-1:123456789012:function:my-fn:PROD";
+    let headers = |trace: bool| {
+        let mut h = vec![
+            ("lambda-runtime-deadline-ms".to_string(), "4102444800000".to_string()),
+            ("LAMBDA-RUNTIME-INVOKED-FUNCTION-ARN".into(), arn.into()),
+            ("Lambda-Runtime-Client-Context".into(), r#"{"client":{"app_title":"t"},"custom":{"k":"v"}}"#.into()),
+            ("Lambda-Runtime-Cognito-Identity".into(), r#"{"cognitoIdentityId":"id","cognitoIdentityPoolId":"pool"}"#.into()),
+            ("Lambda-Runtime-Aws-Tenant-Id".into(), "tenant-7".into()),
+        ];
+        if trace {
+            h.push(("Lambda-Runtime-Trace-Id".into(), "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1".into()));
+        }
+        h
+    };
+    for bin in ["static/context-c", "dynamic/context-c"] {
+        let script = vec![
+            Next::Event { id: "with-trace".into(), headers: headers(true), body: b"{}".to_vec() },
+            Next::Event { id: "no-trace".into(), headers: headers(false), body: b"{}".to_vec() },
+            Next::Event { id: "bare".into(), headers: vec![], body: b"{}".to_vec() },
+        ];
+        let (api, p, _) = run_script(&out(bin), script, &[("_X_AMZN_TRACE_ID", "stale-from-environment")]);
+        let posts = api.posts();
+        assert_eq!(posts.len(), 3, "{bin}: {}", p.stderr());
+        let v: Vec<serde_json::Value> = posts.iter().map(|r| json_value(&r.body)).collect();
+        assert_eq!(v[0]["request_id"], "with-trace");
+        assert_eq!(v[0]["function_arn"], arn, "{bin}: header values keep their colons");
+        assert_eq!(v[0]["trace_id"], v[0]["env_trace_id"], "{bin}: _X_AMZN_TRACE_ID follows the invocation");
+        assert!(v[0]["trace_id"].as_str().unwrap().starts_with("Root=1-5759e988"));
+        assert_eq!(v[0]["client_context"], r#"{"client":{"app_title":"t"},"custom":{"k":"v"}}"#);
+        assert_eq!(v[0]["cognito_identity"], r#"{"cognitoIdentityId":"id","cognitoIdentityPoolId":"pool"}"#);
+        assert_eq!(v[0]["tenant_id"], "tenant-7");
+        assert_eq!(v[0]["deadline_ms"], 4102444800000u64);
+        let remaining = v[0]["remaining_ms"].as_u64().unwrap();
+        assert!(remaining > 1_000_000_000, "{bin}: remaining_ms {remaining}");
+        assert!(v[1]["trace_id"].is_null() && v[1]["env_trace_id"].is_null(), "{bin}: unset when absent: {}", v[1]);
+        assert_eq!(v[2]["function_arn"], serde_json::Value::Null, "{bin}: only the request id is mandatory");
+        assert_eq!((v[2]["deadline_ms"].as_u64(), v[2]["remaining_ms"].as_u64()), (Some(0), Some(0)));
+        assert!(p.stderr().contains("invocation 3, request bare"), "{bin}: handler log lines: {}", p.stderr());
+    }
+}
+
+#[test]
+fn function_errors_are_posted_as_json() {
+    for bin in ["static/context-c", "dynamic/context-c"] {
+        let (api, p, _) = run_script(&out(bin), vec![Next::event("e1", b"\"fail\""), Next::event("ok", b"{}")], &[]);
+        let posts = api.posts();
+        assert_eq!(posts.len(), 2, "{bin}: {}", p.stderr());
+        let e = &posts[0];
+        assert_eq!(e.path, "/2018-06-01/runtime/invocation/e1/error");
+        assert_eq!(e.header("Lambda-Runtime-Function-Error-Type"), Some("Function.AskedToFail"));
+        assert_eq!(e.header("Content-Type"), Some("application/vnd.aws.lambda.error+json"));
+        let v = json_value(&e.body);
+        assert_eq!(v["errorType"], "Function.AskedToFail");
+        assert_eq!(v["errorMessage"], "the event asked to fail: \"quotes\", \\ and a\nnewline");
+        assert_eq!(v["stackTrace"], serde_json::json!([]));
+        assert!(posts[1].path.ends_with("/ok/response"), "{bin}: the loop goes on");
+    }
+    // A typed Rust handler: a JSON error and a missing field are errors too.
+    let script = vec![Next::event("bad-json", b"{not json"), Next::event("no-name", b"{}"), Next::event("ok", br#"{"name":"Ada","times":2}"#)];
+    let (api, p, _) = run_script(&out("static/typed-rs"), script, &[]);
+    let posts = api.posts();
+    assert_eq!(posts.len(), 3, "{}", p.stderr());
+    assert_eq!(posts[0].header("Lambda-Runtime-Function-Error-Type"), Some("Function.InvalidJson"));
+    assert_eq!(json_value(&posts[1].body)["errorType"], "Function.MissingName");
+    let v = json_value(&posts[2].body);
+    assert_eq!((v["greeting"].as_str(), v["name"].as_str(), v["times"].as_u64()), (Some("hello"), Some("Ada"), Some(2)));
+}
+
+#[test]
+fn init_errors_are_posted_then_the_process_exits() {
+    let cases = [("static/context-c", ("FAIL_INIT", "1"), "Function.BadConfig"), ("static/typed-rs", ("GREETING", "fail"), "Function.BadConfig")];
+    for (bin, env, kind) in cases {
+        let (api, p, st) = run_script(&out(bin), vec![Next::event("never", b"{}")], &[env]);
+        assert_eq!(st.code(), Some(1), "{bin}");
+        let reqs = api.requests();
+        assert_eq!(reqs.len(), 1, "{bin}: nothing but the init error: {reqs:#?}");
+        assert_eq!(reqs[0].path, "/2018-06-01/runtime/init/error");
+        assert_eq!(reqs[0].header("Lambda-Runtime-Function-Error-Type"), Some(kind));
+        assert_eq!(json_value(&reqs[0].body)["errorType"], kind);
+        assert!(p.stderr().contains("init failed"), "{bin}: {}", p.stderr());
+    }
+}
+
+#[test]
+fn a_panic_is_reported_as_the_invocations_error() {
+    for bin in ["static/typed-rs", "dynamic/typed-rs"] {
+        let (api, p, st) = run_script(&out(bin), vec![Next::event("boom", br#"{"name":"panic"}"#), Next::event("never", b"{}")], &[]);
+        assert_eq!(std::os::unix::process::ExitStatusExt::signal(&st), Some(6), "{bin}: aborts: {}", p.stderr());
+        let posts = api.posts();
+        assert_eq!(posts.len(), 1, "{bin}");
+        assert_eq!(posts[0].path, "/2018-06-01/runtime/invocation/boom/error");
+        assert_eq!(posts[0].header("Lambda-Runtime-Function-Error-Type"), Some("Runtime.Panic"));
+        let msg = json_value(&posts[0].body)["errorMessage"].as_str().unwrap().to_string();
+        assert!(msg.starts_with("asked to panic at ") && msg.contains("lib.rs:"), "{bin}: {msg}");
+    }
+}
+
+#[test]
+fn response_statuses_413_4xx_continue_and_500_exits() {
+    for (name, bin) in echoes() {
+        let api = FakeApi::start((0..4).map(|i| Next::event(&i.to_string(), b"{}")).collect());
+        api.post_status(&[413, 400, 403, 500]);
+        let mut p = Proc::spawn(&bin, &[("AWS_LAMBDA_RUNTIME_API", &api.addr())]);
+        let st = p.wait(30);
+        assert_eq!(st.code(), Some(1), "{name}");
+        let posts = api.posts();
+        assert_eq!(posts.len(), 4, "{name}: 413, 400 and 403 are logged and the loop goes on; {}", p.stderr());
+        assert!(posts.iter().all(|r| r.path.ends_with("/response")), "{name}: a 413 is not retried through /error");
+        let nexts = api.requests().iter().filter(|r| r.method == "GET").count();
+        assert_eq!(nexts, 4, "{name}: after the 500, no further /next: {:#?}", api.requests().iter().map(|r| format!("{} {} {}", r.method, r.path, r.conn)).collect::<Vec<_>>());
+        assert!(p.stderr().contains("413"), "{name}: {}", p.stderr());
+    }
+}
+
+#[test]
+fn hostile_runtime_api() {
+    let ok = |id: &str| Next::event(id, b"\"ok\"");
+    let cases: Vec<(&str, Vec<Next>, &[&str])> = vec![
+        // (name, script, ids answered with /response, in order)
+        ("close before the head", vec![Next::RawClose(vec![]), ok("after")], &["after"]),
+        ("reset in mid-head", vec![Next::RawClose(b"HTTP/1.1 200 OK\r\nLambda-Runt".to_vec()), ok("x")], &[]),
+        ("truncated body", vec![Next::RawClose(b"HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: t\r\nContent-Length: 100\r\n\r\nshort".to_vec()), ok("after")], &["after"]),
+        ("bad chunk size", vec![Next::Raw(b"HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: t\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n".to_vec()), ok("after")], &["after"]),
+        ("missing request id", vec![Next::Raw(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}".to_vec()), ok("after")], &["after"]),
+        ("garbage status line", vec![Next::Raw(b"SPDY/9 what\r\n\r\n".to_vec()), ok("never")], &[]),
+        ("head over 16 KiB", vec![Next::Raw([&b"HTTP/1.1 200 OK\r\nX: "[..], &vec![b'a'; 20_000], b"\r\n\r\n"].concat()), ok("never")], &[]),
+        ("HTTP/1.0 until close", vec![Next::RawClose(b"HTTP/1.0 200 OK\r\nLambda-Runtime-Aws-Request-Id: old\r\n\r\n\"ten\"".to_vec()), ok("after")], &["old", "after"]),
+        ("403 on /next", vec![Next::Raw(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n".to_vec()), ok("never")], &[]),
+        ("chunk extensions and trailers", vec![Next::Raw(b"HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: ext\r\nTransfer-Encoding: chunked\r\n\r\n3;a=b\r\n\"ok\r\n1\r\n\"\r\n0\r\nX-Trailer: 1\r\n\r\n".to_vec())], &["ext"]),
+    ];
+    for (name, bin) in echoes() {
+        for (case, script, answered) in &cases {
+            let (api, p, st) = run_script(&bin, script.clone(), &[]);
+            let got: Vec<String> = api.posts().iter().filter(|r| r.path.ends_with("/response")).map(|r| r.path.split('/').nth(4).unwrap().to_string()).collect();
+            assert_eq!(got, *answered, "{name} / {case}: stderr {}", p.stderr());
+            assert_eq!(st.code(), Some(1), "{name} / {case}: a clear exit, not a crash");
+            assert!(p.stderr().starts_with("faas: "), "{name} / {case}: explained: {}", p.stderr());
+        }
+    }
+    // Events that cannot be read whole are reported for their request id.
+    let (api, _, _) = run_script(&out("static/echo-c"), cases[2].1.clone(), &[]);
+    let errors: Vec<_> = api.posts().into_iter().filter(|r| r.path.ends_with("/error")).collect();
+    assert_eq!(errors.len(), 1);
+    assert_eq!((errors[0].path.as_str(), errors[0].header("Lambda-Runtime-Function-Error-Type")), ("/2018-06-01/runtime/invocation/t/error", Some("Runtime.InvalidEvent")));
+}
+
+#[test]
+fn streamed_responses() {
+    for bin in ["static/stream-c", "static/stream-rs", "dynamic/stream-c", "dynamic/stream-rs"] {
+        let script = vec![Next::event("s1", b"\"payload\""), Next::event("s2", b"\"fail\""), Next::event("s3", b"3")];
+        let (api, p, _) = run_script(&out(bin), script, &[]);
+        let posts = api.posts();
+        assert_eq!(posts.len(), 3, "{bin}: {}", p.stderr());
+        let s = &posts[0];
+        assert_eq!(s.header("Lambda-Runtime-Function-Response-Mode"), Some("streaming"), "{bin}");
+        assert_eq!(s.header("Transfer-Encoding"), Some("chunked"), "{bin}");
+        assert_eq!(s.header("Content-Type"), Some("text/plain"), "{bin}");
+        assert_eq!(s.header("Trailer"), Some("Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body"), "{bin}");
+        assert_eq!(s.text(), "start\n\"payload\"\nend\n", "{bin}");
+        assert!(s.trailers.is_empty(), "{bin}");
+        let f = &posts[1];
+        assert_eq!(f.text(), "start\n", "{bin}: the part sent before the failure");
+        assert_eq!(f.trailer("Lambda-Runtime-Function-Error-Type"), Some("Function.StreamFailed"), "{bin}");
+        let body = base64_decode(f.trailer("Lambda-Runtime-Function-Error-Body").unwrap());
+        let v = json_value(&body);
+        assert_eq!((v["errorType"].as_str(), v["errorMessage"].as_str()), (Some("Function.StreamFailed"), Some("failed after the first chunk")), "{bin}");
+        let conns: Vec<usize> = posts.iter().map(|r| r.conn).collect();
+        assert!(conns[0] != conns[1] && conns[1] != conns[2], "{bin}: the connection closes after each stream: {conns:?}");
+    }
+}
+
+#[test]
+fn memory_stays_flat_over_10000_invocations() {
+    let n = 10_000;
+    for bin in ["static/echo-c", "static/echo-rs"] {
+        let mut script: Vec<Next> = (0..n).map(|i| Next::event(&format!("id-{i}"), br#"{"k":"v"}"#)).collect();
+        script.push(Next::Event { id: "last".into(), headers: vec![("Lambda-Runtime-Trace-Id".into(), "Root=1-0".into())], body: b"1".to_vec() });
+        script.push(Next::Stall(3000));
+        let api = FakeApi::start(script);
+        let mut p = Proc::spawn(&out(bin), &[("AWS_LAMBDA_RUNTIME_API", &api.addr())]);
+        api.wait_posts(100, 30);
+        // (Reading /proc races the process a little; the last /next stalls.)
+        let early = p.status_kb("VmRSS");
+        api.wait_posts(n + 1, 120);
+        let (late, peak) = (p.status_kb("VmRSS"), p.status_kb("VmHWM"));
+        p.wait(30);
+        eprintln!("{bin}: RSS after 100: {early} kB, after {n}: {late} kB, peak {peak} kB");
+        assert!(late <= early, "{bin}: RSS grew from {early} to {late} kB");
+        assert!(peak <= 128, "{bin}: peak RSS {peak} kB over the 128 KiB budget");
+    }
+}
+
+fn base64_decode(s: &str) -> Vec<u8> {
+    let val = |c: u8| match c {
+        b'A'..=b'Z' => c - b'A',
+        b'a'..=b'z' => c - b'a' + 26,
+        b'0'..=b'9' => c - b'0' + 52,
+        b'+' => 62,
+        b'/' => 63,
+        _ => panic!("not base64: {c}"),
+    };
+    let bytes: Vec<u8> = s.bytes().filter(|&c| c != b'=').map(val).collect();
+    bytes.chunks(4).flat_map(|g| {
+        let n = g.iter().enumerate().fold(0u32, |n, (i, &v)| n | u32::from(v) << (18 - 6 * i));
+        let b = n.to_be_bytes();
+        b[1..g.len()].to_vec()
+    }).collect()
+}

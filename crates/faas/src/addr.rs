@@ -31,29 +31,37 @@ impl Addr {
     /// assert!(faas::addr::Addr::parse("example.com:80").is_err());
     /// ```
     pub fn parse(s: &str) -> Result<Addr, Error> {
-        let s = s.trim();
-        let rest = match s.get(..7) {
-            Some(p) if p.eq_ignore_ascii_case("http://") => &s[7..],
-            _ if s.contains("://") => return Err(Error::Address),
+        // Byte-wise on purpose: str slicing and trimming pull Unicode tables
+        // and panic formatting into every bootstrap.
+        let s = s.as_bytes().trim_ascii();
+        let rest = match s {
+            [h, t, t2, p, b':', b'/', b'/', rest @ ..] if [*h, *t, *t2, *p].eq_ignore_ascii_case(b"http") => rest,
+            _ if s.windows(3).any(|w| w == b"://") => return Err(Error::Address),
             _ => s,
         };
-        let (authority, prefix) = match rest.find('/') {
-            Some(i) => (&rest[..i], rest[i..].trim_end_matches('/')),
-            None => (rest, ""),
-        };
-        let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
-            let end = v6.find(']').ok_or(Error::Address)?;
-            let port = v6[end + 1..].strip_prefix(':').ok_or(Error::Address)?;
-            (&v6[..end], port)
-        } else {
-            let i = authority.rfind(':').ok_or(Error::Address)?;
-            if authority[..i].contains(':') {
-                return Err(Error::Address); // bare IPv6 needs brackets
+        let slash = rest.iter().position(|&b| b == b'/').unwrap_or(rest.len());
+        let (authority, mut prefix) = rest.split_at(slash);
+        while let [p @ .., b'/'] = prefix {
+            prefix = p;
+        }
+        let (host, port) = match authority {
+            [b'[', v6 @ ..] => {
+                let end = v6.iter().position(|&b| b == b']').ok_or(Error::Address)?;
+                match &v6[end + 1..] {
+                    [b':', port @ ..] => (&v6[..end], port),
+                    _ => return Err(Error::Address),
+                }
             }
-            (&authority[..i], &authority[i + 1..])
+            _ => {
+                let i = authority.iter().rposition(|&b| b == b':').ok_or(Error::Address)?;
+                if authority[..i].contains(&b':') {
+                    return Err(Error::Address); // a bare IPv6 address needs brackets
+                }
+                (&authority[..i], &authority[i + 1..])
+            }
         };
         let port = parse_port(port).ok_or(Error::Address)?;
-        if prefix.bytes().any(|b| b <= b' ' || b == b'?' || b == b'#' || b >= 0x7f) {
+        if prefix.iter().any(|&b| b <= b' ' || b == b'?' || b == b'#' || b >= 0x7f) {
             return Err(Error::Address);
         }
         let mut a = Addr {
@@ -64,14 +72,17 @@ impl Addr {
             host: String::new(),
             prefix: String::new(),
         };
-        if host.eq_ignore_ascii_case("localhost") {
+        if host.eq_ignore_ascii_case(b"localhost") {
             a.ip[..4].copy_from_slice(&[127, 0, 0, 1]);
             a.localhost = true;
         } else {
             a.ip_len = sys::parse_ip(host, &mut a.ip).ok_or(Error::Address)?;
         }
-        a.host.push_str(authority).map_err(|_| Error::Address)?;
-        a.prefix.push_str(prefix).map_err(|_| Error::Address)?;
+        // Both are ASCII here (checked above, or an IP literal), so valid UTF-8.
+        for (to, from) in [(&mut a.host, authority), (&mut a.prefix, prefix)] {
+            let text = core::str::from_utf8(from).map_err(|_| Error::Address)?;
+            to.push_str(text).map_err(|_| Error::Address)?;
+        }
         Ok(a)
     }
 
@@ -102,11 +113,11 @@ impl Addr {
     }
 }
 
-fn parse_port(s: &str) -> Option<u16> {
-    if s.is_empty() || s.len() > 5 || !s.bytes().all(|b| b.is_ascii_digit()) {
+fn parse_port(s: &[u8]) -> Option<u16> {
+    if s.is_empty() || s.len() > 5 || !s.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    let v = s.bytes().fold(0u32, |v, b| v * 10 + u32::from(b - b'0'));
+    let v = s.iter().fold(0u32, |v, &b| v * 10 + u32::from(b - b'0'));
     (1..=65535).contains(&v).then_some(v as u16)
 }
 

@@ -219,11 +219,11 @@ pub fn run<'i, H: Handler>(init: impl FnOnce() -> Result<H, HandlerError<'i>>) -
             p.stream_fd = -1;
         });
         match result {
-            Ok(()) => {}
-            Err(Error::Fatal) => {
+            _ if client.fatal() => {
                 log::runtime(&[b"the Runtime API reported a fatal error; exiting"]);
                 return 1;
             }
+            Ok(()) => {}
             // 413, 400, 403 or a lost connection: logged; on to the next.
             Err(e) => log::runtime(&[b"posting the result of ", id.as_bytes(), b" failed: ", e.as_str().as_bytes()]),
         }

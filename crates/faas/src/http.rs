@@ -186,11 +186,15 @@ pub struct Chunked {
     cr: bool,
     /// Data bytes dropped because the output passed its limit.
     pub overflow: u64,
+    /// Where the trailer section begins in `buf`, once the last chunk's size
+    /// line is read (set by that `decode` call, never moved after). A caller
+    /// that keeps `buf[t..]` can parse the trailers when the body is done.
+    pub trailers: Option<usize>,
 }
 
 impl Default for Chunked {
     fn default() -> Self {
-        Chunked { state: State::Size, n: 0, line: 0, cr: false, overflow: 0 }
+        Chunked { state: State::Size, n: 0, line: 0, cr: false, overflow: 0, trailers: None }
     }
 }
 
@@ -221,6 +225,9 @@ impl Chunked {
             let b = buf[*rd];
             *rd += 1;
             self.step(b)?;
+            if self.state == State::Trailer && self.trailers.is_none() {
+                self.trailers = Some(*rd);
+            }
         }
         Ok(self.state == State::Done)
     }
@@ -461,6 +468,16 @@ mod tests {
         assert_eq!(dechunk(b"1000000000000000\r\n", 1, 100), Err(Error::TooLarge));
         assert_eq!(dechunk(b"5\r\nhel", 1, 100), Err(Error::Closed));
         assert_eq!(dechunk(b"5\r\nhello\r\n0\r\n\r", 1, 100), Err(Error::Closed));
+        // The trailer section stays in place after the data, ready to parse.
+        for step in [1, 4, 100] {
+            let raw = b"5\r\nhello\r\n0\r\nLambda-Runtime-Function-Error-Type: Function.X\r\n\r\n";
+            let mut buf = raw.to_vec();
+            let (mut d, mut out, mut rd, mut end) = (Chunked::default(), 0, 0, 0);
+            while !d.decode(&mut buf, &mut out, &mut rd, end, 100).unwrap() {
+                end = (end + step).min(raw.len());
+            }
+            assert_eq!(&buf[d.trailers.unwrap()..rd], b"Lambda-Runtime-Function-Error-Type: Function.X\r\n\r\n");
+        }
         let long_ext = [&b"1;"[..], &[b'x'; 5000]].concat();
         assert_eq!(dechunk(&long_ext, 100, 100), Err(Error::TooLarge));
     }

@@ -12,7 +12,7 @@ use crate::Error;
 /// faas::json::escape(b"a\"b\n\xff", &mut |b: &[u8]| out.extend_from_slice(b));
 /// assert_eq!(out, br#"a\"b\n\ufffd"#);
 /// ```
-pub fn escape<S: FnMut(&[u8]) + ?Sized>(s: &[u8], sink: &mut S) {
+pub fn escape(s: &[u8], sink: &mut dyn FnMut(&[u8])) {
     for chunk in s.utf8_chunks() {
         let valid = chunk.valid().as_bytes();
         let mut from = 0;
@@ -44,7 +44,7 @@ pub fn escape<S: FnMut(&[u8]) + ?Sized>(s: &[u8], sink: &mut S) {
 
 /// Writes the Runtime API error document
 /// `{"errorMessage":..,"errorType":..,"stackTrace":[]}`.
-pub fn error_document<S: FnMut(&[u8]) + ?Sized>(error_type: &[u8], message: &[u8], sink: &mut S) {
+pub fn error_document(error_type: &[u8], message: &[u8], sink: &mut dyn FnMut(&[u8])) {
     sink(b"{\"errorMessage\":\"");
     escape(message, sink);
     sink(b"\",\"errorType\":\"");

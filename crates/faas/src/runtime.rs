@@ -110,6 +110,8 @@ pub struct Client {
     conn: Option<Fd>,
     /// How far the current invocation has been answered.
     answer: Answer,
+    /// The Runtime API answered 5xx: the process must exit.
+    fatal: bool,
 }
 
 /// How far the current invocation has been answered.
@@ -134,7 +136,7 @@ enum Path<'a> {
 
 impl Client {
     pub fn new(addr: Addr) -> Self {
-        Client { addr, conn: None, answer: Answer::None }
+        Client { addr, conn: None, answer: Answer::None, fatal: false }
     }
 
     /// Reads `AWS_LAMBDA_RUNTIME_API`.
@@ -145,6 +147,25 @@ impl Client {
 
     pub fn addr(&self) -> &Addr {
         &self.addr
+    }
+
+    /// True once the Runtime API reported a fatal error (5xx): exit promptly.
+    pub fn fatal(&self) -> bool {
+        self.fatal
+    }
+
+    /// Maps a reply status to the result of a post (202, or any 2xx, is
+    /// done) and remembers a fatal one, however the caller treats it.
+    fn check(&mut self, status: u16) -> Result<(), Error> {
+        match status {
+            200..=299 => Ok(()),
+            413 => Err(Error::TooLarge),
+            500..=599 => {
+                self.fatal = true;
+                Err(Error::Fatal)
+            }
+            _ => Err(Error::Status),
+        }
     }
 
     /// How far the current invocation has been answered.
@@ -298,13 +319,14 @@ impl Client {
             let left = usize::try_from(total - seen).unwrap_or(usize::MAX);
             let room = if kept < limit { &mut keep[kept..] } else { &mut drop[..] };
             let len = room.len().min(left);
-            match sys::read(fd, &mut room[..len])? {
+            let n = sys::read(fd, &mut room[..len])?;
+            match n {
                 0 if to_close => break,
                 0 => return Err(Error::Truncated),
-                n if kept < limit => kept += n,
+                _ if kept < limit => kept += n,
                 _ => {}
             }
-            seen = seen.saturating_add(len.min(left) as u64);
+            seen += n as u64;
         }
         if to_close {
             self.conn = None;
@@ -395,7 +417,8 @@ impl Client {
         let mut buf = [0u8; 1024];
         let head = self.head(&mut buf, Path::Response(id), &[("Content-Type", content_type.as_bytes())], Some(body.len()))?;
         self.answering()?;
-        check(self.exchange(|fd| sys::send_all(fd, &[head, body]), Self::read_reply)?)
+        let status = self.exchange(|fd| sys::send_all(fd, &[head, body]), Self::read_reply)?;
+        self.check(status)
     }
 
     /// Posts an error for invocation `id`, or an init error for `None`.
@@ -419,7 +442,8 @@ impl Client {
             doc(&mut |b: &[u8]| out.write(b));
             out.flush()
         };
-        check(self.exchange(write, Self::read_reply)?)
+        let status = self.exchange(write, Self::read_reply)?;
+        self.check(status)
     }
 
     /// Starts a streamed response: sends the head; the body follows as
@@ -469,7 +493,7 @@ impl Client {
         let fd = self.conn.as_ref().ok_or(Error::Io)?;
         let r = end_stream(fd, error).and_then(|()| self.read_reply());
         self.conn = None;
-        check(r?)
+        self.check(r?)
     }
 }
 
@@ -494,16 +518,6 @@ pub(crate) fn end_stream(fd: &Fd, error: Option<(&str, &[u8])>) -> Result<(), Er
     }
     out.write(b"\r\n");
     out.flush()
-}
-
-/// Maps a reply status to the result of a post: 202 (or any 2xx) is done.
-fn check(status: u16) -> Result<(), Error> {
-    match status {
-        200..=299 => Ok(()),
-        413 => Err(Error::TooLarge),
-        500..=599 => Err(Error::Fatal),
-        _ => Err(Error::Status),
-    }
 }
 
 fn keep_alive(head: &http::Head<'_>, hs: &[Header<'_>]) -> bool {

@@ -133,13 +133,13 @@ extern "C" {
 }
 
 /// Parses a numeric IPv4 or IPv6 address; 4 or 16 bytes in `out`.
-pub fn parse_ip(host: &str, out: &mut [u8; 16]) -> Option<usize> {
+pub fn parse_ip(host: &[u8], out: &mut [u8; 16]) -> Option<usize> {
     let mut z = [0u8; 64];
     if host.len() >= z.len() {
         return None;
     }
-    z[..host.len()].copy_from_slice(host.as_bytes());
-    let family = if host.contains(':') { libc::AF_INET6 } else { libc::AF_INET };
+    z[..host.len()].copy_from_slice(host);
+    let family = if host.contains(&b':') { libc::AF_INET6 } else { libc::AF_INET };
     // SAFETY: `z` is NUL-terminated and `out` has room for an in6_addr.
     let rc = unsafe {
         inet_pton(family, z.as_ptr() as *const libc::c_char, out.as_mut_ptr() as *mut libc::c_void)
@@ -162,30 +162,72 @@ pub fn getenv(name: &core::ffi::CStr) -> Option<&'static str> {
 
 /// Capacity of the `_X_AMZN_TRACE_ID=` entry; longer trace ids are not set.
 const TRACE_CAP: usize = 1024;
-struct Trace(UnsafeCell<[u8; TRACE_CAP]>);
-// SAFETY: the runtime is single-threaded; only `set_trace_id` touches it.
-unsafe impl Sync for Trace {}
-static TRACE: Trace = Trace(UnsafeCell::new([0; TRACE_CAP]));
+/// Entries the environment may hold once faas has to extend it.
+const ENV_CAP: usize = 512;
 const TRACE_NAME: &[u8] = b"_X_AMZN_TRACE_ID=";
 
-/// Sets `_X_AMZN_TRACE_ID` to `value`, or unsets it for `None`. The entry is
-/// one static buffer handed to putenv, so, unlike setenv, nothing is
-/// allocated or leaked per invocation.
+struct Env {
+    /// The `_X_AMZN_TRACE_ID=value` entry, NUL-terminated.
+    entry: [u8; TRACE_CAP],
+    /// A copy of the environment with room for the entry, used once the
+    /// original array has no free slot.
+    vars: [*mut libc::c_char; ENV_CAP],
+}
+static ENV: Cell<Env> = Cell(UnsafeCell::new(Env { entry: [0; TRACE_CAP], vars: [core::ptr::null_mut(); ENV_CAP] }));
+
+extern "C" {
+    static mut environ: *mut *mut libc::c_char;
+}
+
+/// Sets `_X_AMZN_TRACE_ID` to `value`, or unsets it for `None`. faas edits
+/// the environment array itself, pointing at one static entry: unlike
+/// setenv/putenv this allocates nothing and keeps nothing per invocation
+/// (glibc's setenv keeps every value it was given). Values over 1 KiB, or
+/// an environment of more than 510 variables, leave the variable unset.
 pub fn set_trace_id(value: Option<&[u8]>) {
-    match value {
-        Some(v) if TRACE_NAME.len() + v.len() < TRACE_CAP && !v.contains(&0) => {
-            // SAFETY: single-threaded; the buffer is only written here, and
-            // the environment reads it as a NUL-terminated string.
-            let buf = unsafe { &mut *TRACE.0.get() };
-            buf[..TRACE_NAME.len()].copy_from_slice(TRACE_NAME);
-            buf[TRACE_NAME.len()..TRACE_NAME.len() + v.len()].copy_from_slice(v);
-            buf[TRACE_NAME.len() + v.len()] = 0;
-            // SAFETY: the buffer is static, so it may live in environ forever.
-            unsafe { libc::putenv(buf.as_mut_ptr() as *mut libc::c_char) };
+    // SAFETY: single-threaded. `environ` is a NULL-terminated array of
+    // NUL-terminated strings; we only read entries up to the NULL, swap
+    // pointers within it, or point it at our static copy of it.
+    unsafe {
+        let env = &mut *ENV.0.get();
+        let vars = environ;
+        let (mut n, mut found) = (0, None);
+        while !vars.is_null() && !(*vars.add(n)).is_null() {
+            let entry = core::ffi::CStr::from_ptr(*vars.add(n)).to_bytes();
+            if entry.starts_with(TRACE_NAME) {
+                found = Some(n);
+            }
+            n += 1;
         }
-        _ => {
-            // SAFETY: the name is a NUL-terminated literal.
-            unsafe { libc::unsetenv(c"_X_AMZN_TRACE_ID".as_ptr()) };
+        let value = value.filter(|v| TRACE_NAME.len() + v.len() < TRACE_CAP && !v.contains(&0));
+        match (value, found) {
+            (None, None) => {}
+            (None, Some(i)) => {
+                // Swap-remove: the last entry takes its place.
+                *vars.add(i) = *vars.add(n - 1);
+                *vars.add(n - 1) = core::ptr::null_mut();
+            }
+            (Some(v), _) if found.is_some() || n + 2 <= ENV_CAP => {
+                env.entry[..TRACE_NAME.len()].copy_from_slice(TRACE_NAME);
+                env.entry[TRACE_NAME.len()..TRACE_NAME.len() + v.len()].copy_from_slice(v);
+                env.entry[TRACE_NAME.len() + v.len()] = 0;
+                let entry = env.entry.as_mut_ptr() as *mut libc::c_char;
+                match found {
+                    Some(i) => *vars.add(i) = entry,
+                    None => {
+                        // Append in our copy (vars may be the copy already).
+                        if vars != env.vars.as_mut_ptr() {
+                            for i in 0..n {
+                                env.vars[i] = *vars.add(i);
+                            }
+                            environ = env.vars.as_mut_ptr();
+                        }
+                        env.vars[n] = entry;
+                        env.vars[n + 1] = core::ptr::null_mut();
+                    }
+                }
+            }
+            (Some(_), _) => {}
         }
     }
 }
