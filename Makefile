@@ -18,16 +18,15 @@ RS_EXAMPLES := echo-rs typed-rs stream-rs
 EXAMPLES    := $(C_EXAMPLES) $(RS_EXAMPLES)
 
 # C is compiled strictly; everything is size-optimised and linked without
-# unwind tables (nothing unwinds: panic = abort), build ids or page padding.
-# .eh_frame, which the precompiled Rust core still carries, is removed after
-# linking by $(NOEH).
+# unwind tables (nothing unwinds: panic = abort; c-abi/no-eh-frame.ld drops
+# the ones the precompiled Rust core carries), build ids or page padding.
+# Static binaries skip RELRO, whose page alignment costs up to 4 KiB of
+# padding; dynamic ones keep it (there it is smaller than without).
 CSTRICT  := -std=c99 -Wall -Wextra -Wpedantic -Werror
 COPT     := -Os -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables -fno-unwind-tables
-LDMIN    := -Wl,--gc-sections -Wl,-z,noseparate-code -Wl,--build-id=none -Wl,--hash-style=gnu -Wl,--no-eh-frame-hdr -s
-LDSTATIC := -static $(LDMIN)
+LDMIN    := -Wl,--gc-sections -Wl,-z,noseparate-code -Wl,--build-id=none -Wl,--hash-style=gnu -Wl,--no-eh-frame-hdr -Wl,-T,c-abi/no-eh-frame.ld -s
+LDSTATIC := -static -Wl,-z,norelro $(LDMIN)
 LDDYN    := -no-pie $(LDMIN)
-
-NOEH     := objcopy -R .eh_frame
 
 LIB := $(OUT)/lib/libfaas.a
 RUST_SRC := Cargo.toml Cargo.lock $(shell find crates/faas c-abi examples -name '*.rs' -o -name Cargo.toml)
@@ -53,25 +52,21 @@ $(LIB): $(REL)/.stamp
 
 examples: $(addprefix $(OUT)/static/,$(EXAMPLES)) $(addprefix $(OUT)/dynamic/,$(EXAMPLES)) ## Build every example
 
-$(OUT)/static/%-c: examples/%.c include/faas.h $(LIB)
+$(OUT)/static/%-c: examples/%.c include/faas.h $(LIB) c-abi/no-eh-frame.ld
 	@mkdir -p $(@D)
 	$(MUSL_CC) $(CSTRICT) $(COPT) -Iinclude $< $(LIB) $(LDSTATIC) -o $@
-	$(NOEH) $@
 
-$(OUT)/dynamic/%-c: examples/%.c include/faas.h $(LIB)
+$(OUT)/dynamic/%-c: examples/%.c include/faas.h $(LIB) c-abi/no-eh-frame.ld
 	@mkdir -p $(@D)
 	$(CC) $(CSTRICT) $(COPT) -Iinclude $< $(LIB) $(LDDYN) -o $@
-	$(NOEH) $@
 
 $(OUT)/static/%-rs: $(REL)/.stamp
 	@mkdir -p $(@D)
 	$(MUSL_CC) $(REL)/lib$(subst -,_,$*)_rs.a $(LDSTATIC) -o $@
-	$(NOEH) $@
 
 $(OUT)/dynamic/%-rs: $(REL)/.stamp
 	@mkdir -p $(@D)
 	$(CC) $(REL)/lib$(subst -,_,$*)_rs.a $(LDDYN) -o $@
-	$(NOEH) $@
 
 zip: $(addprefix $(OUT)/zip/,$(addsuffix .zip,$(EXAMPLES))) ## One Lambda zip per example (dynamic bootstrap)
 
@@ -254,3 +249,69 @@ $(BENCH)/zip/%.zip: $(BENCH_BIN)/%
 	chmod 0755 $(BENCH)/zip/$*.d/bootstrap
 	touch -d '2020-01-01 00:00:00Z' $(BENCH)/zip/$*.d/bootstrap
 	rm -f $@ && cd $(BENCH)/zip/$*.d && zip -q -X -9 ../$*.zip bootstrap
+
+# --- emulator and containers (issue 3) ---
+# faas-rie, like the examples, is a staticlib with its own main, linked
+# statically with musl: out/bin/faas-rie. `make run` serves an example on
+# 127.0.0.1:9000; `make image` builds the container images with podman or
+# docker (binaries built here, copied in: no builder stage).
+RIE_BIN     := $(OUT)/bin/faas-rie
+RIE_SRC     := Cargo.toml Cargo.lock $(shell find crates/faas crates/faas-rie -name '*.rs' -o -name Cargo.toml)
+RUN_EXAMPLE ?= echo-rs
+RUN_PORT    ?= 9000
+IMAGE_ECHO  ?= echo-rs
+IMAGE       ?= faas-echo
+UBI_BASE    ?= registry.access.redhat.com/ubi9/ubi-micro
+ENGINE      ?= $(shell command -v podman >/dev/null 2>&1 && echo podman || echo docker)
+# podman here: runc (crun fails on hybrid cgroups) and explicit ulimits.
+ENGINE_RUN  := $(if $(filter podman,$(ENGINE)),podman run --runtime runc --ulimit nofile=1024:1024 --ulimit nproc=1024:1024,docker run)
+RIC_VENV    := $(OUT)/ric-venv
+INVOKE_HELP = @printf '%s\n' \
+	'Call it from another terminal (Ctrl-C here stops it):' \
+	'  AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x AWS_DEFAULT_REGION=us-east-1 aws lambda invoke \' \
+	'    --endpoint-url http://127.0.0.1:$(RUN_PORT) --cli-binary-format raw-in-base64-out --cli-read-timeout 0 \' \
+	'    --function-name function --payload '"'"'{"hello":"world"}'"'"' --log-type Tail /dev/stdout' \
+	'  curl -d '"'"'{"hello":"world"}'"'"' http://127.0.0.1:$(RUN_PORT)/2015-03-31/functions/function/invocations'
+
+.PHONY: rie run run-container image ric-venv rie-figures
+rie: $(RIE_BIN) ## Build out/bin/faas-rie, the local emulator (static)
+
+$(RIE_BIN): $(RIE_SRC)
+	$(CARGO) build --release --locked -p faas-rie
+	@mkdir -p $(@D)
+	$(MUSL_CC) $(REL)/libfaas_rie.a $(LDSTATIC) -o $@
+
+run: $(RIE_BIN) $(OUT)/static/$(RUN_EXAMPLE) ## Serve an example (RUN_EXAMPLE=echo-rs) on 127.0.0.1:9000 and print how to call it
+	$(INVOKE_HELP)
+	$(RIE_BIN) --listen 127.0.0.1:$(RUN_PORT) -- $(OUT)/static/$(RUN_EXAMPLE)
+
+run-container: image ## The same in the FROM-scratch container
+	$(INVOKE_HELP)
+	$(ENGINE_RUN) --rm -p 127.0.0.1:$(RUN_PORT):8080 localhost/$(IMAGE):scratch
+
+# The build context holds just the two binaries.
+$(OUT)/image/faas-rie: $(RIE_BIN)
+	@mkdir -p $(@D)
+	cp $< $@
+$(OUT)/image/bootstrap: $(OUT)/static/$(IMAGE_ECHO)
+	@mkdir -p $(@D)
+	cp $< $@
+
+image: $(OUT)/image/faas-rie $(OUT)/image/bootstrap ## Container images: $(IMAGE):scratch and, if its base is here, $(IMAGE):ubi9-micro
+	$(ENGINE) build -t localhost/$(IMAGE):scratch -f containers/Containerfile $(OUT)/image
+	@# No pull from here: the UBI image is built when its base is present locally.
+	if $(ENGINE) image inspect $(UBI_BASE) >/dev/null 2>&1; then \
+	  $(ENGINE) build --build-arg BASE=$(UBI_BASE) -t localhost/$(IMAGE):ubi9-micro -f containers/Containerfile.ubi9-micro $(OUT)/image; \
+	else echo 'make image: $(UBI_BASE) is not here: `$(ENGINE) pull` it, or set UBI_BASE=<a local image>, for $(IMAGE):ubi9-micro'; fi
+
+# The official Python runtime interface client, for tests/third_party.rs.
+ric-venv: $(RIC_VENV)/.stamp ## A venv with awslambdaric (from PyPI) for the third-party tests
+$(RIC_VENV)/.stamp:
+	/usr/bin/python3 -m venv $(RIC_VENV)
+	$(RIC_VENV)/bin/pip install --quiet --disable-pip-version-check awslambdaric==4.2.2
+	@touch $@
+
+rie-figures: $(RIE_BIN) $(OUT)/image/faas-rie $(OUT)/image/bootstrap ## Measure faas-rie: added latency, invokes/s, podman run to first answer, image sizes
+	/usr/bin/python3 tests/rie/figures.py --rie $(RIE_BIN) --bootstrap $(OUT)/static/$(IMAGE_ECHO) --engine $(ENGINE) --context $(OUT)/image
+
+test: $(RIE_BIN) ric-venv

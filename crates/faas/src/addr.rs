@@ -23,6 +23,14 @@ pub struct Addr {
 }
 
 impl Addr {
+    /// No address (all zero); [`Addr::is_set`] is false.
+    pub const UNSET: Addr = Addr { ip: [0; 16], ip_len: 0, localhost: false, port: 0, host: String::new(), prefix: String::new() };
+
+    /// False for [`Addr::UNSET`].
+    pub fn is_set(&self) -> bool {
+        self.ip_len != 0
+    }
+
     /// Parses an address in any of the accepted shapes.
     ///
     /// ```

@@ -113,7 +113,7 @@ impl<'a, 'c> Out<'a, 'c> {
     /// error from the handler after this reports it in the stream's trailers.
     pub fn stream(self, content_type: &str) -> Result<Stream<'c>, Error> {
         self.client.stream_begin(self.request_id, content_type)?;
-        sys::with_panic_state(|p| p.stream_fd = self.client.stream_fd());
+        sys::with_panic_state(|p| p.stream_fd1 = self.client.stream_fd() + 1);
         Ok(Stream { client: self.client })
     }
 }
@@ -157,7 +157,7 @@ pub fn run<'i, H: Handler>(init: impl FnOnce() -> Result<H, HandlerError<'i>>) -
             return 1;
         }
     };
-    sys::with_panic_state(|p| p.addr = Some(client.addr().clone()));
+    sys::with_panic_state(|p| p.addr = client.addr().clone());
     let mut handler = match init() {
         Ok(h) => h,
         Err(e) => {
@@ -216,7 +216,7 @@ pub fn run<'i, H: Handler>(init: impl FnOnce() -> Result<H, HandlerError<'i>>) -
         };
         sys::with_panic_state(|p| {
             p.request_id.clear();
-            p.stream_fd = -1;
+            p.stream_fd1 = 0;
         });
         match result {
             _ if client.fatal() => {
@@ -244,11 +244,11 @@ pub fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
     log::runtime(&[b"panic: ", msg]);
     sys::with_panic_state(|p| {
         let id = p.request_id.as_str();
-        if p.stream_fd >= 0 {
-            let fd = sys::borrow_fd(p.stream_fd);
+        if p.stream_fd1 > 0 {
+            let fd = sys::borrow_fd(p.stream_fd1 - 1);
             let _ = runtime::end_stream(&fd, Some(("Runtime.Panic", msg)));
-        } else if let (Some(addr), false) = (p.addr.take(), id.is_empty()) {
-            let _ = Client::new(addr).fail(Some(id), "Runtime.Panic", msg);
+        } else if p.addr.is_set() && !id.is_empty() {
+            let _ = Client::new(p.addr.clone()).fail(Some(id), "Runtime.Panic", msg);
         }
     });
     sys::abort()

@@ -298,15 +298,19 @@ pub fn storage() -> Option<Storage> {
 
 /// What a panic must know to report itself: the runtime's address, the
 /// current request id, and the socket of a response stream in progress.
+/// All-zero when empty, so the static costs no file size (.bss).
 pub struct PanicState {
-    pub addr: Option<crate::addr::Addr>,
+    /// The address, once known (`Addr::UNSET` before).
+    pub addr: crate::addr::Addr,
+    /// The current invocation's id; empty between invocations.
     pub request_id: heapless::String<128>,
-    pub stream_fd: i32,
+    /// The socket of a stream in progress, plus one; 0 for none.
+    pub stream_fd1: i32,
 }
 static PANIC: Cell<PanicState> = Cell(UnsafeCell::new(PanicState {
-    addr: None,
+    addr: crate::addr::Addr::UNSET,
     request_id: heapless::String::new(),
-    stream_fd: -1,
+    stream_fd1: 0,
 }));
 
 /// Gives access to the panic state. The runtime is single-threaded and a

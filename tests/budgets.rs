@@ -1,0 +1,64 @@
+//! Deterministic budgets of the built artefacts (timings live in `make bench`).
+use faas_tests::out;
+use std::process::Command;
+
+const KIB: u64 = 1024;
+
+fn size(rel: &str) -> u64 {
+    std::fs::metadata(out(rel)).unwrap().len()
+}
+
+#[test]
+fn static_echo_bootstraps_fit_32_kib() {
+    for rel in ["static/echo-c", "static/echo-rs"] {
+        let n = size(rel);
+        eprintln!("{rel}: {n} bytes");
+        assert!(n <= 32 * KIB, "{rel} is {n} bytes, over the 32 KiB budget");
+    }
+}
+
+/// Issue 2 asks for <= 5 KiB zipped; the runtime is not there yet (see the
+/// README's figures). This guards against regressions from where it is.
+#[test]
+fn dynamic_echo_zips_do_not_grow() {
+    for rel in ["zip/echo-c.zip", "zip/echo-rs.zip"] {
+        let n = size(rel);
+        eprintln!("{rel}: {n} bytes");
+        assert!(n <= 18 * KIB, "{rel} is {n} bytes, over the 18 KiB regression guard");
+    }
+}
+
+#[test]
+fn static_bootstraps_are_static_and_dynamic_ones_need_at_most_glibc_2_34() {
+    for name in ["echo-c", "echo-rs", "context-c", "stream-c", "stream-rs", "typed-rs"] {
+        let file = Command::new("file").arg(out(&format!("static/{name}"))).output().expect("file(1)");
+        let file = String::from_utf8_lossy(&file.stdout);
+        assert!(file.contains("statically linked"), "static/{name}: {file}");
+        let dump = Command::new("objdump").arg("-T").arg(out(&format!("dynamic/{name}"))).output().expect("objdump");
+        assert!(dump.status.success());
+        let text = String::from_utf8_lossy(&dump.stdout);
+        let mut versions: Vec<(u32, u32)> = text
+            .split("GLIBC_")
+            .skip(1)
+            .filter_map(|v| {
+                let v: String = v.chars().take_while(|c| c.is_ascii_digit() || *c == '.').collect();
+                let mut it = v.split('.').map(|x| x.parse::<u32>().unwrap_or(0));
+                Some((it.next()?, it.next().unwrap_or(0)))
+            })
+            .collect();
+        versions.sort();
+        let newest = *versions.last().expect("links glibc symbols");
+        assert!(newest <= (2, 34), "dynamic/{name} needs GLIBC_{}.{}, newer than al2023 and UBI 9 have", newest.0, newest.1);
+    }
+}
+
+#[test]
+fn zips_hold_an_executable_bootstrap_at_the_root() {
+    for name in ["echo-c", "echo-rs", "context-c", "stream-c", "stream-rs", "typed-rs"] {
+        let z = Command::new("unzip").arg("-Z").arg(out(&format!("zip/{name}.zip"))).output().expect("unzip");
+        let listing = String::from_utf8_lossy(&z.stdout);
+        let entries: Vec<&str> = listing.lines().filter(|l| l.starts_with('-')).collect();
+        assert_eq!(entries.len(), 1, "{name}: {listing}");
+        assert!(entries[0].starts_with("-rwxr-xr-x") && entries[0].ends_with(" bootstrap"), "{name}: {listing}");
+    }
+}
