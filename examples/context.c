@@ -1,7 +1,9 @@
 /*
  * Context and errors: answers with the invocation's context as JSON, built
  * in faas's response buffer with no malloc. The event "fail" reports a
- * function error; an init error is shown when FAIL_INIT is set.
+ * function error; an init error is shown when FAIL_INIT is set. It also
+ * opts in to graceful shutdown: on SIGTERM it logs how many invocations it
+ * served.
  */
 #include <faas.h>
 #include <stdio.h>
@@ -55,7 +57,7 @@ static int handle(void *user_data, faas_invocation *inv) {
 
     app->invocations++;
     snprintf(line, sizeof line, "invocation %lu, request %s", app->invocations, faas_request_id(inv));
-    faas_log(line, strlen(line));
+    faas_log(FAAS_LOG_INFO, line, strlen(line));
 
     if (len == 6 && memcmp(event, "\"fail\"", 6) == 0) {
         static const char msg[] = "the event asked to fail: \"quotes\", \\ and a\nnewline";
@@ -79,7 +81,14 @@ static int handle(void *user_data, faas_invocation *inv) {
     return faas_respond(inv, out, n, "application/json");
 }
 
+static void shutdown(void *user_data) {
+    struct app *app = user_data;
+    char line[80];
+    snprintf(line, sizeof line, "shutting down after %lu invocations", app->invocations);
+    faas_log(FAAS_LOG_INFO, line, strlen(line));
+}
+
 int main(void) {
     struct app app = {0};
-    return faas_run(handle, init, &app);
+    return faas_run_graceful(handle, init, shutdown, &app);
 }

@@ -64,7 +64,8 @@ typedef enum faas_result {
     FAAS_ENOREQUESTID = 11,/* an invocation without a request id */
     FAAS_EINVAL = 12,      /* an invalid argument (NULL, CR/LF in a header) */
     FAAS_ESTATE = 13,      /* not allowed now (e.g. a second response) */
-    FAAS_EJSON = 14        /* JSON does not parse or does not fit */
+    FAAS_EJSON = 14,       /* JSON does not parse or does not fit */
+    FAAS_ESHUTDOWN = 15    /* SIGTERM arrived: the runtime is stopping */
 } faas_result;
 
 /* One invocation. Opaque; valid only while the handler it was given to runs. */
@@ -105,6 +106,20 @@ typedef int (*faas_init_fn)(void *user_data, faas_error *error);
  * returns. Errors are explained on stderr.
  */
 int faas_run(faas_handler_fn handler, faas_init_fn init, void *user_data);
+
+/* Called once on SIGTERM, between invocations (see faas_run_graceful). */
+typedef void (*faas_shutdown_fn)(void *user_data);
+
+/*
+ * faas_run() with graceful shutdown: during init the runtime registers a
+ * no-op internal extension, so that Lambda sends it SIGTERM before it shuts
+ * the environment down (it sends none otherwise). shutdown (not NULL) then
+ * runs with user_data (Lambda allows about 300 ms) and faas_run_graceful()
+ * returns 0, for main() to return. If registration fails (e.g. an emulator
+ * without the Extensions API), a line on stderr says so and the function
+ * runs as with faas_run().
+ */
+int faas_run_graceful(faas_handler_fn handler, faas_init_fn init, faas_shutdown_fn shutdown, void *user_data);
 
 /*
  * The event bytes; *len (if len is not NULL) gets their length. Borrowed:
@@ -160,8 +175,24 @@ int faas_fail(faas_invocation *inv, const char *error_type, const char *message,
 int faas_stream_begin(faas_invocation *inv, const char *content_type);
 int faas_stream_write(faas_invocation *inv, const void *data, size_t len);
 
-/* Writes message (len bytes) as one line to stderr (CloudWatch Logs). */
-void faas_log(const char *message, size_t len);
+/* Log levels, as Lambda names them. */
+typedef enum faas_log_level {
+    FAAS_LOG_TRACE = 0,
+    FAAS_LOG_DEBUG = 1,
+    FAAS_LOG_INFO = 2,
+    FAAS_LOG_WARN = 3,
+    FAAS_LOG_ERROR = 4,
+    FAAS_LOG_FATAL = 5
+} faas_log_level;
+
+/*
+ * Writes message (len bytes, borrowed for the call) as one line to stderr,
+ * which Lambda sends to CloudWatch Logs. With AWS_LAMBDA_LOG_FORMAT=JSON the
+ * line is {"timestamp","level","message","requestId"} and levels below
+ * AWS_LAMBDA_LOG_LEVEL are dropped; in text format it is the message as is.
+ * An unknown level counts as FAAS_LOG_INFO.
+ */
+void faas_log(int level, const char *message, size_t len);
 
 /* A static description of a result code; never NULL. */
 const char *faas_strerror(int code);

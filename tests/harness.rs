@@ -131,9 +131,9 @@ impl FakeApi {
         self.state.0.lock().unwrap().requests.clone()
     }
 
-    /// The requests other than GET /next.
+    /// The Runtime API posts (responses and errors; not the Extensions API).
     pub fn posts(&self) -> Vec<Request> {
-        self.requests().into_iter().filter(|r| r.method != "GET").collect()
+        self.requests().into_iter().filter(|r| r.method != "GET" && r.path.contains("/2018-06-01/")).collect()
     }
 
     /// Connections accepted so far.
@@ -164,6 +164,22 @@ fn serve(stream: TcpStream, conn: usize, st: Arc<(Mutex<State>, Condvar)>) {
         let Some(mut req) = read_request(&mut r) else { return };
         req.conn = conn;
         let is_next = req.method == "GET" && req.path.ends_with("/runtime/invocation/next");
+        // The Extensions API, as far as a runtime's internal extension uses it.
+        if req.path.ends_with("/2020-01-01/extension/register") {
+            st.0.lock().unwrap().requests.push(req);
+            let reply = "HTTP/1.1 200 OK\r\nLambda-Extension-Identifier: ext-1\r\nContent-Length: 2\r\n\r\n{}";
+            if w.write_all(reply.as_bytes()).is_err() {
+                return;
+            }
+            continue;
+        }
+        if req.path.ends_with("/2020-01-01/extension/event/next") {
+            // No events were registered for: no answer, ever.
+            st.0.lock().unwrap().requests.push(req);
+            let mut sink = [0u8; 64];
+            while r.get_mut().read(&mut sink).is_ok_and(|n| n > 0) {}
+            return;
+        }
         let streamed = req.header("Lambda-Runtime-Function-Response-Mode") == Some("streaming");
         let reply = {
             let mut s = st.0.lock().unwrap();

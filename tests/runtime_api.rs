@@ -311,3 +311,32 @@ fn base64_decode(s: &str) -> Vec<u8> {
         b[1..g.len()].to_vec()
     }).collect()
 }
+
+#[test]
+fn graceful_shutdown_on_sigterm() {
+    for bin in ["static/context-c", "dynamic/context-c"] {
+        let api = FakeApi::start(vec![Next::event("one", b"{}"), Next::Stall(20_000)]);
+        let mut p = Proc::spawn(&out(bin), &[("AWS_LAMBDA_RUNTIME_API", &api.addr())]);
+        api.wait_posts(1, 10);
+        let reqs = api.requests();
+        let find = |path: &str| reqs.iter().position(|r| r.path == path).unwrap_or_else(|| panic!("{bin}: no {path}: {reqs:#?}"));
+        let (register, ext_next) = (find("/2020-01-01/extension/register"), find("/2020-01-01/extension/event/next"));
+        let first_next = find("/2018-06-01/runtime/invocation/next");
+        assert!(register < first_next, "{bin}: registered during init, before the first /next");
+        assert_eq!(reqs[register].header("Lambda-Extension-Name"), Some("faas"));
+        assert_eq!(reqs[register].text(), r#"{"events":[]}"#);
+        assert_eq!(reqs[ext_next].header("Lambda-Extension-Identifier"), Some("ext-1"));
+        // Now blocked in the long poll on /next: SIGTERM ends it.
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        send_signal(p.pid(), 15);
+        let st = p.wait(5);
+        assert_eq!(st.code(), Some(0), "{bin}: {}", p.stderr());
+        assert!(p.stderr().contains("shutting down after 1 invocations"), "{bin}: the hook ran: {}", p.stderr());
+    }
+}
+
+/// Sends a signal with kill(1), keeping the tests free of unsafe code.
+fn send_signal(pid: u32, sig: i32) {
+    let st = std::process::Command::new("kill").arg(format!("-{sig}")).arg(pid.to_string()).status().unwrap();
+    assert!(st.success());
+}

@@ -30,12 +30,14 @@ fn code(e: Error) -> c_int {
         Error::Invalid => 12,
         Error::State => 13,
         Error::Json => 14,
+        Error::Shutdown => 15,
     }
 }
 
-const ERRORS: [Error; 14] = [
+const ERRORS: [Error; 15] = [
     Error::NoAddress, Error::Address, Error::Connect, Error::Io, Error::Closed, Error::Truncated, Error::Protocol,
     Error::TooLarge, Error::Status, Error::Fatal, Error::NoRequestId, Error::Invalid, Error::State, Error::Json,
+    Error::Shutdown,
 ];
 
 fn result(r: Result<(), Error>) -> c_int {
@@ -62,12 +64,28 @@ pub struct faas_invocation<'a, 'c> {
 pub type faas_handler_fn = Option<unsafe extern "C" fn(*mut c_void, *mut faas_invocation) -> c_int>;
 pub type faas_init_fn = Option<unsafe extern "C" fn(*mut c_void, *mut faas_error) -> c_int>;
 
-struct CHandler {
+pub type faas_shutdown_fn = Option<unsafe extern "C" fn(*mut c_void)>;
+
+/// A C handler. `G` says whether graceful shutdown was asked for: a const,
+/// so `faas_run` links none of its code.
+struct CHandler<const G: bool> {
     handler: unsafe extern "C" fn(*mut c_void, *mut faas_invocation) -> c_int,
+    shutdown: faas_shutdown_fn,
     user_data: *mut c_void,
 }
 
-impl Handler for CHandler {
+impl<const G: bool> Handler for CHandler<G> {
+    fn graceful_shutdown(&self) -> bool {
+        G && self.shutdown.is_some()
+    }
+
+    fn shutdown(&mut self) {
+        if let Some(f) = self.shutdown {
+            // SAFETY: the header's contract for shutdown callbacks.
+            unsafe { f(self.user_data) }
+        }
+    }
+
     fn handle<'a>(&mut self, event: &'a [u8], ctx: &Context<'a>, out: Out<'a, '_>) -> Result<Response<'a>, HandlerError<'a>> {
         let mut inv = faas_invocation { event, ctx, out: Some(out), stream: None, buf: (core::ptr::null(), 0) };
         // SAFETY: the header's contract: `handler` is a valid function that
@@ -82,13 +100,23 @@ impl Handler for CHandler {
     }
 }
 
-/// Borrows a C string; NULL stays `None`.
+/// Borrows a C string's bytes; NULL stays `None`.
 ///
 /// # Safety
 /// `p` is NULL or a NUL-terminated string that outlives `'x`.
+unsafe fn opt_bytes<'x>(p: *const c_char) -> Option<&'x [u8]> {
+    // SAFETY: per this function's contract.
+    (!p.is_null()).then(|| unsafe { CStr::from_ptr(p) }.to_bytes())
+}
+
+/// Borrows a C string that must be ASCII (a type name); NULL, or anything
+/// else, stays `None`.
+///
+/// # Safety
+/// As [`opt_bytes`].
 unsafe fn opt_str<'x>(p: *const c_char) -> Option<&'x str> {
     // SAFETY: per this function's contract.
-    (!p.is_null()).then(|| unsafe { CStr::from_ptr(p) }.to_str().unwrap_or(""))
+    unsafe { opt_bytes(p) }.and_then(faas::sys::ascii)
 }
 
 /// Runs the function; returns only on a fatal error (the exit status).
@@ -98,6 +126,27 @@ unsafe fn opt_str<'x>(p: *const c_char) -> Option<&'x str> {
 /// follow the contracts in faas.h.
 #[no_mangle]
 pub unsafe extern "C" fn faas_run(handler: faas_handler_fn, init: faas_init_fn, user_data: *mut c_void) -> c_int {
+    // SAFETY: the caller's contract, passed on.
+    unsafe { run_c::<false>(handler, init, None, user_data) }
+}
+
+/// [`faas_run`] with graceful shutdown.
+///
+/// # Safety
+/// As [`faas_run`]; `shutdown` is a valid function pointer.
+#[no_mangle]
+pub unsafe extern "C" fn faas_run_graceful(handler: faas_handler_fn, init: faas_init_fn, shutdown: faas_shutdown_fn, user_data: *mut c_void) -> c_int {
+    if shutdown.is_none() {
+        faas::log::runtime(&[b"faas_run_graceful: shutdown is NULL"]);
+        return code(Error::Invalid);
+    }
+    // SAFETY: the caller's contract, passed on.
+    unsafe { run_c::<true>(handler, init, shutdown, user_data) }
+}
+
+/// # Safety
+/// As [`faas_run`].
+unsafe fn run_c<const G: bool>(handler: faas_handler_fn, init: faas_init_fn, shutdown: faas_shutdown_fn, user_data: *mut c_void) -> c_int {
     let Some(handler) = handler else {
         faas::log::runtime(&[b"faas_run: handler is NULL"]);
         return code(Error::Invalid);
@@ -110,11 +159,12 @@ pub unsafe extern "C" fn faas_run(handler: faas_handler_fn, init: faas_init_fn, 
             if rc != FAAS_OK {
                 // SAFETY: the header says both strings stay valid until
                 // faas_run returns, which covers posting /init/error.
-                let (t, m) = unsafe { (opt_str(err.error_type), opt_str(err.message)) };
-                return Err(HandlerError::new(t.unwrap_or("Runtime.InitError"), m.unwrap_or(strerror_str(rc))));
+                let (t, m) = unsafe { (opt_str(err.error_type), opt_bytes(err.message)) };
+                let message = m.unwrap_or(strerror_str(rc).as_bytes());
+                return Err(HandlerError { error_type: t.unwrap_or("Runtime.InitError"), message });
             }
         }
-        Ok(CHandler { handler, user_data })
+        Ok(CHandler::<G> { handler, shutdown, user_data })
     })
 }
 
@@ -305,14 +355,15 @@ pub unsafe extern "C" fn faas_stream_write(inv: *mut faas_invocation, data: *con
 }
 
 /// # Safety
-/// `message` is readable for `len` bytes (or `len` is 0).
+/// `message` is readable for `len` bytes (or NULL).
 #[no_mangle]
-pub unsafe extern "C" fn faas_log(message: *const c_char, len: usize) {
+pub unsafe extern "C" fn faas_log(level: c_int, message: *const c_char, len: usize) {
+    let level = u8::try_from(level).ok().and_then(faas::log::Level::from_u8).unwrap_or(faas::log::Level::Info);
     if message.is_null() {
         return;
     }
     // SAFETY: readable for `len` bytes per the contract.
-    faas::log::line(unsafe { core::slice::from_raw_parts(message as *const u8, len) });
+    faas::log::write(level, unsafe { core::slice::from_raw_parts(message as *const u8, len) });
 }
 
 fn strerror_str(rc: c_int) -> &'static str {

@@ -11,6 +11,18 @@ pub trait Handler {
     /// Handles one invocation. `out` offers a 6 MiB buffer to build the
     /// response in, typed JSON output, or a response stream.
     fn handle<'a>(&mut self, event: &'a [u8], ctx: &Context<'a>, out: Out<'a, '_>) -> Result<Response<'a>, HandlerError<'a>>;
+
+    /// Opt in to graceful shutdown: return true, and the runtime registers a
+    /// no-op internal extension during init so that Lambda sends it SIGTERM
+    /// before shutting down; [`Handler::shutdown`] then runs (Lambda allows
+    /// about 300 ms) and the process exits 0.
+    fn graceful_shutdown(&self) -> bool {
+        false
+    }
+
+    /// Called once on SIGTERM, between invocations, when
+    /// [`Handler::graceful_shutdown`] is true.
+    fn shutdown(&mut self) {}
 }
 
 /// A successful answer: bytes with a content type, or a finished stream.
@@ -113,7 +125,7 @@ impl<'a, 'c> Out<'a, 'c> {
     /// error from the handler after this reports it in the stream's trailers.
     pub fn stream(self, content_type: &str) -> Result<Stream<'c>, Error> {
         self.client.stream_begin(self.request_id, content_type)?;
-        sys::with_panic_state(|p| p.stream_fd1 = self.client.stream_fd() + 1);
+        sys::with_current(&mut |p| p.stream_fd1 = self.client.stream_fd() + 1);
         Ok(Stream { client: self.client })
     }
 }
@@ -145,6 +157,7 @@ impl Stream<'_> {
 /// posted to `/init/error`), then loops over invocations. Returns only on a
 /// fatal error, with the exit status for `main`.
 pub fn run<'i, H: Handler>(init: impl FnOnce() -> Result<H, HandlerError<'i>>) -> i32 {
+    log::configure_from_env();
     let Some(st) = sys::storage() else {
         log::runtime(&[b"run() may only be called once"]);
         return 1;
@@ -157,7 +170,7 @@ pub fn run<'i, H: Handler>(init: impl FnOnce() -> Result<H, HandlerError<'i>>) -
             return 1;
         }
     };
-    sys::with_panic_state(|p| p.addr = client.addr().clone());
+    sys::with_current(&mut |p| p.addr = client.addr());
     let mut handler = match init() {
         Ok(h) => h,
         Err(e) => {
@@ -168,10 +181,26 @@ pub fn run<'i, H: Handler>(init: impl FnOnce() -> Result<H, HandlerError<'i>>) -
             return 1;
         }
     };
+    let graceful = handler.graceful_shutdown();
+    if graceful {
+        sys::catch_sigterm();
+        if let Err(e) = client.register_extension("faas") {
+            log::runtime(&[b"graceful shutdown is off: extension registration failed: ", e.as_str().as_bytes()]);
+        }
+    }
     let mut missing_ids = 0;
     loop {
-        let inv = match client.next(&mut st.head[..], &mut st.event[..]) {
+        let next = match graceful && sys::shutdown_requested() {
+            true => Err(Error::Shutdown),
+            false => client.next(&mut st.head[..], &mut st.event[..]),
+        };
+        let inv = match next {
             Ok(inv) => inv,
+            Err(Error::Shutdown) if graceful => {
+                log::runtime(&[b"SIGTERM: shutting down"]);
+                handler.shutdown();
+                return 0;
+            }
             Err(Error::NoRequestId) if missing_ids < 3 => {
                 // Nothing can be reported without an id; skip it, but do
                 // not spin on a server that sends nothing else.
@@ -188,7 +217,7 @@ pub fn run<'i, H: Handler>(init: impl FnOnce() -> Result<H, HandlerError<'i>>) -
         let ctx = inv.ctx;
         let id = ctx.request_id();
         sys::set_trace_id(ctx.trace_id().map(str::as_bytes));
-        sys::with_panic_state(|p| {
+        sys::with_current(&mut |p| {
             p.request_id.clear();
             let _ = p.request_id.push_str(id);
         });
@@ -214,7 +243,7 @@ pub fn run<'i, H: Handler>(init: impl FnOnce() -> Result<H, HandlerError<'i>>) -
                 client.fail(Some(id), kind, e.as_str().as_bytes())
             }
         };
-        sys::with_panic_state(|p| {
+        sys::with_current(&mut |p| {
             p.request_id.clear();
             p.stream_fd1 = 0;
         });
@@ -242,14 +271,13 @@ pub fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
     }
     let msg = w.finish().unwrap_or(b"panicked");
     log::runtime(&[b"panic: ", msg]);
-    sys::with_panic_state(|p| {
-        let id = p.request_id.as_str();
-        if p.stream_fd1 > 0 {
-            let fd = sys::borrow_fd(p.stream_fd1 - 1);
-            let _ = runtime::end_stream(&fd, Some(("Runtime.Panic", msg)));
-        } else if p.addr.is_set() && !id.is_empty() {
-            let _ = Client::new(p.addr.clone()).fail(Some(id), "Runtime.Panic", msg);
-        }
-    });
+    // Copy the state out first: reporting may log, and logging reads it.
+    let (mut addr, mut id, mut stream_fd1) = (crate::addr::Addr::UNSET, heapless::String::<128>::new(), 0);
+    sys::with_current(&mut |p| (addr, id, stream_fd1) = (p.addr, p.request_id.clone(), p.stream_fd1));
+    if stream_fd1 > 0 {
+        let _ = runtime::end_stream(&sys::borrow_fd(stream_fd1 - 1), Some(("Runtime.Panic", msg)));
+    } else if addr.is_set() && !id.is_empty() {
+        let _ = Client::new(addr).fail(Some(&id), "Runtime.Panic", msg);
+    }
     sys::abort()
 }

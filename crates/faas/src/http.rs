@@ -55,7 +55,7 @@ pub fn parse_head<'b>(buf: &'b [u8], headers: &mut [Header<'b>]) -> Result<Optio
         parts.next().ok_or(Error::Protocol)?,
         parts.next().unwrap_or_default(),
     ];
-    if start[0].is_empty() || start[1].is_empty() || !first.is_ascii() {
+    if start[0].is_empty() || start[1].is_empty() || !is_ascii(first) {
         return Err(Error::Protocol);
     }
     let mut n = 0;
@@ -96,7 +96,7 @@ impl<'b> Iterator for Lines<'b> {
 }
 
 fn is_token(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".iter().any(|&t| t == b)
 }
 
 fn trim(mut v: &[u8]) -> &[u8] {
@@ -109,9 +109,20 @@ fn trim(mut v: &[u8]) -> &[u8] {
     v
 }
 
+/// True if every byte is ASCII (a plain loop: core's is unrolled, and
+/// bootstraps are measured in bytes).
+pub fn is_ascii(b: &[u8]) -> bool {
+    b.iter().all(|&c| c < 0x80)
+}
+
+/// ASCII case-insensitive equality (smaller than core's, which is unrolled).
+pub fn eq_nocase(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.to_ascii_lowercase() == y.to_ascii_lowercase())
+}
+
 /// The value of the first header called `name`, compared case-insensitively.
 pub fn header<'b>(headers: &[Header<'b>], name: &str) -> Option<&'b [u8]> {
-    headers.iter().find(|h| h.name.eq_ignore_ascii_case(name.as_bytes())).map(|h| h.value)
+    headers.iter().find(|h| eq_nocase(h.name, name.as_bytes())).map(|h| h.value)
 }
 
 /// How a message body is delimited.
@@ -129,14 +140,14 @@ pub fn framing(headers: &[Header<'_>]) -> Result<Framing, Error> {
     let mut length = None;
     let mut chunked = false;
     for h in headers {
-        if h.name.eq_ignore_ascii_case(b"transfer-encoding") {
+        if eq_nocase(h.name, b"transfer-encoding") {
             // Only "chunked" (last, as HTTP requires) is understood.
             let last = h.value.rsplit(|&b| b == b',').next().map(trim).unwrap_or_default();
-            if !last.eq_ignore_ascii_case(b"chunked") {
+            if !eq_nocase(last, b"chunked") {
                 return Err(Error::Protocol);
             }
             chunked = true;
-        } else if h.name.eq_ignore_ascii_case(b"content-length") {
+        } else if eq_nocase(h.name, b"content-length") {
             let v = parse_dec(h.value).ok_or(Error::Protocol)?;
             if length.is_some_and(|l| l != v) {
                 return Err(Error::Protocol);
@@ -190,15 +201,34 @@ pub struct Chunked {
     /// line is read (set by that `decode` call, never moved after). A caller
     /// that keeps `buf[t..]` can parse the trailers when the body is done.
     pub trailers: Option<usize>,
+    /// A plain body of known length, no chunks (see [`Chunked::sized`]).
+    sized: bool,
 }
 
 impl Default for Chunked {
     fn default() -> Self {
-        Chunked { state: State::Size, n: 0, line: 0, cr: false, overflow: 0, trailers: None }
+        Chunked { state: State::Size, n: 0, line: 0, cr: false, overflow: 0, trailers: None, sized: false }
     }
 }
 
 impl Chunked {
+    /// A decoder for a body of `n` bytes with no chunk framing (a
+    /// Content-Length body; `u64::MAX` for one that runs until the
+    /// connection closes), so one loop reads a body of any framing.
+    pub fn sized(n: u64) -> Self {
+        let state = if n == 0 { State::Done } else { State::Data };
+        Chunked { state, n, sized: true, ..Chunked::default() }
+    }
+
+    /// The decoder for a body framed as `f`.
+    pub fn for_framing(f: Framing) -> Self {
+        match f {
+            Framing::Chunked => Chunked::default(),
+            Framing::Length(n) => Chunked::sized(n),
+            Framing::UntilClose => Chunked::sized(u64::MAX),
+        }
+    }
+
     /// True once the last chunk and the trailers have been read.
     pub fn done(&self) -> bool {
         self.state == State::Done
@@ -212,13 +242,15 @@ impl Chunked {
             if self.state == State::Data {
                 let take = (end - *rd).min(usize::try_from(self.n).unwrap_or(usize::MAX));
                 let keep = take.min(limit.saturating_sub(*out));
-                buf.copy_within(*rd..*rd + keep, *out);
+                if *rd != *out {
+                    buf.copy_within(*rd..*rd + keep, *out);
+                }
                 *out += keep;
                 self.overflow += (take - keep) as u64;
                 *rd += take;
                 self.n -= take as u64;
                 if self.n == 0 {
-                    self.state = State::DataEnd;
+                    self.state = if self.sized { State::Done } else { State::DataEnd };
                 }
                 continue;
             }
@@ -338,7 +370,7 @@ impl<'a> Writer<'a> {
     /// are, everything else percent-encoded, so no input can break the line.
     pub fn put_segment(&mut self, s: &[u8]) -> &mut Self {
         for &b in s {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            if b.is_ascii_alphanumeric() || b"-._~".iter().any(|&t| t == b) {
                 self.put(&[b]);
             } else {
                 let hex = b"0123456789ABCDEF";
@@ -480,6 +512,19 @@ mod tests {
         }
         let long_ext = [&b"1;"[..], &[b'x'; 5000]].concat();
         assert_eq!(dechunk(&long_ext, 100, 100), Err(Error::TooLarge));
+    }
+
+    #[test]
+    fn sized_bodies() {
+        let mut buf = *b"helloXYZ";
+        let (mut d, mut out, mut rd) = (Chunked::sized(5), 0, 0);
+        assert_eq!(d.decode(&mut buf, &mut out, &mut rd, 3, 100), Ok(false));
+        assert_eq!(d.decode(&mut buf, &mut out, &mut rd, 8, 100), Ok(true));
+        assert_eq!((out, rd, &buf[..out]), (5, 5, &b"hello"[..]), "stops at the length");
+        let (mut d, mut out, mut rd) = (Chunked::sized(5), 0, 0);
+        assert_eq!(d.decode(&mut buf, &mut out, &mut rd, 8, 2), Ok(true));
+        assert_eq!((out, d.overflow), (2, 3));
+        assert!(Chunked::sized(0).done() && !Chunked::for_framing(Framing::UntilClose).done());
     }
 
     #[test]

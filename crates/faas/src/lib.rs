@@ -77,6 +77,8 @@ pub enum Error {
     State,
     /// JSON that does not parse into the type, or does not fit the buffer.
     Json,
+    /// SIGTERM arrived (graceful shutdown): the runtime is stopping.
+    Shutdown,
 }
 
 impl Error {
@@ -97,12 +99,13 @@ impl Error {
             Error::Invalid => c"invalid argument",
             Error::State => c"not allowed in the invocation's current state",
             Error::Json => c"JSON does not match the type or does not fit",
+            Error::Shutdown => c"shutting down (SIGTERM)",
         }
     }
 
     /// A static description of the error.
     pub fn as_str(self) -> &'static str {
-        self.as_cstr().to_str().unwrap_or_default()
+        sys::ascii(self.as_cstr().to_bytes()).unwrap_or_default()
     }
 }
 

@@ -15,6 +15,8 @@ const MAX_HEADERS: usize = 32;
 
 /// The headers of one invocation. Every value is borrowed from the head
 /// buffer and is followed there by a NUL byte, so C can use it as is.
+/// Values must be ASCII, as HTTP field values are; one that is not counts
+/// as absent.
 #[derive(Clone, Copy, Debug)]
 pub struct Context<'a> {
     request_id: &'a CStr,
@@ -27,7 +29,7 @@ pub struct Context<'a> {
 }
 
 fn text(c: &CStr) -> &str {
-    c.to_str().unwrap_or_default() // validated as UTF-8 when parsed
+    sys::ascii(c.to_bytes()).unwrap_or_default() // checked to be ASCII when parsed
 }
 
 impl<'a> Context<'a> {
@@ -106,12 +108,14 @@ pub struct Invocation<'a> {
 /// A client for one Runtime API endpoint. Keeps one connection alive and
 /// opens a new one when it is gone.
 pub struct Client {
-    addr: Addr,
+    addr: Addr<'static>,
     conn: Option<Fd>,
     /// How far the current invocation has been answered.
     answer: Answer,
     /// The Runtime API answered 5xx: the process must exit.
     fatal: bool,
+    /// The internal extension's pending `event/next` (see `register_extension`).
+    extension: Option<Fd>,
 }
 
 /// How far the current invocation has been answered.
@@ -132,11 +136,15 @@ enum Path<'a> {
     Response(&'a str),
     Error(&'a str),
     InitError,
+    /// `/2020-01-01/extension/register`.
+    Register,
+    /// `/2020-01-01/extension/event/next`.
+    ExtensionNext,
 }
 
 impl Client {
-    pub fn new(addr: Addr) -> Self {
-        Client { addr, conn: None, answer: Answer::None, fatal: false }
+    pub fn new(addr: Addr<'static>) -> Self {
+        Client { addr, conn: None, answer: Answer::None, fatal: false, extension: None }
     }
 
     /// Reads `AWS_LAMBDA_RUNTIME_API`.
@@ -145,8 +153,8 @@ impl Client {
         Ok(Client::new(Addr::parse(v)?))
     }
 
-    pub fn addr(&self) -> &Addr {
-        &self.addr
+    pub fn addr(&self) -> Addr<'static> {
+        self.addr
     }
 
     /// True once the Runtime API reported a fatal error (5xx): exit promptly.
@@ -195,9 +203,15 @@ impl Client {
     /// Writes a request head for `path` into `buf`.
     fn head<'b>(&self, buf: &'b mut [u8], path: Path<'_>, extra: &[(&str, &[u8])], len: Option<usize>) -> Result<&'b [u8], Error> {
         let mut w = Writer::new(buf);
-        let method = if matches!(path, Path::Next) { "GET " } else { "POST " };
-        w.put_str(method).put_str(self.addr.prefix()).put_str("/2018-06-01/runtime/");
+        let method = if matches!(path, Path::Next | Path::ExtensionNext) { "GET " } else { "POST " };
+        w.put_str(method).put_str(self.addr.prefix());
         match path {
+            Path::Register => w.put_str("/2020-01-01/extension/register"),
+            Path::ExtensionNext => w.put_str("/2020-01-01/extension/event/next"),
+            _ => w.put_str("/2018-06-01/runtime/"),
+        };
+        match path {
+            Path::Register | Path::ExtensionNext => &mut w,
             Path::Next => w.put_str("invocation/next"),
             Path::Response(id) => w.put_str("invocation/").put_segment(id.as_bytes()).put_str("/response"),
             Path::Error(id) => w.put_str("invocation/").put_segment(id.as_bytes()).put_str("/error"),
@@ -270,11 +284,21 @@ impl Client {
 
     /// Reads the small reply to a post and drains its body; returns the status.
     fn read_reply(&mut self) -> Result<u16, Error> {
+        self.read_reply_keeping(None)
+    }
+
+    /// [`Client::read_reply`], copying the value of header `want.0` into `want.1`.
+    fn read_reply_keeping(&mut self, mut want: Option<(&str, &mut heapless::String<128>)>) -> Result<u16, Error> {
         let mut buf = [0u8; 2048];
         let have = self.read_head(&mut buf)?;
         let mut hs = [Header::default(); MAX_HEADERS];
         let head = http::parse_head(&buf[..have], &mut hs)?.ok_or(Error::Protocol)?;
         let status = head.status().ok_or(Error::Protocol)?;
+        if let Some((name, out)) = want.as_mut() {
+            let v = http::header(&hs[..head.headers], name).and_then(sys::ascii).unwrap_or_default();
+            out.clear();
+            out.push_str(v).map_err(|_| Error::TooLarge)?;
+        }
         let framing = http::framing(&hs[..head.headers])?;
         let alive = keep_alive(&head, &hs[..head.headers]);
         let at = head.len;
@@ -295,43 +319,21 @@ impl Client {
     /// bytes kept and whether any were dropped.
     fn read_body(&mut self, framing: Framing, buf: &mut [u8], mut have: usize, limit: usize) -> Result<(usize, bool), Error> {
         let fd = self.conn.as_ref().ok_or(Error::Io)?;
-        let (total, to_close) = match framing {
-            Framing::Chunked => {
-                let mut d = Chunked::default();
-                let (mut out, mut rd) = (0, 0);
-                while !d.decode(buf, &mut out, &mut rd, have, limit)? {
-                    // Every raw byte is consumed: read on after the data.
-                    (rd, have) = (out, out);
-                    match sys::read(fd, &mut buf[have..])? {
-                        0 => return Err(Error::Truncated),
-                        n => have += n,
-                    }
-                }
-                return Ok((out, d.overflow > 0));
-            }
-            Framing::Length(n) => (n, false),
-            Framing::UntilClose => (u64::MAX, true),
-        };
-        let mut seen = have as u64;
-        let mut kept = have.min(limit);
-        let (keep, drop) = buf.split_at_mut(limit);
-        while seen < total {
-            let left = usize::try_from(total - seen).unwrap_or(usize::MAX);
-            let room = if kept < limit { &mut keep[kept..] } else { &mut drop[..] };
-            let len = room.len().min(left);
-            let n = sys::read(fd, &mut room[..len])?;
-            match n {
-                0 if to_close => break,
+        let mut d = Chunked::for_framing(framing);
+        let (mut out, mut rd) = (0, 0);
+        while !d.decode(buf, &mut out, &mut rd, have, limit)? {
+            // Every raw byte is consumed: read on after the data kept.
+            (rd, have) = (out, out);
+            match sys::read(fd, &mut buf[have..])? {
+                0 if framing == Framing::UntilClose => break,
                 0 => return Err(Error::Truncated),
-                _ if kept < limit => kept += n,
-                _ => {}
+                n => have += n,
             }
-            seen += n as u64;
         }
-        if to_close {
+        if framing == Framing::UntilClose {
             self.conn = None;
         }
-        Ok((kept, seen > limit as u64))
+        Ok((out, d.overflow > 0))
     }
 
     /// Long-polls `/next` (no receive timeout: the process may be frozen
@@ -362,12 +364,12 @@ impl Client {
         let mut deadline_ms = 0;
         let base = head.as_ptr() as usize;
         for hd in hs {
-            if hd.name.eq_ignore_ascii_case(b"lambda-runtime-deadline-ms") {
+            if http::eq_nocase(hd.name, b"lambda-runtime-deadline-ms") {
                 deadline_ms = http::parse_dec(hd.value).unwrap_or(0);
             }
-            let usable = !hd.value.is_empty() && core::str::from_utf8(hd.value).is_ok();
+            let usable = !hd.value.is_empty() && http::is_ascii(hd.value);
             for (span, (name, _)) in spans.iter_mut().zip(FIELDS) {
-                if usable && span.is_none() && hd.name.eq_ignore_ascii_case(name.as_bytes()) {
+                if usable && span.is_none() && http::eq_nocase(hd.name, name.as_bytes()) {
                     *span = Some((hd.value.as_ptr() as usize - base, hd.value.len()));
                 }
             }
@@ -410,6 +412,29 @@ impl Client {
         };
         let event: &'a [u8] = event;
         Ok(Invocation { ctx, event: body.map(|n| &event[..n]) })
+    }
+
+    /// Registers a no-op internal extension, so that Lambda sends the runtime
+    /// SIGTERM before it shuts the environment down (it sends none to a
+    /// runtime without extensions). The extension's `event/next` is sent on
+    /// a second connection that is never read: it registers for no events,
+    /// so no answer ever comes, and Lambda counts it as ready.
+    pub fn register_extension(&mut self, name: &str) -> Result<(), Error> {
+        const BODY: &[u8] = br#"{"events":[]}"#;
+        let mut buf = [0u8; 1024];
+        let extra: [(&str, &[u8]); 2] = [("Lambda-Extension-Name", name.as_bytes()), ("Content-Type", b"application/json")];
+        let head = self.head(&mut buf, Path::Register, &extra, Some(BODY.len()))?;
+        let mut id = heapless::String::<128>::new();
+        let status = self.exchange(|fd| sys::send_all(fd, &[head, BODY]), |c| c.read_reply_keeping(Some(("lambda-extension-identifier", &mut id))))?;
+        if status != 200 || id.is_empty() {
+            return Err(Error::Status);
+        }
+        let mut buf = [0u8; 1024];
+        let head = self.head(&mut buf, Path::ExtensionNext, &[("Lambda-Extension-Identifier", id.as_bytes())], None)?;
+        let fd = self.addr.connect()?;
+        sys::send_all(&fd, &[head])?;
+        self.extension = Some(fd);
+        Ok(())
     }
 
     /// Posts a buffered response. `Ok(())` once the Runtime API took it.
@@ -521,12 +546,9 @@ pub(crate) fn end_stream(fd: &Fd, error: Option<(&str, &[u8])>) -> Result<(), Er
 }
 
 fn keep_alive(head: &http::Head<'_>, hs: &[Header<'_>]) -> bool {
-    let conn = http::header(hs, "connection").unwrap_or_default();
-    if head.start[0].eq_ignore_ascii_case(b"HTTP/1.0") {
-        conn.eq_ignore_ascii_case(b"keep-alive")
-    } else {
-        !conn.eq_ignore_ascii_case(b"close")
-    }
+    // HTTP/1.0 keep-alive is not worth its bytes here: such a server gets a
+    // new connection per request.
+    head.start[0] == b"HTTP/1.1" && !http::eq_nocase(http::header(hs, "connection").unwrap_or_default(), b"close")
 }
 
 /// An error type that is safe to send as a header (`Runtime.Unknown` if not).

@@ -87,7 +87,34 @@ pub fn read(fd: &Fd, buf: &mut [u8]) -> Result<usize, Error> {
         if errno() != libc::EINTR {
             return Err(Error::Io);
         }
+        if SHUTDOWN.load(Ordering::Relaxed) {
+            return Err(Error::Shutdown);
+        }
     }
+}
+
+static SHUTDOWN: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn on_sigterm(_: libc::c_int) {
+    SHUTDOWN.store(true, Ordering::Relaxed);
+}
+
+/// Makes SIGTERM set a flag and interrupt a blocking read (no SA_RESTART),
+/// so a long poll on `/next` ends with [`Error::Shutdown`].
+pub fn catch_sigterm() {
+    // SAFETY: sigaction is a plain C struct for which all-zero is valid (no
+    // flags, empty mask); the handler only stores to an atomic, which is
+    // async-signal-safe.
+    unsafe {
+        let mut sa: libc::sigaction = core::mem::zeroed();
+        sa.sa_sigaction = on_sigterm as extern "C" fn(libc::c_int) as libc::sighandler_t;
+        libc::sigaction(libc::SIGTERM, &sa, core::ptr::null_mut());
+    }
+}
+
+/// True once SIGTERM arrived (after [`catch_sigterm`]).
+pub fn shutdown_requested() -> bool {
+    SHUTDOWN.load(Ordering::Relaxed)
 }
 
 /// Writes every byte of every part, in order, with as few syscalls as the
@@ -128,26 +155,13 @@ pub fn send_all(fd: &Fd, parts: &[&[u8]]) -> Result<(), Error> {
     Ok(())
 }
 
-extern "C" {
-    fn inet_pton(af: libc::c_int, src: *const libc::c_char, dst: *mut libc::c_void) -> libc::c_int;
+/// ASCII bytes as a `str`, without pulling in the UTF-8 validator.
+pub fn ascii(b: &[u8]) -> Option<&str> {
+    // SAFETY: ASCII is valid UTF-8.
+    crate::http::is_ascii(b).then(|| unsafe { core::str::from_utf8_unchecked(b) })
 }
 
-/// Parses a numeric IPv4 or IPv6 address; 4 or 16 bytes in `out`.
-pub fn parse_ip(host: &[u8], out: &mut [u8; 16]) -> Option<usize> {
-    let mut z = [0u8; 64];
-    if host.len() >= z.len() {
-        return None;
-    }
-    z[..host.len()].copy_from_slice(host);
-    let family = if host.contains(&b':') { libc::AF_INET6 } else { libc::AF_INET };
-    // SAFETY: `z` is NUL-terminated and `out` has room for an in6_addr.
-    let rc = unsafe {
-        inet_pton(family, z.as_ptr() as *const libc::c_char, out.as_mut_ptr() as *mut libc::c_void)
-    };
-    (rc == 1).then_some(if family == libc::AF_INET { 4 } else { 16 })
-}
-
-/// The value of an environment variable, if set and UTF-8.
+/// The value of an environment variable, if set and ASCII.
 pub fn getenv(name: &core::ffi::CStr) -> Option<&'static str> {
     // SAFETY: getenv returns NULL or a NUL-terminated string owned by the
     // environment. faas never changes variables it hands out like this.
@@ -157,7 +171,7 @@ pub fn getenv(name: &core::ffi::CStr) -> Option<&'static str> {
     }
     // SAFETY: non-null, NUL-terminated, lives as long as the environment entry.
     let s = unsafe { core::ffi::CStr::from_ptr(p) };
-    s.to_str().ok()
+    ascii(s.to_bytes())
 }
 
 /// Capacity of the `_X_AMZN_TRACE_ID=` entry; longer trace ids are not set.
@@ -199,7 +213,7 @@ pub fn set_trace_id(value: Option<&[u8]>) {
             }
             n += 1;
         }
-        let value = value.filter(|v| TRACE_NAME.len() + v.len() < TRACE_CAP && !v.contains(&0));
+        let value = value.filter(|v| TRACE_NAME.len() + v.len() < TRACE_CAP && !v.iter().any(|&b| b == 0));
         match (value, found) {
             (None, None) => {}
             (None, Some(i)) => {
@@ -232,11 +246,13 @@ pub fn set_trace_id(value: Option<&[u8]>) {
     }
 }
 
-/// Unix time in milliseconds.
+/// Unix time in milliseconds. A direct system call: musl's vDSO lookup
+/// would add more to a static bootstrap than the call costs (it is only made
+/// for logs and `remaining_ms`).
 pub fn now_ms() -> u64 {
     let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-    // SAFETY: `ts` is a valid out-parameter.
-    unsafe { libc::clock_gettime(libc::CLOCK_REALTIME, &mut ts) };
+    // SAFETY: `ts` is a valid out-parameter for clock_gettime.
+    unsafe { libc::syscall(libc::SYS_clock_gettime, libc::CLOCK_REALTIME, &mut ts as *mut libc::timespec) };
     ts.tv_sec as u64 * 1000 + ts.tv_nsec as u64 / 1_000_000
 }
 
@@ -296,28 +312,28 @@ pub fn storage() -> Option<Storage> {
     }
 }
 
-/// What a panic must know to report itself: the runtime's address, the
-/// current request id, and the socket of a response stream in progress.
+/// The current invocation, for logs and for a panic to report itself: the
+/// runtime's address, the request id, and the socket of a stream in progress.
 /// All-zero when empty, so the static costs no file size (.bss).
-pub struct PanicState {
+pub struct Current {
     /// The address, once known (`Addr::UNSET` before).
-    pub addr: crate::addr::Addr,
+    pub addr: crate::addr::Addr<'static>,
     /// The current invocation's id; empty between invocations.
     pub request_id: heapless::String<128>,
     /// The socket of a stream in progress, plus one; 0 for none.
     pub stream_fd1: i32,
 }
-static PANIC: Cell<PanicState> = Cell(UnsafeCell::new(PanicState {
+static PANIC: Cell<Current> = Cell(UnsafeCell::new(Current {
     addr: crate::addr::Addr::UNSET,
     request_id: heapless::String::new(),
     stream_fd1: 0,
 }));
 
-/// Gives access to the panic state. The runtime is single-threaded and a
-/// panic aborts after reading it, so no two borrows are ever alive at once.
-pub fn with_panic_state<R>(f: impl FnOnce(&mut PanicState) -> R) -> R {
-    // SAFETY: single-threaded, and `f` cannot re-enter (it gets no access
-    // to this function's static from outside this module).
+/// Gives access to the current invocation's state. The runtime is
+/// single-threaded, and the closures given here never call back into it.
+pub fn with_current(f: &mut dyn FnMut(&mut Current)) {
+    // SAFETY: single-threaded, and every caller's `f` only copies in or out
+    // (none logs, posts or calls back here), so this is the only borrow.
     f(unsafe { &mut *PANIC.0.get() })
 }
 

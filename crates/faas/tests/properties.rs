@@ -78,10 +78,12 @@ fn valid_head() -> impl Strategy<Value = GenHead> {
     let name = "[A-Za-z0-9!#$%&'*+.^_`|~-]{1,20}"; // an RFC 9110 token
     // A value: visible ASCII, blanks, tabs and obs-text inside, none at the
     // ends (the parser trims those); ':' welcome, as in ARNs.
+    let edge = || prop_oneof![0x21u8..=0x7e, 0x80u8..=0xff];
+    let inside = vec(prop_oneof![0x20u8..=0x7e, Just(b'\t'), 0x80u8..=0xff], 0..40);
     let value = prop_oneof![
         Just(Vec::new()),
-        (vec(prop_oneof![0x21u8..=0x7e, 0x80u8..=0xff], 1..2), vec(prop_oneof![0x20u8..=0x7e, Just(b'\t'), 0x80u8..=0xff], 0..40), vec(prop_oneof![0x21u8..=0x7e, 0x80u8..=0xff], 0..2))
-            .prop_map(|(a, b, c)| [a, b, c].concat()),
+        edge().prop_map(|b| vec![b]),
+        (edge(), inside, edge()).prop_map(|(a, mid, z)| [&[a][..], &mid, &[z]].concat()),
     ];
     let ows = select(OWS);
     let header = (name, ows.clone(), value, ows, eol());
@@ -102,7 +104,7 @@ fn valid_head() -> impl Strategy<Value = GenHead> {
 }
 
 proptest! {
-    #![proptest_config(cases(2000))]
+    #![proptest_config(cases(1000))]
 
     #[test]
     fn parse_head_never_panics(buf in prop_oneof![vec(any::<u8>(), 0..300), tokens(HEAD_TOKENS, 60)], cap in 0usize..10) {
@@ -122,7 +124,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(cases(500))]
+    #![proptest_config(cases(250))]
 
     #[test]
     fn parse_head_round_trips(h in valid_head(), spare in 0usize..3) {
@@ -205,8 +207,9 @@ proptest! {
 
     #[test]
     fn framing_content_length_round_trips(n in 0u64..1_000_000_000_000_000_000, zeros in 0usize..3, copies in 1usize..3) {
-        let text = format!("{}{}", "0".repeat(zeros), n);
-        prop_assume!(text.len() <= 18);
+        // Leading zeros, as long as the whole stays within 18 digits.
+        let digits = n.to_string();
+        let text = format!("{}{digits}", "0".repeat(zeros.min(18 - digits.len())));
         let hs = vec![Header { name: b"content-length", value: text.as_bytes() }; copies];
         prop_assert_eq!(http::framing(&hs), Ok(Framing::Length(n)));
     }
@@ -329,7 +332,7 @@ const CHUNK_TOKENS: &[&[u8]] = &[
 ];
 
 proptest! {
-    #![proptest_config(cases(1000))]
+    #![proptest_config(cases(300))]
 
     #[test]
     fn chunked_round_trips(c in chunked_body(), steps in vec(1usize..600, 1..8)) {
@@ -450,7 +453,7 @@ fn json_text() -> impl Strategy<Value = Vec<u8>> {
 }
 
 proptest! {
-    #![proptest_config(cases(2000))]
+    #![proptest_config(cases(1000))]
 
     /// The output is always valid JSON inside quotes and decodes to the input
     /// (invalid UTF-8 becoming U+FFFD exactly as from_utf8_lossy does).
@@ -518,7 +521,7 @@ proptest! {
         let mut enc = Base64::new(|b: &[u8]| out.extend_from_slice(b));
         let mut at = 0;
         for w in writes.iter().cycle() {
-            let n = (*w).min(data.len() - at);
+            let n = (*w).max(1).min(data.len() - at);
             enc.write(&data[at..at + n]);
             at += n;
             if at == data.len() {

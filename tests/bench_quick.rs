@@ -1,0 +1,39 @@
+//! `make bench-quick` keeps working: the driver runs the quick bench against
+//! every contender, writes the report, the JSON and the charts, and every
+//! contender passes its echo check. Timings are not asserted (the machine is
+//! noisy). `make test` builds the driver and the contenders first
+//! (`make bench-build`).
+use std::process::Command;
+
+#[test]
+fn quick_bench_runs_and_every_contender_echoes() {
+    let root = faas_tests::root();
+    let driver = faas_tests::out("bench/bin/faas-bench");
+    let dir = root.join("target/bench-quick-test");
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = Command::new(&driver)
+        .args(["--quick", "--root"])
+        .arg(&root)
+        .arg("--out")
+        .arg(&dir)
+        .env("FAAS_BENCH_COMMAND", "cargo test -p faas-tests --test bench_quick")
+        .output()
+        .expect("run faas-bench");
+    let log = format!("{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "faas-bench --quick failed:\n{log}");
+
+    for f in ["report.md", "results.json", "sizes.svg", "cold.svg", "warm.svg", "rss.svg", "density.svg"] {
+        let p = dir.join(f);
+        assert!(std::fs::metadata(&p).map(|m| m.len() > 0).unwrap_or(false), "{} is missing or empty\n{log}", p.display());
+    }
+    let json = std::fs::read_to_string(dir.join("results.json")).unwrap();
+    let report = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    assert!(!report.contains("FAILED"), "a contender failed:\n{report}");
+    // Every contender is in the JSON, each with "status": "ok".
+    let ids = ["floor", "bare-c", "faas-c-static", "faas-rs-static", "faas-c-dyn", "faas-rs-dyn", "official-o3", "official-z", "official-o3-static"];
+    for id in ids {
+        assert!(json.contains(&format!("\"id\": \"{id}\"")), "{id} is missing from results.json");
+    }
+    assert_eq!(json.matches("\"status\": \"ok\"").count(), ids.len(), "not every contender passed its echo check:\n{json}");
+    assert!(!json.contains("\"status\": \"failed\""));
+}

@@ -1,0 +1,217 @@
+//! faas-rie against the unchanged AWS CLI v2 (/usr/bin/aws, Debian awscli),
+//! boto3 (Debian python3-boto3) and raw HTTP: every answer the Invoke API
+//! gives, and the runtime's life (init error, timeout, crash, restart).
+#[path = "rie/support.rs"]
+mod support;
+
+use faas_tests::{out, root};
+use std::collections::BTreeSet;
+use std::process::Command;
+use support::*;
+
+fn ex(name: &str) -> String {
+    out(&format!("static/{name}")).display().to_string()
+}
+
+#[test]
+fn cli_success_names_and_report() {
+    let rie = Rie::start(&["--", &ex("echo-rs")], &[("AWS_LAMBDA_FUNCTION_NAME", "echo")]);
+    let arn = "arn:aws:lambda:us-east-1:123456789012:function:echo";
+    for name in ["echo", "function", arn, "echo:$LATEST", "123456789012:function:echo"] {
+        let (o, payload) = invoke(rie.port, &["--function-name", name, "--payload", r#"{"hello":"world"}"#]);
+        assert!(o.status.success(), "{name}: {}", String::from_utf8_lossy(&o.stderr));
+        let meta = json(&String::from_utf8_lossy(&o.stdout));
+        assert_eq!((meta["StatusCode"].as_i64(), meta["ExecutedVersion"].as_str()), (Some(200), Some("$LATEST")));
+        assert!(meta.get("FunctionError").is_none());
+        assert_eq!(payload, r#"{"hello":"world"}"#);
+    }
+    let log = rie.wait_stdout("REPORT RequestId: ", 5, 10);
+    let report = log.lines().find(|l| l.starts_with("REPORT")).unwrap();
+    for field in ["\tDuration: ", " ms\tBilled Duration: ", "\tMemory Size: 3008 MB", "\tMax Memory Used: ", "\tInit Duration: "] {
+        assert!(report.contains(field), "{field:?} not in {report}");
+    }
+    let mem: u64 = report.split("Max Memory Used: ").nth(1).unwrap().split(' ').next().unwrap().parse().unwrap();
+    assert!(mem >= 1, "{report}");
+    assert_eq!(log.matches("Init Duration").count(), 1, "only the first invoke after a start has an init duration:\n{log}");
+    assert_eq!(log.matches("START RequestId: ").count(), 5);
+}
+
+#[test]
+fn cli_function_error_and_tail() {
+    let rie = Rie::start(&["--", &ex("context-c")], &[]);
+    let (o, payload) = invoke(rie.port, &["--function-name", "function", "--payload", r#""fail""#, "--log-type", "Tail"]);
+    assert!(o.status.success(), "a function error is not a CLI error: {}", String::from_utf8_lossy(&o.stderr));
+    let meta = json(&String::from_utf8_lossy(&o.stdout));
+    assert_eq!(meta["StatusCode"].as_i64(), Some(200));
+    assert_eq!(meta["FunctionError"].as_str(), Some("Unhandled"));
+    assert_eq!(json(&payload)["errorType"].as_str(), Some("Function.AskedToFail"));
+    let tail = unbase64(meta["LogResult"].as_str().expect("LogResult"));
+    assert!(tail.contains("invocation 1, request "), "the function's own log line: {tail}");
+    assert!(tail.contains("START RequestId: ") && tail.contains("REPORT RequestId: "), "{tail}");
+}
+
+#[test]
+fn cli_event_dryrun_unknown_too_large() {
+    let rie = Rie::start(&["--", &ex("context-c")], &[]);
+    let (o, _) = invoke(rie.port, &["--function-name", "function", "--invocation-type", "Event", "--payload", "{}"]);
+    assert_eq!(json(&String::from_utf8_lossy(&o.stdout))["StatusCode"].as_i64(), Some(202));
+    rie.wait_stdout("END RequestId: ", 1, 20); // it ran, later
+    let (o, _) = invoke(rie.port, &["--function-name", "function", "--invocation-type", "DryRun", "--payload", "{}"]);
+    assert_eq!(json(&String::from_utf8_lossy(&o.stdout))["StatusCode"].as_i64(), Some(204));
+    let (o, _) = invoke(rie.port, &["--function-name", "nope", "--payload", "{}"]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("ResourceNotFoundException"), "{}", String::from_utf8_lossy(&o.stderr));
+    let big = scratch("big").join("big.json");
+    std::fs::write(&big, format!("\"{}\"", "a".repeat(6 * 1024 * 1024))).unwrap();
+    let (o, _) = invoke(rie.port, &["--function-name", "function", "--payload", &format!("fileb://{}", big.display())]);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("RequestTooLargeException"), "{}", String::from_utf8_lossy(&o.stderr));
+    // Neither DryRun, nor the unknown name, nor the oversized payload ran.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_eq!(rie.stdout().matches("START RequestId: ").count(), 1);
+}
+
+#[test]
+fn cli_timeout_then_fresh_runtime() {
+    let rie = Rie::start(&["--", fixture().to_str().unwrap()], &[("AWS_LAMBDA_FUNCTION_TIMEOUT", "1")]);
+    let t = std::time::Instant::now();
+    let (o, payload) = invoke(rie.port, &["--function-name", "function", "--payload", r#""sleep""#]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(t.elapsed().as_secs() < 30);
+    assert_eq!(json(&String::from_utf8_lossy(&o.stdout))["FunctionError"].as_str(), Some("Unhandled"));
+    let err = json(&payload);
+    assert_eq!(err["errorType"].as_str(), Some("Sandbox.Timedout"));
+    assert!(err["errorMessage"].as_str().unwrap().contains("Task timed out after 1.00 seconds"), "{payload}");
+    let (o, payload) = invoke(rie.port, &["--function-name", "function", "--payload", r#"{"again":1}"#]);
+    assert!(o.status.success());
+    assert_eq!(payload, r#"{"again":1}"#);
+    assert_eq!(rie.stdout().matches("Init Duration").count(), 2, "the second invoke ran on a new runtime");
+}
+
+#[test]
+fn cli_crash_then_recovery() {
+    let rie = Rie::start(&["--", fixture().to_str().unwrap()], &[]);
+    let (o, payload) = invoke(rie.port, &["--function-name", "function", "--payload", r#""crash""#]);
+    assert!(o.status.success(), "a crash is not retried as a 5xx: {}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(json(&String::from_utf8_lossy(&o.stdout))["FunctionError"].as_str(), Some("Unhandled"));
+    let err = json(&payload);
+    assert_eq!(err["errorType"].as_str(), Some("Runtime.ExitError"));
+    assert!(err["errorMessage"].as_str().unwrap().contains("exit status 3"), "{payload}");
+    let (o, payload) = invoke(rie.port, &["--function-name", "function", "--payload", r#"{"after":"crash"}"#]);
+    assert!(o.status.success());
+    assert_eq!(payload, r#"{"after":"crash"}"#);
+    assert_eq!(rie.stdout().matches("START RequestId: ").count(), 2, "the crashed invoke ran once");
+}
+
+#[test]
+fn cli_twenty_concurrent_each_once() {
+    require(AWS, "install the Debian package awscli (AWS CLI v2)");
+    let rie = Rie::start(&["--", &ex("context-c")], &[]);
+    let port = rie.port;
+    let runs: Vec<_> = (0..20).map(|i| std::thread::spawn(move || invoke(port, &["--function-name", "function", "--payload", &format!("{{\"n\":{i}}}")]))).collect();
+    let (mut ids, mut counts) = (BTreeSet::new(), BTreeSet::new());
+    for r in runs {
+        let (o, payload) = r.join().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let v = json(&payload);
+        ids.insert(v["request_id"].as_str().unwrap().to_string());
+        counts.insert(v["invocations"].as_u64().unwrap());
+    }
+    assert_eq!(ids.len(), 20, "20 distinct invocations");
+    assert_eq!(counts, (1..=20).collect(), "one runtime ran each invoke exactly once");
+    assert_eq!(rie.stdout().matches("START RequestId: ").count(), 20);
+}
+
+#[test]
+fn boto3_all_cases() {
+    require("/usr/bin/python3", "install the Debian package python3");
+    let ctx = Rie::start(&["--", &ex("context-c")], &[]);
+    let fix = Rie::start(&["--", fixture().to_str().unwrap()], &[("AWS_LAMBDA_FUNCTION_TIMEOUT", "1")]);
+    let mut cmd = Command::new("/usr/bin/python3");
+    cmd.arg(root().join("tests/rie/boto3_check.py")).arg(ctx.url()).arg(fix.url());
+    aws_env(&mut cmd);
+    let o = run(&mut cmd, 300);
+    let text = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    assert!(o.status.success(), "boto3 checks failed (python3-boto3 installed?):\n{text}");
+    assert!(text.contains("boto3: 10 checks passed"), "{text}");
+}
+
+#[test]
+fn init_error_served_to_the_triggering_invoke() {
+    let rie = Rie::start(&["--", &ex("context-c")], &[("FAIL_INIT", "1")]);
+    for _ in 0..2 {
+        let r = post(rie.port, "function", "", b"{}");
+        assert!(r.starts_with("HTTP/1.1 200 "), "{r}");
+        assert!(r.contains("X-Amz-Function-Error: Unhandled") && r.contains(r#""errorType":"Function.BadConfig""#), "{r}");
+    }
+}
+
+#[test]
+fn streaming_relayed_with_error_trailers() {
+    let rie = Rie::start(&["--", &ex("stream-c")], &[]);
+    let r = post(rie.port, "function", "", br#""hi""#);
+    assert!(r.contains("Transfer-Encoding: chunked") && r.contains("start\n\"hi\"\nend\n"), "{r}");
+    let r = post(rie.port, "function", "X-Amz-Log-Type: Tail\r\n", br#""fail""#);
+    assert!(r.contains("start\n") && r.contains("X-Amz-Function-Error: Unhandled"), "{r}");
+    assert!(r.contains("Lambda-Runtime-Function-Error-Type: Function.StreamFailed") && r.contains("X-Amz-Log-Result: "), "{r}");
+}
+
+#[test]
+fn raw_http_edges() {
+    let rie = Rie::start(&["--queue", "1", "--", fixture().to_str().unwrap()], &[("AWS_LAMBDA_FUNCTION_TIMEOUT", "3")]);
+    let r = http(rie.port, b"garbage\r\n\r\n");
+    assert!(r.starts_with("HTTP/1.1 400 "), "{r}");
+    let r = http(rie.port, b"POST /x HTTP/1.1\r\nContent-Length: zz\r\n\r\n");
+    assert!(r.starts_with("HTTP/1.1 400 "), "{r}");
+    let r = post(rie.port, "function", "X-Amz-Client-Context: !!\r\n", b"{}");
+    assert!(r.starts_with("HTTP/1.1 400 ") && r.contains("InvalidRequestContentException"), "{r}");
+    let r = http(rie.port, b"GET /nothing HTTP/1.1\r\nConnection: close\r\n\r\n");
+    assert!(r.starts_with("HTTP/1.1 404 "), "{r}");
+    // Keep-alive: two invokes on one connection.
+    let one = "POST /2015-03-31/functions/function/invocations HTTP/1.1\r\nContent-Length: 3\r\n\r\n[1]";
+    let two = "POST /2015-03-31/functions/function/invocations HTTP/1.1\r\nConnection: close\r\nContent-Length: 3\r\n\r\n[2]";
+    let r = http(rie.port, format!("{one}{two}").as_bytes());
+    assert_eq!(r.matches("HTTP/1.1 200 OK").count(), 2, "{r}");
+    assert!(r.ends_with("[2]") && r.contains("[1]"), "{r}");
+    // One invoke runs, one waits, the third finds the queue full: 429.
+    let port = rie.port;
+    let busy: Vec<_> = (0..2)
+        .map(|_| {
+            let t = std::thread::spawn(move || post(port, "function", "", br#""sleep""#));
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            t
+        })
+        .collect();
+    let r = post(rie.port, "function", "", b"{}");
+    assert!(r.starts_with("HTTP/1.1 429 ") && r.contains("TooManyRequestsException"), "{r}");
+    for b in busy {
+        let r = b.join().unwrap();
+        assert!(r.contains("Sandbox.Timedout"), "{r}");
+    }
+}
+
+#[test]
+fn sigterm_stops_child_and_exits_zero() {
+    let mut rie = Rie::start(&["--", &ex("echo-rs")], &[]);
+    assert!(post(rie.port, "function", "", b"1").ends_with("1"));
+    let st = rie.stop();
+    assert_eq!(st.code(), Some(0));
+    let o = run(Command::new("pgrep").args(["-f", &ex("echo-rs")]).arg("-P").arg(rie.child.id().to_string()), 10);
+    assert!(String::from_utf8_lossy(&o.stdout).trim().is_empty(), "the child outlived faas-rie");
+}
+
+#[test]
+fn execs_the_bootstrap_on_real_lambda_and_has_help() {
+    let o = run(
+        Command::new(out("bin/faas-rie")).args(["--", "/bin/sh", "-c", "echo runtime api is $AWS_LAMBDA_RUNTIME_API"]).env("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:1"),
+        10,
+    );
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "runtime api is 127.0.0.1:1\n");
+    let o = run(Command::new(out("bin/faas-rie")).arg("--help"), 10);
+    let help = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success());
+    for word in ["--listen", "--runtime-api", "--pool", "--queue", "AWS_LAMBDA_FUNCTION_TIMEOUT", "AWS_LAMBDA_RUNTIME_API"] {
+        assert!(help.contains(word), "--help does not mention {word}");
+    }
+    let o = run(Command::new(out("bin/faas-rie")).arg("--bogus"), 10);
+    assert_eq!(o.status.code(), Some(2));
+}
