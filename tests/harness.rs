@@ -23,6 +23,14 @@ pub fn out(rel: &str) -> PathBuf {
     p
 }
 
+/// Decodes base64 (the stream error trailers, Tail logs); panics on bad input.
+pub fn base64_decode(s: &str) -> Vec<u8> {
+    let mut out = vec![0; s.len() / 4 * 3 + 3];
+    let n = faas::json::base64_decode(s.as_bytes(), &mut out).unwrap_or_else(|| panic!("not base64: {s:?}"));
+    out.truncate(n);
+    out
+}
+
 /// What `/next` answers, one per call.
 #[derive(Clone, Debug)]
 pub enum Next {
@@ -35,6 +43,8 @@ pub enum Next {
     Raw(Vec<u8>),
     /// These bytes, then the server closes the connection.
     RawClose(Vec<u8>),
+    /// These bytes one at a time, a millisecond apart.
+    Dribble(Vec<u8>),
     /// Nothing for this many milliseconds, then the next item (a process
     /// stays alive, waiting, while the test looks at it).
     Stall(u64),
@@ -236,6 +246,15 @@ fn write_next(w: &mut TcpStream, n: Next) -> bool {
             out
         }
         Next::Raw(b) => b,
+        Next::Dribble(b) => {
+            for byte in b {
+                if w.write_all(&[byte]).is_err() {
+                    return true;
+                }
+                thread::sleep(Duration::from_millis(1));
+            }
+            return false;
+        }
         Next::Stall(ms) => {
             thread::sleep(Duration::from_millis(ms));
             b"HTTP/1.1 500 Stalled\r\nContent-Length: 0\r\n\r\n".to_vec()

@@ -1,7 +1,7 @@
 //! The built bootstraps (Rust and C examples, static and dynamic) against a
 //! Runtime API served by the test process: every point of the runtime's
 //! contract, including a hostile server. Run `make all` first.
-use faas_tests::{out, run_script, FakeApi, Next, Proc};
+use faas_tests::{base64_decode, out, run_script, FakeApi, Next, Proc};
 use std::path::PathBuf;
 
 const ECHOES: [&str; 4] = ["static/echo-c", "static/echo-rs", "dynamic/echo-c", "dynamic/echo-rs"];
@@ -231,6 +231,8 @@ fn hostile_runtime_api() {
         ("head over 16 KiB", vec![Next::Raw([&b"HTTP/1.1 200 OK\r\nX: "[..], &vec![b'a'; 20_000], b"\r\n\r\n"].concat()), ok("never")], &[]),
         ("HTTP/1.0 until close", vec![Next::RawClose(b"HTTP/1.0 200 OK\r\nLambda-Runtime-Aws-Request-Id: old\r\n\r\n\"ten\"".to_vec()), ok("after")], &["old", "after"]),
         ("403 on /next", vec![Next::Raw(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n".to_vec()), ok("never")], &[]),
+        ("one byte at a time", vec![Next::Dribble(b"HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: slow\r\nTransfer-Encoding: chunked\r\n\r\n4\r\n\"ok\"\r\n0\r\n\r\n".to_vec()), ok("after")], &["slow", "after"]),
+        ("Content-Length longer than the body", vec![Next::RawClose(b"HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: t\r\nContent-Length: 9999\r\n\r\n{}".to_vec()), ok("after")], &["after"]),
         ("chunk extensions and trailers", vec![Next::Raw(b"HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: ext\r\nTransfer-Encoding: chunked\r\n\r\n3;a=b\r\n\"ok\r\n1\r\n\"\r\n0\r\nX-Trailer: 1\r\n\r\n".to_vec())], &["ext"]),
     ];
     for (name, bin) in echoes() {
@@ -295,23 +297,6 @@ fn memory_stays_flat_over_10000_invocations() {
     }
 }
 
-fn base64_decode(s: &str) -> Vec<u8> {
-    let val = |c: u8| match c {
-        b'A'..=b'Z' => c - b'A',
-        b'a'..=b'z' => c - b'a' + 26,
-        b'0'..=b'9' => c - b'0' + 52,
-        b'+' => 62,
-        b'/' => 63,
-        _ => panic!("not base64: {c}"),
-    };
-    let bytes: Vec<u8> = s.bytes().filter(|&c| c != b'=').map(val).collect();
-    bytes.chunks(4).flat_map(|g| {
-        let n = g.iter().enumerate().fold(0u32, |n, (i, &v)| n | u32::from(v) << (18 - 6 * i));
-        let b = n.to_be_bytes();
-        b[1..g.len()].to_vec()
-    }).collect()
-}
-
 #[test]
 fn graceful_shutdown_on_sigterm() {
     for bin in ["static/context-c", "dynamic/context-c"] {
@@ -339,4 +324,25 @@ fn graceful_shutdown_on_sigterm() {
 fn send_signal(pid: u32, sig: i32) {
     let st = std::process::Command::new("kill").arg(format!("-{sig}")).arg(pid.to_string()).status().unwrap();
     assert!(st.success());
+}
+
+#[test]
+fn json_logs_carry_the_request_id_and_respect_the_level() {
+    let bin = out("static/context-c");
+    let script = || vec![Next::event("req-1", b"{}"), Next::event("req-2", b"{}")];
+    let (_, p, _) = run_script(&bin, script(), &[("AWS_LAMBDA_LOG_FORMAT", "JSON"), ("AWS_LAMBDA_LOG_LEVEL", "info")]);
+    let lines: Vec<serde_json::Value> = p.stderr().lines().map(|l| json_value(l.as_bytes())).collect();
+    let handler: Vec<&serde_json::Value> = lines.iter().filter(|v| v["level"] == "INFO").collect();
+    assert_eq!(handler.len(), 2, "{}", p.stderr());
+    assert_eq!((handler[0]["message"].as_str(), handler[0]["requestId"].as_str()), (Some("invocation 1, request req-1"), Some("req-1")));
+    assert_eq!(handler[1]["requestId"], "req-2");
+    let ts = handler[0]["timestamp"].as_str().unwrap();
+    assert!(ts.len() == 24 && ts.ends_with('Z') && ts.starts_with("20"), "{ts}");
+    let runtime: Vec<_> = lines.iter().filter(|v| v["level"] == "ERROR").collect();
+    assert!(runtime.iter().any(|v| v["message"].as_str().unwrap().contains("fatal")), "runtime messages are JSON too: {}", p.stderr());
+    // WARN filters the handler's INFO lines out; text format is plain lines.
+    let (_, p, _) = run_script(&bin, script(), &[("AWS_LAMBDA_LOG_FORMAT", "JSON"), ("AWS_LAMBDA_LOG_LEVEL", "WARN")]);
+    assert!(!p.stderr().contains("invocation 1"), "{}", p.stderr());
+    let (_, p, _) = run_script(&bin, script(), &[]);
+    assert!(p.stderr().lines().any(|l| l == "invocation 1, request req-1"), "{}", p.stderr());
 }

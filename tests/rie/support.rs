@@ -186,24 +186,7 @@ pub fn post(port: u16, name: &str, headers: &str, body: &[u8]) -> String {
 
 /// Standard base64, decoded (test helper; panics on bad input).
 pub fn unbase64(s: &str) -> String {
-    let (mut acc, mut bits, mut out) = (0u32, 0, Vec::new());
-    for c in s.bytes().filter(|&c| c != b'=') {
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => panic!("not base64: {s}"),
-        };
-        acc = (acc << 6) | u32::from(v);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    String::from_utf8_lossy(&faas_tests::base64_decode(s)).into_owned()
 }
 
 /// The test bootstrap tests/rie/fixture.c ("sleep", "crash", echo), built once.

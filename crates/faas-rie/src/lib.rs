@@ -75,7 +75,9 @@ error, timeout (Sandbox.Timedout) or crash (Runtime.ExitError) is 200 with
 X-Amz-Function-Error: Unhandled, never a 5xx that clients would retry; the
 next invoke then starts a fresh runtime. X-Amz-Log-Type: Tail returns the
 last 4 KB of the invocation's log. The bootstrap's output, with START, END
-and REPORT lines, goes to stdout. SIGTERM or SIGINT stops it all (exit 0).
+and REPORT lines, goes to stdout. SIGTERM or SIGINT stops it all (exit 0)
+as Lambda does: a runtime that registered an extension gets SIGTERM and
+300 ms before SIGKILL; one without is killed at once.
 ";
 
 /// Everything the server needs to know, from the command line and environment.

@@ -14,6 +14,10 @@ use faas::http::{self, Chunked, Framing, Header};
 const HEAD_MAX: usize = 64 * 1024;
 const MAX_HEADERS: usize = 64;
 const MAX_CONNS: usize = 1024;
+/// Held `extension/event/next` requests per runtime.
+const MAX_HOLD: usize = 4;
+/// Lambda's shutdown budget for a runtime with internal extensions only.
+const GRACE_US: u64 = 300_000;
 /// Invoke payload limits: synchronous (`faas::MAX_PAYLOAD`, 6 MiB) and Event.
 const SYNC_LIMIT: usize = faas::MAX_PAYLOAD;
 const EVENT_LIMIT: usize = 1024 * 1024;
@@ -67,6 +71,9 @@ enum Rd {
     Body(Box<Body>),
     /// Not reading: an invoke in flight, or a runtime parked on `/next`.
     Wait,
+    /// An extension's `event/next`, never answered (it registered for no
+    /// events): closed when the runtime sends more, goes or is stopped.
+    Hold,
 }
 
 struct Conn {
@@ -129,6 +136,8 @@ struct Rt {
     job: Option<Job>,
     /// The current invocation's log, for `X-Amz-Log-Result`.
     log: Vec<u8>,
+    /// The identifier of its registered extension; empty if none.
+    ext: Vec<u8>,
 }
 
 struct Server {
@@ -143,6 +152,8 @@ struct Server {
     kick: Vec<usize>,
     /// Shutting down: when to stop waiting for the runtimes.
     stopping: Option<u64>,
+    /// Shutting down and the runtimes have been sent SIGKILL.
+    killed: bool,
 }
 
 #[derive(Clone, Copy)]
@@ -171,13 +182,14 @@ pub fn run(cfg: Config) -> i32 {
         let api = cfg.runtime_api;
         let want = if api.port == 0 { 0 } else { api.port.saturating_add(i as u16) };
         let (lst, port) = sys::listen(api.ip(), want).unwrap_or_else(|| fatal(&[b"faas-rie: cannot listen on ", &api.text(want)]));
-        rts.push(Rt { lst, port, pid: 0, out: None, state: St::Down, spawn_us: 0, init_us: None, next: None, job: None, log: Vec::new() });
+        rts.push(Rt { lst, port, pid: 0, out: None, state: St::Down, spawn_us: 0, init_us: None, next: None, job: None, log: Vec::new(), ext: Vec::new() });
     }
     let mut banner = Vec::new();
     banner.s(b"faas-rie: Invoke API on http://").s(&listen.text(port)).s(b", Runtime API on ").s(&cfg.runtime_api.text(rts[0].port));
     banner.s(b", function ").s(&cfg.name).s(b", bootstrap ").s(&cfg.argv[0]).s(b"\n");
     sys::write_all(2, &banner);
-    let mut s = Server { cfg, lst, sig, conns: Vec::new(), gen: 0, rts, queue: VecDeque::new(), kick: Vec::new(), stopping: None };
+    let mut s = Server { cfg, lst, sig, conns: Vec::new(), gen: 0, rts, queue: VecDeque::new(), kick: Vec::new(), stopping: None, killed: false };
+    sys::subreaper();
     loop {
         s.step();
     }
@@ -219,6 +231,10 @@ impl Server {
                 Kind::Pipe(i) => self.drain_pipe(i),
                 Kind::Conn((ci, gen)) => {
                     if !self.conns.get(ci).is_some_and(|c| c.as_ref().is_some_and(|c| c.gen == gen)) {
+                        continue;
+                    }
+                    if matches!(self.conn_rd(ci), Some(Rd::Hold)) {
+                        self.drop_conn(ci);
                         continue;
                     }
                     if p.revents & libc::POLLOUT != 0 {
@@ -280,13 +296,19 @@ impl Server {
     }
 
     fn accept(&mut self, rt: Option<usize>) {
-        let lst = match rt {
-            Some(i) => &self.rts[i].lst,
-            None => &self.lst,
-        };
-        while let Some(fd) = sys::accept(lst) {
+        loop {
+            let lst = match rt {
+                Some(i) => &self.rts[i].lst,
+                None => &self.lst,
+            };
+            let Some(fd) = sys::accept(lst) else { break };
             if self.conns.iter().flatten().count() >= MAX_CONNS {
-                continue; // dropped: closing is the only answer we can afford
+                // Full: make room by closing the oldest caller still sending
+                // (or idle), so slow clients cannot hold every slot; with
+                // none, the new connection is closed.
+                let old = self.conns.iter().enumerate().filter_map(|(ci, c)| Some((c.as_ref()?.gen, ci, c.as_ref()?)));
+                let Some((_, ci, _)) = old.filter(|(_, _, c)| c.rt.is_none() && matches!(c.rd, Rd::Head | Rd::Body(_))).min_by_key(|(g, _, _)| *g) else { continue };
+                self.drop_conn(ci);
             }
             self.gen = self.gen.wrapping_add(1);
             let c = Conn { fd, gen: self.gen, rt, inb: Vec::new(), out: Vec::new(), sent: 0, rd: Rd::Head, eof: false, close: false };
@@ -330,7 +352,7 @@ impl Server {
             if self.progress(&mut c, ci) {
                 continue;
             }
-            if c.eof || c.close || matches!(c.rd, Rd::Wait) {
+            if c.eof || c.close || matches!(c.rd, Rd::Wait | Rd::Hold) {
                 break;
             }
             let have = c.inb.len();
@@ -359,12 +381,12 @@ impl Server {
     /// when the connection waits for us.
     fn progress(&mut self, c: &mut Conn, ci: usize) -> bool {
         match &mut c.rd {
-            Rd::Wait => false,
+            Rd::Wait | Rd::Hold => false,
             Rd::Head if c.inb.is_empty() => false,
             Rd::Head => {
                 let mut hs = [Header::default(); MAX_HEADERS];
                 let (req, framing, len) = match http::parse_head(&c.inb, &mut hs) {
-                    Ok(Some(h)) => {
+                    Ok(Some(h)) if h.len <= HEAD_MAX => {
                         let hs = &hs[..h.headers];
                         let http10 = h.start[2].eq_ignore_ascii_case(b"HTTP/1.0");
                         let conn = http::header(hs, "connection").unwrap_or_default();
@@ -641,10 +663,29 @@ impl Server {
                 self.finish(i, Outcome::Fail(t, doc));
             }
         } else if post && path == b"/2020-01-01/extension/register" {
-            // A runtime registers a no-op internal extension to be sent SIGTERM.
+            // A runtime registers a no-op internal extension to be sent
+            // SIGTERM; as on Lambda, only during init.
+            let rt = &mut self.rts[i];
+            if rt.state != St::Init {
+                return rt_reply(c, keep, 403, b"Extension.InvalidState", b"extensions register during init");
+            }
+            if rt.ext.is_empty() {
+                rt.ext = text::uuid();
+            }
             let mut v = Vec::new();
             v.s(br#"{"functionName":""#).json(&self.cfg.name).s(br#"","functionVersion":"$LATEST","handler":""}"#);
-            respond(c, keep, 200, &[(b"Lambda-Extension-Identifier", &text::uuid()), (b"Content-Type", b"application/json")], &v);
+            respond(c, keep, 200, &[(b"Lambda-Extension-Identifier", &rt.ext), (b"Content-Type", b"application/json")], &v);
+        } else if req.method == b"GET" && path == b"/2020-01-01/extension/event/next" {
+            // Registered for no events: held open, never answered.
+            let held = self.conns.iter().flatten().filter(|h| h.rt == Some(i) && matches!(h.rd, Rd::Hold)).count();
+            let ext = &self.rts[i].ext;
+            if ext.is_empty() || req.header("lambda-extension-identifier") != Some(&ext[..]) {
+                rt_reply(c, keep, 403, b"Extension.InvalidExtensionIdentifier", b"not a registered extension");
+            } else if held >= MAX_HOLD {
+                rt_reply(c, false, 429, b"Extension.TooManyRequests", b"too many event/next requests held");
+            } else {
+                c.rd = Rd::Hold;
+            }
         } else {
             rt_reply(c, keep, 404, b"NotFound", b"no such Runtime API path");
         }
@@ -784,6 +825,7 @@ impl Server {
         rt.state = St::Down;
         rt.next = None;
         rt.init_us = None;
+        rt.ext.clear();
         for c in &mut self.conns {
             if c.as_ref().is_some_and(|c| c.rt == Some(i)) {
                 *c = None;
@@ -807,11 +849,20 @@ impl Server {
                 self.init_failed(i, b"Sandbox.Timedout", &error_doc(b"Sandbox.Timedout", &msg));
             }
         }
-        if self.stopping.is_some_and(|s| now >= s) || (self.stopping.is_some() && self.rts.iter().all(|r| r.pid == 0)) {
-            for i in 0..self.rts.len() {
-                self.retire(i);
-            }
+        // Shutting down: exit once every runtime is reaped; SIGKILL what
+        // outlives its grace, and exit anyway 2 s after that.
+        let Some(s) = self.stopping else { return };
+        if self.rts.iter().all(|r| r.pid == 0) || (self.killed && now >= s) {
             sys::exit(0);
+        }
+        if now >= s {
+            for rt in &self.rts {
+                if rt.pid > 0 {
+                    sys::kill_group(rt.pid, libc::SIGKILL);
+                }
+            }
+            self.killed = true;
+            self.stopping = Some(now + 2_000_000);
         }
     }
 
@@ -820,13 +871,15 @@ impl Server {
             if s == libc::SIGCHLD as u32 {
                 self.reap();
             } else if self.stopping.is_none() {
+                // As Lambda: SIGTERM and a grace period only for a runtime
+                // with a registered extension; the rest are killed at once.
                 sys::write_all(2, b"faas-rie: stopping\n");
-                self.stopping = Some(sys::mono_us() + 300_000); // Lambda's grace after SIGTERM
-                for rt in &self.rts {
-                    if rt.pid > 0 {
-                        sys::kill_group(rt.pid, libc::SIGTERM);
-                    }
+                let mut grace = 0;
+                for rt in self.rts.iter().filter(|r| r.pid > 0 && !r.ext.is_empty()) {
+                    sys::kill(rt.pid, libc::SIGTERM);
+                    grace = GRACE_US;
                 }
+                self.stopping = Some(sys::mono_us() + grace);
             }
         }
     }
@@ -834,8 +887,14 @@ impl Server {
     /// Reaps exited children; a runtime that died mid-invocation or in init
     /// fails that invocation with Runtime.ExitError.
     fn reap(&mut self) {
-        while let Some((pid, status)) = sys::reap() {
-            let Some(i) = self.rts.iter().position(|r| r.pid == pid) else { continue };
+        while let Some(pid) = sys::exited() {
+            let rt = self.rts.iter().position(|r| r.pid == pid);
+            if rt.is_some() {
+                // What the runtime started goes with it, as on Lambda.
+                sys::kill_group(pid, libc::SIGKILL);
+            }
+            let status = sys::reap(pid);
+            let Some(i) = rt else { continue };
             self.drain_pipe(i);
             let mut why = Vec::new();
             why.s(b"Runtime exited with error: ");
@@ -871,7 +930,9 @@ impl Server {
     /// Forwards what the runtime wrote to our stdout and to its log.
     fn drain_pipe(&mut self, i: usize) {
         let mut buf = [0u8; 16 * 1024];
-        loop {
+        // Bounded, so a runtime that never stops writing cannot starve the
+        // loop (a pipe holds 64 KiB: this empties it).
+        for _ in 0..64 {
             let Some(p) = &self.rts[i].out else { return };
             match sys::read(p, &mut buf) {
                 Io::Done(n) => self.emit(i, &buf[..n]),

@@ -108,7 +108,7 @@ pub fn listen(ip: &[u8], port: u16) -> Option<(Fd, u16)> {
     let ok = unsafe {
         libc::setsockopt(fd.0, libc::SOL_SOCKET, libc::SO_REUSEADDR, &one as *const c_int as *const c_void, 4);
         libc::bind(fd.0, &sa as *const libc::sockaddr_in6 as *const libc::sockaddr, len) == 0
-            && libc::listen(fd.0, 128) == 0
+            && libc::listen(fd.0, 1024) == 0
             && libc::getsockname(fd.0, &mut sa as *mut libc::sockaddr_in6 as *mut libc::sockaddr, &mut got) == 0
     };
     // sin_port and sin6_port sit at the same offset.
@@ -267,12 +267,37 @@ pub fn kill_group(pid: i32, sig: c_int) {
     unsafe { libc::kill(-pid, sig) };
 }
 
-/// Reaps one exited child: its pid and wait status.
-pub fn reap() -> Option<(i32, c_int)> {
+/// An exited child, not yet reaped: while it is a zombie its pid (and so
+/// its process group id) cannot be reused, so its group can still be killed.
+pub fn exited() -> Option<i32> {
+    // SAFETY: siginfo_t is plain data, a valid out-parameter for waitid.
+    let mut si: libc::siginfo_t = unsafe { core::mem::zeroed() };
+    // SAFETY: as above; si_pid reads the field waitid filled in.
+    let pid = unsafe {
+        libc::waitid(libc::P_ALL, 0, &mut si, libc::WEXITED | libc::WNOHANG | libc::WNOWAIT);
+        si.si_pid()
+    };
+    (pid > 0).then_some(pid)
+}
+
+/// Reaps child `pid` (see [`exited`]): its wait status.
+pub fn reap(pid: i32) -> c_int {
     let mut status: c_int = 0;
     // SAFETY: `status` is a valid out-parameter.
-    let pid = unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) };
-    (pid > 0).then_some((pid, status))
+    unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
+    status
+}
+
+/// Orphans of our children become ours, so that we reap them.
+pub fn subreaper() {
+    // SAFETY: plain syscall.
+    unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1) };
+}
+
+/// Sends `sig` to process `pid` alone.
+pub fn kill(pid: i32, sig: c_int) {
+    // SAFETY: plain syscall.
+    unsafe { libc::kill(pid, sig) };
 }
 
 /// Monotonic time in microseconds, for durations.

@@ -25,18 +25,8 @@ impl Put for Vec<u8> {
         self
     }
     #[inline(never)]
-    fn dec(&mut self, mut n: u64) -> &mut Self {
-        let mut d = [0u8; 20];
-        let mut i = d.len();
-        loop {
-            i -= 1;
-            d[i] = b'0' + (n % 10) as u8;
-            n /= 10;
-            if n == 0 {
-                break;
-            }
-        }
-        self.s(&d[i..])
+    fn dec(&mut self, n: u64) -> &mut Self {
+        self.s(faas::http::dec(n, &mut [0; 20]))
     }
     #[inline(never)]
     fn fixed2(&mut self, n: u64) -> &mut Self {
@@ -90,26 +80,10 @@ pub fn base64(b: &[u8]) -> Vec<u8> {
 
 /// Decodes standard base64 (padding optional); `None` if malformed.
 pub fn unbase64(s: &[u8]) -> Option<Vec<u8>> {
-    let s = s.strip_suffix(b"==").or_else(|| s.strip_suffix(b"=")).unwrap_or(s);
-    let mut out = Vec::with_capacity(s.len() * 3 / 4);
-    let (mut acc, mut bits) = (0u32, 0);
-    for &c in s {
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => return None,
-        };
-        acc = (acc << 6) | u32::from(v);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-        }
-    }
-    (bits < 6).then_some(out)
+    let mut out = alloc::vec![0; s.len() / 4 * 3 + 3];
+    let n = faas::json::base64_decode(s, &mut out)?;
+    out.truncate(n);
+    Some(out)
 }
 
 /// Decodes `%XX` escapes (a URL path segment or query value); `None` if malformed.

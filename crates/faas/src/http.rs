@@ -337,18 +337,8 @@ impl<'a> Writer<'a> {
     }
 
     /// Appends a number in decimal.
-    pub fn put_dec(&mut self, mut n: u64) -> &mut Self {
-        let mut d = [0u8; 20];
-        let mut i = d.len();
-        loop {
-            i -= 1;
-            d[i] = b'0' + (n % 10) as u8;
-            n /= 10;
-            if n == 0 {
-                break;
-            }
-        }
-        self.put(&d[i..])
+    pub fn put_dec(&mut self, n: u64) -> &mut Self {
+        self.put(dec(n, &mut [0; 20]))
     }
 
     /// Appends a number in lower-case hex (chunk sizes).
@@ -386,6 +376,19 @@ impl<'a> Writer<'a> {
             Err(Error::TooLarge)
         } else {
             Ok(&self.buf[..self.len])
+        }
+    }
+}
+
+/// `n` in decimal, written at the end of `buf`.
+pub fn dec(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            return &buf[i..];
         }
     }
 }

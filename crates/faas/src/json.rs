@@ -106,6 +106,38 @@ impl<F: FnMut(&[u8])> Base64<F> {
     }
 }
 
+/// Decodes standard base64 (padding optional) into `out`: the bytes written,
+/// or `None` if `s` is not base64 or `out` is too small.
+///
+/// ```
+/// let mut out = [0u8; 8];
+/// assert_eq!(faas::json::base64_decode(b"Zm9vYg==", &mut out), Some(4));
+/// assert_eq!(&out[..4], b"foob");
+/// ```
+pub fn base64_decode(s: &[u8], out: &mut [u8]) -> Option<usize> {
+    let s = s.strip_suffix(b"==").or_else(|| s.strip_suffix(b"=")).unwrap_or(s);
+    let (mut acc, mut bits, mut n) = (0u32, 0, 0);
+    for &c in s {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        };
+        acc = acc << 6 | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            *out.get_mut(n)? = (acc >> bits) as u8;
+            n += 1;
+        }
+    }
+    // A lone last character carries no whole byte: not base64.
+    (bits < 6).then_some(n)
+}
+
 /// Parses a whole event as `T`.
 pub fn from_slice<'a, T: serde::Deserialize<'a>>(event: &'a [u8]) -> Result<T, Error> {
     serde_json_core::from_slice(event).map(|(v, _)| v).map_err(|_| Error::Json)
@@ -163,6 +195,19 @@ mod tests {
             e.finish();
             assert_eq!(String::from_utf8(v).unwrap(), want);
         }
+    }
+
+    #[test]
+    fn base64_decoding() {
+        let mut out = [0u8; 8];
+        for (input, want) in [("", ""), ("Zg==", "f"), ("Zm8=", "fo"), ("Zm9v", "foo"), ("Zm9vYg", "foob"), ("w7/Dvg==", "\u{ff}\u{fe}")] {
+            let n = base64_decode(input.as_bytes(), &mut out).unwrap();
+            assert_eq!(&out[..n], want.as_bytes(), "{input}");
+        }
+        for bad in ["a", "a$==", "Zm9v!"] {
+            assert_eq!(base64_decode(bad.as_bytes(), &mut out), None, "{bad}");
+        }
+        assert_eq!(base64_decode(b"Zm9vYmFyYmF6", &mut out[..3]), None, "out too small");
     }
 
     #[test]

@@ -186,8 +186,11 @@ struct Env {
     /// A copy of the environment with room for the entry, used once the
     /// original array has no free slot.
     vars: [*mut libc::c_char; ENV_CAP],
+    /// faas removed the variable and has not set it since: an invocation
+    /// without a trace id then costs no walk over the environment.
+    unset: bool,
 }
-static ENV: Cell<Env> = Cell(UnsafeCell::new(Env { entry: [0; TRACE_CAP], vars: [core::ptr::null_mut(); ENV_CAP] }));
+static ENV: Cell<Env> = Cell(UnsafeCell::new(Env { entry: [0; TRACE_CAP], vars: [core::ptr::null_mut(); ENV_CAP], unset: false }));
 
 extern "C" {
     static mut environ: *mut *mut libc::c_char;
@@ -204,6 +207,10 @@ pub fn set_trace_id(value: Option<&[u8]>) {
     // pointers within it, or point it at our static copy of it.
     unsafe {
         let env = &mut *ENV.0.get();
+        if value.is_none() && env.unset {
+            return;
+        }
+        env.unset = value.is_none();
         let vars = environ;
         let (mut n, mut found) = (0, None);
         while !vars.is_null() && !(*vars.add(n)).is_null() {

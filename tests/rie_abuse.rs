@@ -1,0 +1,570 @@
+//! faas-rie under abuse: malformed requests, slowloris clients, 1,000
+//! concurrent connections, payloads at and over the limits, children that
+//! flood stdout, fork, ignore SIGTERM or exit mid-response; and shutdown with
+//! Lambda's timing (SIGTERM and ~300 ms for a runtime with an extension,
+//! SIGKILL for one without). After each scenario faas-rie must still be up,
+//! with no more descriptors than it started with and no zombie children.
+//! Every wait and loop is bounded; all traffic is on loopback. Each test
+//! prints a `rie-abuse:` line with its numbers (run with `--nocapture`).
+#[path = "rie/support.rs"]
+mod support;
+
+use faas_tests::out;
+use std::collections::BTreeSet;
+use std::io::{ErrorKind, Read, Write};
+use std::net::{Shutdown, TcpStream};
+use std::process::Command;
+use std::time::{Duration, Instant};
+use support::*;
+
+const MIB: usize = 1024 * 1024;
+
+fn fix() -> String {
+    fixture().display().to_string()
+}
+
+fn pid(rie: &Rie) -> u32 {
+    rie.child.id()
+}
+
+/// Open descriptors of `pid`.
+fn fds(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd")).map(|d| d.count()).unwrap_or(0)
+}
+
+/// (pid, ppid, state) of every process.
+fn procs() -> Vec<(u32, u32, char)> {
+    let mut v = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else { continue };
+        let Some(rest) = stat.rfind(')').map(|i| &stat[i + 2..]) else { continue };
+        let f: Vec<&str> = rest.split(' ').collect();
+        if let (Ok(p), Some(st), Some(Ok(pp))) = (e.file_name().to_string_lossy().parse(), f[0].chars().next(), f.get(1).map(|s| s.parse())) {
+            v.push((p, pp, st));
+        }
+    }
+    v
+}
+
+fn zombies_of(parent: u32) -> Vec<u32> {
+    procs().into_iter().filter(|&(_, pp, st)| pp == parent && st == 'Z').map(|(p, _, _)| p).collect()
+}
+
+fn children_of(parent: u32) -> Vec<u32> {
+    procs().into_iter().filter(|&(_, pp, _)| pp == parent).map(|(p, _, _)| p).collect()
+}
+
+/// A process that is gone (or at most a zombie of someone else, about to be reaped).
+fn gone(p: u32) -> bool {
+    procs().iter().all(|&(q, _, st)| q != p || st == 'Z')
+}
+
+/// Waits (10 s at most) until `f` holds.
+fn until(what: &str, mut f: impl FnMut() -> bool) {
+    let t = Instant::now();
+    while !f() {
+        assert!(t.elapsed() < Duration::from_secs(10), "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// faas-rie is up, holds no more descriptors than `base`, and has no zombie.
+fn clean(rie: &mut Rie, base: usize, scenario: &str) {
+    assert!(rie.child.try_wait().unwrap().is_none(), "{scenario}: faas-rie died: {}", rie.stderr());
+    let p = pid(rie);
+    until(&format!("{scenario}: descriptors back to {base} (now {})", fds(p)), || fds(p) <= base);
+    until(&format!("{scenario}: no zombie children of faas-rie"), || zombies_of(p).is_empty());
+}
+
+/// The Runtime API port, from the banner.
+fn rt_port(rie: &Rie) -> u16 {
+    rie.stderr().split("Runtime API on 127.0.0.1:").nth(1).unwrap().split(',').next().unwrap().parse().unwrap()
+}
+
+/// Sends `raw` (as far as the server reads it), then reads until close or
+/// reset: whatever answer arrived.
+fn raw(port: u16, raw: &[u8]) -> String {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    s.set_write_timeout(Some(Duration::from_secs(20))).unwrap();
+    let _ = s.write_all(raw);
+    let _ = s.shutdown(Shutdown::Write);
+    let mut v = Vec::new();
+    let mut buf = [0u8; 65536];
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => v.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) => {
+                assert!(e.kind() != ErrorKind::WouldBlock, "no answer within 20 s");
+                break;
+            }
+        }
+    }
+    String::from_utf8_lossy(&v).into_owned()
+}
+
+fn status(resp: &str) -> u16 {
+    resp.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0)
+}
+
+fn body(resp: &str) -> &str {
+    resp.split_once("\r\n\r\n").map_or("", |(_, b)| b)
+}
+
+/// One invoke with `body`, answered in full (Connection: close).
+fn invoke_raw(port: u16, body: &[u8]) -> String {
+    post(port, "function", "", body)
+}
+
+/// An echo round trip: faas-rie and its runtime still serve.
+fn echo_ok(port: u16, tag: &str) {
+    let b = format!(r#"{{"alive":"{tag}"}}"#);
+    let r = invoke_raw(port, b.as_bytes());
+    assert_eq!((status(&r), body(&r)), (200, &b[..]), "{tag}: {r}");
+}
+
+/// Every START line names a distinct request id: nothing ran twice.
+fn starts(rie: &Rie) -> usize {
+    let out = rie.stdout();
+    let ids: Vec<&str> = out.lines().filter_map(|l| l.strip_prefix("START RequestId: ")).map(|l| l.split(' ').next().unwrap()).collect();
+    let set: BTreeSet<&str> = ids.iter().copied().collect();
+    assert_eq!(set.len(), ids.len(), "an invocation ran twice");
+    ids.len()
+}
+
+/// A started faas-rie with a warm runtime, and its descriptor count then.
+fn warm(args: &[&str]) -> (Rie, usize) {
+    let rie = Rie::start(args, &[]);
+    echo_ok(rie.port, "warm");
+    let base = fds(pid(&rie));
+    (rie, base)
+}
+
+#[test]
+fn malformed_requests_get_4xx() {
+    let (mut rie, base) = warm(&["--", &fix()]);
+    let inv = "POST /2015-03-31/functions/function/invocations HTTP/1.1\r\nHost: x\r\nConnection: close\r\n";
+    let big = "a".repeat(100 * 1024);
+    let many: String = (0..200).map(|i| format!("X-H{i}: v\r\n")).collect();
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("garbage", b"\x00\x01\x02garbage\xff\xfe\r\n\r\n".to_vec()),
+        ("no version", b"GET /\r\n\r\n".to_vec()),
+        ("empty request line", b"\r\n\r\n".to_vec()),
+        ("bad method FOO", format!("FOO /2015-03-31/functions/function/invocations HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").into_bytes()),
+        ("bad method DELETE", format!("DELETE /2015-03-31/functions/function/invocations HTTP/1.1\r\nConnection: close\r\n\r\n").into_bytes()),
+        ("GET invocations", format!("GET /2015-03-31/functions/function/invocations HTTP/1.1\r\nConnection: close\r\n\r\n").into_bytes()),
+        ("HTTP/2 preface", b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec()),
+        ("huge header value", format!("{inv}X-Big: {big}\r\n\r\n").into_bytes()),
+        ("huge target", format!("POST /{big} HTTP/1.1\r\nConnection: close\r\n\r\n").into_bytes()),
+        ("200 headers", format!("{inv}{many}\r\n").into_bytes()),
+        ("header without colon", format!("{inv}NoColonHere\r\nContent-Length: 2\r\n\r\n{{}}").into_bytes()),
+        ("Content-Length abc", format!("{inv}Content-Length: abc\r\n\r\n{{}}").into_bytes()),
+        ("Content-Length -5", format!("{inv}Content-Length: -5\r\n\r\n{{}}").into_bytes()),
+        ("Content-Length 2,3", format!("{inv}Content-Length: 2\r\nContent-Length: 3\r\n\r\n{{}}").into_bytes()),
+        ("Content-Length 30 digits", format!("{inv}Content-Length: {}\r\n\r\n{{}}", "9".repeat(30)).into_bytes()),
+        ("Content-Length hex", format!("{inv}Content-Length: 0x2\r\n\r\n{{}}").into_bytes()),
+        ("Transfer-Encoding gzip", format!("{inv}Transfer-Encoding: gzip\r\n\r\n{{}}").into_bytes()),
+        ("chunk size zz", format!("{inv}Transfer-Encoding: chunked\r\n\r\nzz\r\n{{}}\r\n0\r\n\r\n").into_bytes()),
+        ("chunk size -1", format!("{inv}Transfer-Encoding: chunked\r\n\r\n-1\r\n{{}}\r\n0\r\n\r\n").into_bytes()),
+        ("chunk size 2^80", format!("{inv}Transfer-Encoding: chunked\r\n\r\n{}\r\n{{}}\r\n0\r\n\r\n", "f".repeat(20)).into_bytes()),
+        ("chunk without CRLF", format!("{inv}Transfer-Encoding: chunked\r\n\r\n2\r\n{{}}XX0\r\n\r\n").into_bytes()),
+        ("chunk size line huge", format!("{inv}Transfer-Encoding: chunked\r\n\r\n2;{big}\r\n{{}}\r\n0\r\n\r\n").into_bytes()),
+        ("bad client context", format!("{inv}X-Amz-Client-Context: !!!\r\nContent-Length: 2\r\n\r\n{{}}").into_bytes()),
+        ("bad invocation type", format!("{inv}X-Amz-Invocation-Type: Sometimes\r\nContent-Length: 2\r\n\r\n{{}}").into_bytes()),
+        ("unknown function", b"POST /2015-03-31/functions/nope/invocations HTTP/1.1\r\nConnection: close\r\nContent-Length: 2\r\n\r\n{}".to_vec()),
+        ("bad percent escape", b"POST /2015-03-31/functions/fun%zzction/invocations HTTP/1.1\r\nConnection: close\r\nContent-Length: 2\r\n\r\n{}".to_vec()),
+    ];
+    let rt = rt_port(&rie);
+    let mut n = 0;
+    for (name, req) in &cases {
+        // Each on the Invoke API, and on the Runtime API (where an invalid
+        // request must not disturb the runtime).
+        for (api, port) in [("invoke", rie.port), ("runtime", rt)] {
+            let r = raw(port, req);
+            assert!((400..500).contains(&status(&r)), "{api} API, {name}: not a 4xx: {:?}", &r[..r.len().min(300)]);
+            n += 1;
+        }
+        echo_ok(rie.port, name);
+    }
+    clean(&mut rie, base, "malformed");
+    // None of them ran: only the warm-up and the echoes did.
+    assert_eq!(starts(&rie), 1 + cases.len());
+    println!("rie-abuse: malformed requests: {n} cases ({} kinds x 2 APIs), each a 4xx, faas-rie up, 0 descriptors leaked", cases.len());
+}
+
+#[test]
+fn slowloris_does_not_block_other_callers() {
+    let (mut rie, base) = warm(&["--", &fix()]);
+    let port = rie.port;
+    const SLOW: usize = 200;
+    let mut slow: Vec<TcpStream> = (0..SLOW).map(|_| TcpStream::connect(("127.0.0.1", port)).unwrap()).collect();
+    for (i, s) in slow.iter_mut().enumerate() {
+        // Half dangle in the head, half in the body.
+        let start = if i % 2 == 0 { "POST /2015-03-31/functions/function/invocations HTTP/1.1\r\nX-Slow: " } else { "POST /2015-03-31/functions/function/invocations HTTP/1.1\r\nContent-Length: 1000\r\n\r\n{" };
+        s.write_all(start.as_bytes()).unwrap();
+    }
+    let dripper = std::thread::spawn(move || {
+        for _ in 0..6 {
+            std::thread::sleep(Duration::from_secs(1));
+            for s in &mut slow {
+                s.write_all(b"a").unwrap();
+            }
+        }
+        slow
+    });
+    let t = Instant::now();
+    let mut answered = 0;
+    let mut worst = Duration::ZERO;
+    while t.elapsed() < Duration::from_secs(4) && answered < 200 {
+        let one = Instant::now();
+        echo_ok(port, &format!("meanwhile {answered}"));
+        worst = worst.max(one.elapsed());
+        answered += 1;
+    }
+    assert!(!dripper.is_finished(), "the slow clients were still dangling during the invokes");
+    let slow = dripper.join().unwrap();
+    assert!(worst < Duration::from_secs(3), "an invoke waited {worst:?} behind slow clients");
+    assert!(answered >= 10, "only {answered} invokes in 4 s next to slow clients");
+    assert_eq!(fds(pid(&rie)), base + SLOW, "each slow client holds one descriptor, no more");
+    drop(slow);
+    clean(&mut rie, base, "slowloris");
+    assert_eq!(starts(&rie), 1 + answered);
+
+    // More slow clients than faas-rie has connection slots (1024): the
+    // oldest are closed to make room, and callers still get through.
+    let many = 1100;
+    if nofile() < many + 200 {
+        println!("rie-abuse: slowloris beyond the slots skipped: nofile {} < {}", nofile(), many + 200);
+        return;
+    }
+    let head = b"POST /2015-03-31/functions/function/invocations HTTP/1.1\r\nX-Slow: ";
+    let mut slow: Vec<TcpStream> = (0..many).map(|_| TcpStream::connect(("127.0.0.1", port)).unwrap()).collect();
+    for s in &mut slow {
+        let _ = s.write_all(head);
+    }
+    let mut worst2 = Duration::ZERO;
+    for round in 0..3 {
+        for s in &mut slow {
+            let _ = s.write_all(b"a");
+        }
+        for k in 0..5 {
+            let one = Instant::now();
+            echo_ok(port, &format!("beyond the slots {round}/{k}"));
+            worst2 = worst2.max(one.elapsed());
+        }
+        std::thread::sleep(Duration::from_secs(1));
+    }
+    assert!(worst2 < Duration::from_secs(3), "an invoke waited {worst2:?} behind {many} slow clients");
+    drop(slow);
+    clean(&mut rie, base, "slowloris beyond the slots");
+    assert_eq!(starts(&rie), 1 + answered + 15);
+    println!("rie-abuse: slowloris: {SLOW} clients at 1 byte/s for 6 s; {answered} other invokes answered meanwhile (slowest {worst:?}); then {many} slow clients (over the 1024 slots): 15 invokes answered (slowest {worst2:?}); 0 descriptors leaked");
+}
+
+/// The soft limit on open files.
+fn nofile() -> usize {
+    let limits = std::fs::read_to_string("/proc/self/limits").unwrap();
+    let line = limits.lines().find(|l| l.starts_with("Max open files")).unwrap();
+    line.split_whitespace().nth(3).unwrap().parse().unwrap_or(usize::MAX)
+}
+
+/// `n` connections at once, each one invoke; returns (200s, 429s).
+fn storm(port: u16, n: usize) -> (usize, usize) {
+    let t = Instant::now();
+    let mut conns = Vec::with_capacity(n);
+    for i in 0..n {
+        let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+        let body = format!(r#"{{"n":{i}}}"#);
+        let head = format!("POST /2015-03-31/functions/function/invocations HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {}\r\n\r\n", body.len());
+        s.write_all(&[head.as_bytes(), body.as_bytes()].concat()).unwrap();
+        conns.push((s, body));
+        assert!(t.elapsed() < Duration::from_secs(60), "connecting took over 60 s");
+    }
+    let (mut ok, mut busy) = (0, 0);
+    for (mut s, sent) in conns {
+        let mut v = Vec::new();
+        s.read_to_end(&mut v).unwrap_or_else(|e| panic!("{sent}: {e}"));
+        let r = String::from_utf8_lossy(&v);
+        match status(&r) {
+            200 => {
+                assert_eq!(body(&r), sent, "a caller got someone else's answer");
+                ok += 1;
+            }
+            429 => {
+                assert!(r.contains("TooManyRequestsException"), "{r}");
+                busy += 1;
+            }
+            _ => panic!("{sent}: {r}"),
+        }
+        assert_eq!(r.matches("HTTP/1.1 ").count(), 1, "one answer per caller: {r}");
+    }
+    (ok, busy)
+}
+
+#[test]
+fn thousand_concurrent_connections() {
+    // Both ends of each connection are descriptors of this machine's
+    // processes: faas-rie and this test each need `n` and a margin.
+    let n = 1000.min(nofile().saturating_sub(124));
+    let q = n.to_string();
+    let (mut rie, base) = warm(&["--queue", &q, "--", &fix()]);
+    let t = Instant::now();
+    let (ok, busy) = storm(rie.port, n);
+    assert_eq!((ok, busy), (n, 0), "every invocation answered, none refused");
+    let secs = t.elapsed().as_secs_f64();
+    clean(&mut rie, base, "1000 connections");
+    assert_eq!(starts(&rie), 1 + n, "each ran once");
+    // With the default queue (128) some are refused, but every caller still
+    // gets exactly one answer, and exactly the accepted ones run.
+    let (mut small, base2) = warm(&["--", &fix()]);
+    let (ok2, busy2) = storm(small.port, n);
+    assert_eq!(ok2 + busy2, n);
+    clean(&mut small, base2, "1000 connections, queue 128");
+    assert_eq!(starts(&small), 1 + ok2, "exactly the accepted invocations ran");
+    println!(
+        "rie-abuse: {n} concurrent connections (nofile {}): {ok} answered 200 in {secs:.1} s, 0 lost, 0 run twice; with --queue 128: {ok2} x 200 + {busy2} x 429, 0 lost",
+        nofile()
+    );
+}
+
+/// Reads one HTTP response (Content-Length framing) from `s`.
+fn read_one(s: &mut TcpStream) -> (String, Vec<u8>) {
+    let mut v = Vec::new();
+    let mut buf = [0u8; 65536];
+    let t = Instant::now();
+    loop {
+        if let Some(end) = v.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&v[..end]).into_owned();
+            let len: usize = head.lines().find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length: ").map(|n| n.trim().parse().unwrap())).unwrap_or(0);
+            while v.len() < end + 4 + len {
+                let n = s.read(&mut buf).unwrap();
+                assert!(n > 0, "closed mid-body");
+                v.extend_from_slice(&buf[..n]);
+            }
+            return (head, v[end + 4..end + 4 + len].to_vec());
+        }
+        assert!(t.elapsed() < Duration::from_secs(30));
+        let n = s.read(&mut buf).unwrap();
+        assert!(n > 0, "closed before a head: {}", String::from_utf8_lossy(&v));
+        v.extend_from_slice(&buf[..n]);
+    }
+}
+
+fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
+    head.lines().find_map(|l| l.split_once(':').filter(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.trim()))
+}
+
+/// The test plays the runtime on the Runtime API: one `/next`, its event id.
+fn next(rt: &mut TcpStream) -> String {
+    rt.write_all(b"GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    let (head, _) = read_one(rt);
+    header(&head, "lambda-runtime-aws-request-id").unwrap().to_string()
+}
+
+#[test]
+fn payloads_at_and_over_the_limits() {
+    // Requests, through the echo fixture: 6 MiB is the synchronous limit,
+    // 1 MiB the Event one (the runtime itself reads events up to 6 MiB).
+    let (mut rie, base) = warm(&["--", &fix()]);
+    let six = vec![b'a'; 6 * MIB];
+    let r = invoke_raw(rie.port, &six);
+    assert_eq!((status(&r), body(&r).len()), (200, 6 * MIB), "exactly 6 MiB: {}", &r[..r.len().min(300)]);
+    let r = invoke_raw(rie.port, &[&six[..], b"a"].concat());
+    assert_eq!(status(&r), 413, "6 MiB + 1");
+    assert!(r.contains("RequestTooLargeException"), "{r}");
+    let ev = "X-Amz-Invocation-Type: Event\r\n";
+    assert_eq!(status(&post(rie.port, "function", ev, &six[..MIB])), 202, "Event of exactly 1 MiB");
+    let r = post(rie.port, "function", ev, &six[..MIB + 1]);
+    assert_eq!(status(&r), 413, "Event of 1 MiB + 1: {r}");
+    assert!(r.contains("RequestTooLargeException"));
+    rie.wait_stdout("END RequestId: ", 3, 20);
+    clean(&mut rie, base, "request limits");
+    assert_eq!(starts(&rie), 3);
+    drop(rie);
+
+    // Responses: Lambda's 6 MiB + 100 B. The test is the runtime here (the
+    // bootstrap only sleeps), so it can post exactly that many bytes.
+    let rie = Rie::start(&["--", "/bin/sleep", "120"], &[]);
+    let port = rie.port;
+    let limit = 6 * MIB + 100;
+    let mut answers = Vec::new();
+    for size in [limit, limit + 1] {
+        let caller = std::thread::spawn(move || invoke_raw(port, b"{}"));
+        until("the runtime started", || !children_of(pid(&rie)).is_empty());
+        let mut rt = TcpStream::connect(("127.0.0.1", rt_port(&rie))).unwrap_or_else(|_| panic!("{}", rie.stderr()));
+        rt.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        let id = next(&mut rt);
+        let head = format!("POST /2018-06-01/runtime/invocation/{id}/response HTTP/1.1\r\nHost: x\r\nContent-Length: {size}\r\n\r\n");
+        rt.write_all(&[head.as_bytes(), &vec![b'r'; size]].concat()).unwrap();
+        let (h, _) = read_one(&mut rt);
+        answers.push((status(&h), caller.join().unwrap()));
+    }
+    let (rt_status, r) = &answers[0];
+    assert_eq!((*rt_status, status(r), body(r).len()), (202, 200, limit), "6 MiB + 100 B response");
+    let (rt_status, r) = &answers[1];
+    assert_eq!((*rt_status, status(r)), (413, 200), "6 MiB + 101 B response");
+    assert!(r.contains("X-Amz-Function-Error: Unhandled") && r.contains("Function.ResponseSizeTooLarge"), "{r}");
+    println!("rie-abuse: payload limits: request 6 MiB -> 200, 6 MiB + 1 -> 413 RequestTooLargeException; Event 1 MiB -> 202, + 1 -> 413; response 6 MiB + 100 B -> 200, + 1 -> 413 to the runtime and Function.ResponseSizeTooLarge to the caller");
+}
+
+#[test]
+fn misbehaving_children() {
+    let (mut rie, base) = warm(&["--", &fix()]);
+    let port = rie.port;
+    let mut invokes = 1;
+    let mut call = |ev: &str| {
+        invokes += 1;
+        invoke_raw(port, ev.as_bytes())
+    };
+
+    // Floods stdout with 8 MB.
+    let r = call(r#""flood""#);
+    assert_eq!(status(&r), 200, "{r}");
+    assert!(!r.contains("X-Amz-Function-Error"), "{r}");
+    let out = rie.wait_stdout("END RequestId: ", 2, 20);
+    assert!(out.len() >= 8 * MIB, "the flood reached stdout: {} bytes", out.len());
+    echo_ok(port, "after flood");
+    clean(&mut rie, base, "flood");
+
+    // Forks a grandchild that sleeps, then crashes: the grandchild goes
+    // with it, the caller gets Runtime.ExitError, the next invoke works.
+    let r = call(r#""fork""#);
+    let grandchild: u32 = body(&r).parse().unwrap_or_else(|_| panic!("{r}"));
+    assert!(!gone(grandchild));
+    let r = call(r#""crash""#);
+    assert!(r.contains("X-Amz-Function-Error: Unhandled") && r.contains("Runtime.ExitError"), "{r}");
+    until("the grandchild killed with its runtime", || gone(grandchild));
+    echo_ok(port, "after fork and crash");
+    clean(&mut rie, base, "fork");
+
+    // Sends half a response and exits.
+    let r = call(r#""half""#);
+    assert!(r.contains("X-Amz-Function-Error: Unhandled") && r.contains("Runtime.ExitError") && r.contains("exit status 5"), "{r}");
+    echo_ok(port, "after half a response");
+    clean(&mut rie, base, "half response");
+
+    // Ignores SIGTERM: nothing changes while it runs (faas-rie sends it
+    // only at shutdown, see graceful_shutdown_timing).
+    let r = call(r#""ignoreterm""#);
+    assert_eq!(status(&r), 200);
+    echo_ok(port, "after ignoring SIGTERM");
+    clean(&mut rie, base, "ignoreterm");
+
+    // Each caller got one answer; nothing ran twice.
+    assert_eq!(starts(&rie), invokes + 4);
+    let st = rie.stop();
+    assert!(st.success());
+    println!("rie-abuse: misbehaving children: flood (8 MB), fork + crash, half response + exit, ignore SIGTERM: {} invokes, each answered once, faas-rie up", invokes + 4);
+}
+
+/// SIGTERM to faas-rie; its exit status and how long it took.
+fn term(rie: &mut Rie) -> (std::process::ExitStatus, Duration) {
+    let t = Instant::now();
+    let st = rie.stop();
+    (st, t.elapsed())
+}
+
+#[test]
+fn graceful_shutdown_timing() {
+    // The context-c example registers an extension: SIGTERM reaches it and
+    // its shutdown hook logs.
+    let mut rie = Rie::start(&["--", &out("static/context-c").display().to_string()], &[]);
+    for _ in 0..2 {
+        assert_eq!(status(&invoke_raw(rie.port, b"{}")), 200);
+    }
+    let kids = children_of(pid(&rie));
+    assert_eq!(kids.len(), 1);
+    let (st, took) = term(&mut rie);
+    assert!(st.success() && took < Duration::from_secs(5), "{st:?} after {took:?}");
+    let log = rie.stdout();
+    assert!(log.contains("shutting down after 2 invocations"), "{log}\n{}", rie.stderr());
+    assert!(!(log + &rie.stderr()).contains("graceful shutdown is off"));
+    until("the runtime gone", || kids.iter().all(|&k| gone(k)));
+
+    // A runtime with an extension that ignores SIGTERM: killed after the grace.
+    let mut rie = Rie::start(&["--", &fix(), "graceful"], &[]);
+    let r = invoke_raw(rie.port, br#""ignoreterm""#);
+    let child: u32 = body(&r).parse().unwrap_or_else(|_| panic!("{r}"));
+    let (st, ignored) = term(&mut rie);
+    assert!(st.success() && ignored >= Duration::from_millis(250) && ignored < Duration::from_secs(5), "{st:?} after {ignored:?}");
+    assert!(!rie.stdout().contains("fixture: shutdown hook"));
+    until("the runtime that ignored SIGTERM killed", || gone(child));
+
+    // The same runtime, not ignoring it: its hook runs and it exits itself.
+    let mut rie = Rie::start(&["--", &fix(), "graceful"], &[]);
+    let child: u32 = body(&invoke_raw(rie.port, br#""fork""#)).parse().unwrap();
+    let runtime = children_of(pid(&rie));
+    let (st, hooked) = term(&mut rie);
+    assert!(st.success() && hooked < Duration::from_secs(5), "{st:?} after {hooked:?}");
+    assert!(rie.stdout().contains("fixture: shutdown hook"), "{}", rie.stdout());
+    until("the runtime and its grandchild gone", || gone(child) && runtime.iter().all(|&k| gone(k)));
+
+    // No extension: no SIGTERM, SIGKILL at once (the hook never runs).
+    let mut rie = Rie::start(&["--", &fix()], &[]);
+    echo_ok(rie.port, "plain");
+    let runtime = children_of(pid(&rie));
+    let (st, killed) = term(&mut rie);
+    assert!(st.success() && killed < Duration::from_secs(5), "{st:?} after {killed:?}");
+    until("the plain runtime killed", || runtime.iter().all(|&k| gone(k)));
+    println!(
+        "rie-abuse: shutdown: with an extension, hook ran and exit 0 in {hooked:?}; SIGTERM ignored, killed and exit 0 in {ignored:?} (grace 300 ms); no extension, killed and exit 0 in {killed:?}"
+    );
+}
+
+#[test]
+fn extensions_api_register_and_held_next() {
+    // The test plays the runtime (the bootstrap only sleeps) to see each answer.
+    let rie = Rie::start(&["--", "/bin/sleep", "120"], &[]);
+    let port = rie.port;
+    let caller = std::thread::spawn(move || invoke_raw(port, b"{}"));
+    let rt = rt_port(&rie);
+    until("the runtime started", || !children_of(pid(&rie)).is_empty());
+    let reg = "POST /2020-01-01/extension/register HTTP/1.1\r\nHost: x\r\nLambda-Extension-Name: t\r\nContent-Length: 13\r\n\r\n{\"events\":[]}";
+    let mut c = TcpStream::connect(("127.0.0.1", rt)).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    c.write_all(reg.as_bytes()).unwrap();
+    let (head, _) = read_one(&mut c);
+    assert_eq!(status(&head), 200, "{head}");
+    let id = header(&head, "lambda-extension-identifier").expect("an identifier").to_string();
+    let bad = raw(rt, b"GET /2020-01-01/extension/event/next HTTP/1.1\r\nLambda-Extension-Identifier: nope\r\n\r\n");
+    assert_eq!(status(&bad), 403, "{bad}");
+    let ask = format!("GET /2020-01-01/extension/event/next HTTP/1.1\r\nHost: x\r\nLambda-Extension-Identifier: {id}\r\n\r\n");
+    let mut held = Vec::new();
+    for _ in 0..4 {
+        let mut h = TcpStream::connect(("127.0.0.1", rt)).unwrap();
+        h.write_all(ask.as_bytes()).unwrap();
+        h.set_read_timeout(Some(Duration::from_millis(300))).unwrap();
+        let mut b = [0u8; 1];
+        let e = h.read(&mut b).expect_err("held, not answered");
+        assert!(matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut), "{e}");
+        held.push(h);
+    }
+    let over = raw(rt, ask.as_bytes());
+    assert_eq!(status(&over), 429, "a fifth held request: {over}");
+    // The runtime goes on to /next and answers; then it ends: the held
+    // requests close with it.
+    let mut c2 = TcpStream::connect(("127.0.0.1", rt)).unwrap();
+    c2.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let inv = next(&mut c2);
+    let late = format!("POST /2020-01-01/extension/register HTTP/1.1\r\nLambda-Extension-Name: t\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    assert_eq!(status(&raw(rt, late.as_bytes())), 403, "registration after init");
+    c2.write_all(format!("POST /2018-06-01/runtime/invocation/{inv}/response HTTP/1.1\r\nContent-Length: 2\r\n\r\nok").as_bytes()).unwrap();
+    assert_eq!(status(&read_one(&mut c2).0), 202);
+    assert_eq!(body(&caller.join().unwrap()), "ok");
+    for k in children_of(pid(&rie)) {
+        Command::new("kill").args(["-KILL", &k.to_string()]).status().unwrap();
+    }
+    for mut h in held {
+        h.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let mut b = [0u8; 16];
+        match h.read(&mut b) {
+            Ok(0) => {}
+            Err(e) if e.kind() == ErrorKind::ConnectionReset => {}
+            other => panic!("a held request not closed when the runtime ended: {other:?}"),
+        }
+    }
+    println!("rie-abuse: extensions API: register 200 + identifier; event/next held (4 per runtime, a 5th 429), 403 for a bad identifier or after init; held requests closed when the runtime ends");
+}
