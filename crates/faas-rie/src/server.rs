@@ -306,8 +306,9 @@ impl Server {
                 // Full: make room by closing the oldest caller still sending
                 // (or idle), so slow clients cannot hold every slot; with
                 // none, the new connection is closed.
-                let old = self.conns.iter().enumerate().filter_map(|(ci, c)| Some((c.as_ref()?.gen, ci, c.as_ref()?)));
-                let Some((_, ci, _)) = old.filter(|(_, _, c)| c.rt.is_none() && matches!(c.rd, Rd::Head | Rd::Body(_))).min_by_key(|(g, _, _)| *g) else { continue };
+                let idle = |c: &Conn| c.rt.is_none() && matches!(c.rd, Rd::Head | Rd::Body(_));
+                let old = self.conns.iter().enumerate().filter_map(|(ci, c)| c.as_ref().filter(|c| idle(c)).map(|c| (c.gen, ci)));
+                let Some((_, ci)) = old.min() else { continue };
                 self.drop_conn(ci);
             }
             self.gen = self.gen.wrapping_add(1);
