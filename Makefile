@@ -87,8 +87,8 @@ size: all ## Print the size of every artefact
 test: all test-unit test-c ## Run every test
 	$(CARGO) test --release --locked -p faas-tests
 
-test-unit: ## The core's unit tests and doctests
-	$(CARGO) test --locked -p faas
+test-unit: ## Unit, property and doc tests of the core and faas-rie
+	$(CARGO) test --locked -p faas -p faas-rie
 
 test-c: $(LIB) ## C header checks: version agreement, exported symbols, ASan/UBSan
 	tests/c/run.sh

@@ -299,8 +299,14 @@ fn memory_stays_flat_over_10000_invocations() {
 
 #[test]
 fn graceful_shutdown_on_sigterm() {
-    for bin in ["static/context-c", "dynamic/context-c"] {
-        let api = FakeApi::start(vec![Next::event("one", b"{}"), Next::Stall(20_000)]);
+    let cases = [
+        ("static/context-c", "shutting down after 1 invocations"),
+        ("dynamic/context-c", "shutting down after 1 invocations"),
+        ("static/typed-rs", "shutting down after 1 greetings"),
+        ("dynamic/typed-rs", "shutting down after 1 greetings"),
+    ];
+    for (bin, said) in cases {
+        let api = FakeApi::start(vec![Next::event("one", br#"{"name":"Ada"}"#), Next::Stall(20_000)]);
         let mut p = Proc::spawn(&out(bin), &[("AWS_LAMBDA_RUNTIME_API", &api.addr())]);
         api.wait_posts(1, 10);
         let reqs = api.requests();
@@ -316,7 +322,7 @@ fn graceful_shutdown_on_sigterm() {
         send_signal(p.pid(), 15);
         let st = p.wait(5);
         assert_eq!(st.code(), Some(0), "{bin}: {}", p.stderr());
-        assert!(p.stderr().contains("shutting down after 1 invocations"), "{bin}: the hook ran: {}", p.stderr());
+        assert!(p.stderr().contains(said), "{bin}: the hook ran: {}", p.stderr());
     }
 }
 
@@ -345,4 +351,11 @@ fn json_logs_carry_the_request_id_and_respect_the_level() {
     assert!(!p.stderr().contains("invocation 1"), "{}", p.stderr());
     let (_, p, _) = run_script(&bin, script(), &[]);
     assert!(p.stderr().lines().any(|l| l == "invocation 1, request req-1"), "{}", p.stderr());
+    // From Rust, the same.
+    let greet = || vec![Next::event("rs-1", br#"{"name":"Ada Lovelace"}"#)];
+    let (_, p, _) = run_script(&out("static/typed-rs"), greet(), &[("AWS_LAMBDA_LOG_FORMAT", "json")]);
+    let line = p.stderr().lines().map(|l| json_value(l.as_bytes())).find(|v| v["level"] == "INFO").expect("an INFO line");
+    assert_eq!((line["message"].as_str(), line["requestId"].as_str()), (Some("greeting Ada Lovelace"), Some("rs-1")));
+    let (_, p, _) = run_script(&out("static/typed-rs"), greet(), &[("AWS_LAMBDA_LOG_FORMAT", "JSON"), ("AWS_LAMBDA_LOG_LEVEL", "ERROR")]);
+    assert!(!p.stderr().contains("greeting"), "{}", p.stderr());
 }

@@ -191,3 +191,54 @@ mod tests {
         assert_eq!((id.len(), id[14], id.iter().filter(|&&b| b == b'-').count()), (36, b'4', 4));
     }
 }
+
+/// Property tests of the Invoke API's parsing entry points (the HTTP head
+/// itself is faas::http's, whose properties live in crates/faas/tests).
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn percent(b: &[u8]) -> Vec<u8> {
+        b.iter().flat_map(|&c| if c.is_ascii_alphanumeric() { vec![c] } else { format!("%{c:02X}").into_bytes() }).collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+        #[test]
+        fn parsers_never_panic(b in proptest::collection::vec(any::<u8>(), 0..300)) {
+            let _ = invoke_target(&b);
+            let _ = unpercent(&b);
+            let _ = unbase64(&b);
+            let _ = match_name(&b, b"my-fn");
+        }
+
+        #[test]
+        fn percent_and_base64_round_trip(b in proptest::collection::vec(any::<u8>(), 0..300)) {
+            prop_assert_eq!(unpercent(&percent(&b)), Some(b.clone()));
+            prop_assert_eq!(unbase64(&base64(&b)), Some(b));
+        }
+
+        #[test]
+        fn invoke_targets_round_trip(name in "[A-Za-z0-9:_-]{1,64}", q in proptest::option::of("[A-Za-z0-9$_-]{1,16}"), extra in "[a-z]{0,5}") {
+            let mut t = [b"/2015-03-31/functions/".as_slice(), &percent(name.as_bytes()), b"/invocations"].concat();
+            if let Some(q) = &q {
+                t.extend(format!("?{extra}=1&Qualifier={}", String::from_utf8(percent(q.as_bytes())).unwrap()).bytes());
+            }
+            let (n, got_q) = invoke_target(&t).expect("an Invoke path");
+            prop_assert_eq!(n, name.as_bytes());
+            prop_assert_eq!(got_q, q.map(String::into_bytes));
+        }
+
+        #[test]
+        fn arns_match_by_name_and_qualifier(acct in "[0-9]{12}", region in "[a-z]{2}-[a-z]+-[0-9]", q in proptest::option::of("[A-Za-z0-9$_-]{1,16}")) {
+            let suffix = q.as_ref().map(|q| format!(":{q}")).unwrap_or_default();
+            for given in [format!("my-fn{suffix}"), format!("{acct}:function:my-fn{suffix}"), format!("arn:aws:lambda:{region}:{acct}:function:my-fn{suffix}")] {
+                prop_assert_eq!(match_name(given.as_bytes(), b"my-fn"), Some(q.as_ref().map(|q| q.as_bytes())));
+                let other = given.replace("my-fn", "other");
+                prop_assert_eq!(match_name(other.as_bytes(), b"my-fn"), None);
+            }
+        }
+    }
+}

@@ -1,10 +1,12 @@
 //! Typed JSON in and out, with no allocator: `{"name": "Ada", "times": 2}`
 //! becomes `{"greeting": "hello", "name": "Ada", "times": 2, "remaining_ms": ...}`.
 //! A missing name is a function error; `"name": "panic"` panics, to show that
-//! a panic is reported as the invocation's error.
+//! a panic is reported as the invocation's error. It logs each greeting, and
+//! opts in to graceful shutdown: on SIGTERM it logs how many it made.
 #![no_std]
 #![no_main]
 
+use faas::log::{self, Level};
 use faas::{Context, Handler, HandlerError, Out, Response};
 use serde::{Deserialize, Serialize};
 
@@ -25,6 +27,7 @@ struct Reply<'a> {
 
 struct Greeter {
     greeting: &'static str,
+    greeted: u64,
 }
 
 impl Handler for Greeter {
@@ -34,7 +37,23 @@ impl Handler for Greeter {
         if name == "panic" {
             panic!("asked to panic");
         }
+        self.greeted += 1;
+        let mut line = [0u8; 160];
+        let mut w = faas::http::Writer::new(&mut line);
+        w.put_str("greeting ").put_str(name);
+        log::write(Level::Info, w.finish().unwrap_or(b"greeting"));
         out.json(&Reply { greeting: self.greeting, name, times: req.times, remaining_ms: ctx.remaining_ms() })
+    }
+
+    fn graceful_shutdown(&self) -> bool {
+        true
+    }
+
+    fn shutdown(&mut self) {
+        let mut line = [0u8; 64];
+        let mut w = faas::http::Writer::new(&mut line);
+        w.put_str("shutting down after ").put_dec(self.greeted).put_str(" greetings");
+        log::write(Level::Info, w.finish().unwrap_or(b"shutting down"));
     }
 }
 
@@ -42,8 +61,8 @@ impl Handler for Greeter {
 fn init() -> Result<Greeter, HandlerError<'static>> {
     match faas::sys::getenv(c"GREETING") {
         Some("fail") => Err(HandlerError::new("Function.BadConfig", "GREETING=fail")),
-        Some(g) => Ok(Greeter { greeting: g }),
-        None => Ok(Greeter { greeting: "hello" }),
+        Some(g) => Ok(Greeter { greeting: g, greeted: 0 }),
+        None => Ok(Greeter { greeting: "hello", greeted: 0 }),
     }
 }
 
