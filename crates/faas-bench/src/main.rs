@@ -234,7 +234,7 @@ fn main() {
     }
     let mut rows: Vec<Row> = contenders(&root)
         .into_iter()
-        .filter(|c| only.as_ref().map_or(true, |o| o.iter().any(|x| x == c.id)))
+        .filter(|c| only.as_ref().is_none_or(|o| o.iter().any(|x| x == c.id)))
         .map(|c| Row {
             c,
             failed: None,
@@ -589,9 +589,9 @@ fn podman_rm(name: &str) {
 /// with the driver as its Runtime API (host network), and, when faas-rie is
 /// built, the faas-rie image invoked through its Invoke API.
 fn podman_runs(ctx: &Ctx, rows: &mut [Row]) {
-    if ctx.podman.is_err() {
+    if let Err(why) = &ctx.podman {
         for r in rows.iter_mut().filter(|r| r.c.image) {
-            r.podman_note = Some(format!("skipped: {}", ctx.podman.as_ref().unwrap_err()));
+            r.podman_note = Some(format!("skipped: {why}"));
         }
         return;
     }
