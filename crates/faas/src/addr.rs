@@ -20,14 +20,6 @@ pub struct Addr<'a> {
 }
 
 impl<'a> Addr<'a> {
-    /// No address; [`Addr::is_set`] is false.
-    pub const UNSET: Addr<'static> = Addr { ip: [0; 16], ip_len: 0, localhost: false, port: 0, host: "", prefix: "" };
-
-    /// False for [`Addr::UNSET`].
-    pub fn is_set(&self) -> bool {
-        self.ip_len != 0
-    }
-
     /// Parses an address in any of the accepted shapes.
     ///
     /// ```

@@ -170,7 +170,7 @@ pub fn run<'i, H: Handler>(init: impl FnOnce() -> Result<H, HandlerError<'i>>) -
             return 1;
         }
     };
-    sys::with_current(&mut |p| p.addr = client.addr());
+    sys::with_current(&mut |p| p.addr = sys::getenv(c"AWS_LAMBDA_RUNTIME_API"));
     let mut handler = match init() {
         Ok(h) => h,
         Err(e) => {
@@ -272,11 +272,11 @@ pub fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
     let msg = w.finish().unwrap_or(b"panicked");
     log::runtime(&[b"panic: ", msg]);
     // Copy the state out first: reporting may log, and logging reads it.
-    let (mut addr, mut id, mut stream_fd1) = (crate::addr::Addr::UNSET, heapless::String::<128>::new(), 0);
+    let (mut addr, mut id, mut stream_fd1) = (None, heapless::String::<128>::new(), 0);
     sys::with_current(&mut |p| (addr, id, stream_fd1) = (p.addr, p.request_id.clone(), p.stream_fd1));
     if stream_fd1 > 0 {
         let _ = runtime::end_stream(&sys::borrow_fd(stream_fd1 - 1), Some(("Runtime.Panic", msg)));
-    } else if addr.is_set() && !id.is_empty() {
+    } else if let (Some(Ok(addr)), false) = (addr.map(crate::addr::Addr::parse), id.is_empty()) {
         let _ = Client::new(addr).fail(Some(&id), "Runtime.Panic", msg);
     }
     sys::abort()

@@ -129,18 +129,7 @@ pub enum Answer {
     Done,
 }
 
-/// Where a request goes, after `<prefix>/2018-06-01/runtime/`.
-#[derive(Clone, Copy)]
-enum Path<'a> {
-    Next,
-    Response(&'a str),
-    Error(&'a str),
-    InitError,
-    /// `/2020-01-01/extension/register`.
-    Register,
-    /// `/2020-01-01/extension/event/next`.
-    ExtensionNext,
-}
+const INVOCATION: &str = "/2018-06-01/runtime/invocation/";
 
 impl Client {
     pub fn new(addr: Addr<'static>) -> Self {
@@ -200,23 +189,22 @@ impl Client {
         }
     }
 
-    /// Writes a request head for `path` into `buf`.
-    fn head<'b>(&self, buf: &'b mut [u8], path: Path<'_>, extra: &[(&str, &[u8])], len: Option<usize>) -> Result<&'b [u8], Error> {
+    /// Writes a request head into `buf`: `METHOD <prefix><path>` (and, with
+    /// `id`, the request id percent-encoded and a suffix), then the headers.
+    fn head<'b>(
+        &self,
+        buf: &'b mut [u8],
+        method: &str,
+        path: &str,
+        id: Option<(&str, &str)>,
+        extra: &[(&str, &[u8])],
+        len: Option<usize>,
+    ) -> Result<&'b [u8], Error> {
         let mut w = Writer::new(buf);
-        let method = if matches!(path, Path::Next | Path::ExtensionNext) { "GET " } else { "POST " };
-        w.put_str(method).put_str(self.addr.prefix());
-        match path {
-            Path::Register => w.put_str("/2020-01-01/extension/register"),
-            Path::ExtensionNext => w.put_str("/2020-01-01/extension/event/next"),
-            _ => w.put_str("/2018-06-01/runtime/"),
-        };
-        match path {
-            Path::Register | Path::ExtensionNext => &mut w,
-            Path::Next => w.put_str("invocation/next"),
-            Path::Response(id) => w.put_str("invocation/").put_segment(id.as_bytes()).put_str("/response"),
-            Path::Error(id) => w.put_str("invocation/").put_segment(id.as_bytes()).put_str("/error"),
-            Path::InitError => w.put_str("init/error"),
-        };
+        w.put_str(method).put_str(" ").put_str(self.addr.prefix()).put_str(path);
+        if let Some((id, suffix)) = id {
+            w.put_segment(id.as_bytes()).put_str(suffix);
+        }
         w.put_str(" HTTP/1.1\r\nHost: ").put_str(self.addr.host()).put_str("\r\nUser-Agent: faas/").put_str(crate::VERSION);
         for (name, value) in extra {
             if !http::is_header_safe(value) {
@@ -265,7 +253,9 @@ impl Client {
 
     /// Reads until `buf` holds a whole response head; returns the bytes read
     /// (the head and perhaps the start of the body).
-    fn read_head(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
+    /// With `long_poll`, a SIGTERM ends the wait (graceful shutdown); other
+    /// reads finish what they started.
+    fn read_head(&mut self, buf: &mut [u8], long_poll: bool) -> Result<usize, Error> {
         let fd = self.conn.as_ref().ok_or(Error::Io)?;
         let (mut have, mut scanned) = (0, 0);
         while !head_complete(&buf[scanned..have]) {
@@ -273,7 +263,7 @@ impl Client {
             if have == buf.len() {
                 return Err(Error::TooLarge);
             }
-            match sys::read(fd, &mut buf[have..])? {
+            match sys::read_until(fd, &mut buf[have..], long_poll && have == 0)? {
                 0 if have == 0 => return Err(Error::Closed),
                 0 => return Err(Error::Truncated),
                 n => have += n,
@@ -290,7 +280,7 @@ impl Client {
     /// [`Client::read_reply`], copying the value of header `want.0` into `want.1`.
     fn read_reply_keeping(&mut self, mut want: Option<(&str, &mut heapless::String<128>)>) -> Result<u16, Error> {
         let mut buf = [0u8; 2048];
-        let have = self.read_head(&mut buf)?;
+        let have = self.read_head(&mut buf, false)?;
         let mut hs = [Header::default(); MAX_HEADERS];
         let head = http::parse_head(&buf[..have], &mut hs)?.ok_or(Error::Protocol)?;
         let status = head.status().ok_or(Error::Protocol)?;
@@ -343,8 +333,8 @@ impl Client {
     pub fn next<'a>(&mut self, head: &'a mut [u8], event: &'a mut [u8]) -> Result<Invocation<'a>, Error> {
         self.answer = Answer::None;
         let mut req = [0u8; 512];
-        let req = self.head(&mut req, Path::Next, &[], None)?;
-        let have = self.exchange(|fd| sys::send_all(fd, &[req]), |c| c.read_head(head))?;
+        let req = self.head(&mut req, "GET", "/2018-06-01/runtime/invocation/next", None, &[], None)?;
+        let have = self.exchange(|fd| sys::send_all(fd, &[req]), |c| c.read_head(head, true))?;
         let mut hs = [Header::default(); MAX_HEADERS];
         let parsed = http::parse_head(&head[..have], &mut hs).and_then(|h| h.ok_or(Error::Protocol));
         let parsed = parsed.inspect_err(|_| self.conn = None)?;
@@ -423,14 +413,14 @@ impl Client {
         const BODY: &[u8] = br#"{"events":[]}"#;
         let mut buf = [0u8; 1024];
         let extra: [(&str, &[u8]); 2] = [("Lambda-Extension-Name", name.as_bytes()), ("Content-Type", b"application/json")];
-        let head = self.head(&mut buf, Path::Register, &extra, Some(BODY.len()))?;
+        let head = self.head(&mut buf, "POST", "/2020-01-01/extension/register", None, &extra, Some(BODY.len()))?;
         let mut id = heapless::String::<128>::new();
         let status = self.exchange(|fd| sys::send_all(fd, &[head, BODY]), |c| c.read_reply_keeping(Some(("lambda-extension-identifier", &mut id))))?;
         if status != 200 || id.is_empty() {
             return Err(Error::Status);
         }
         let mut buf = [0u8; 1024];
-        let head = self.head(&mut buf, Path::ExtensionNext, &[("Lambda-Extension-Identifier", id.as_bytes())], None)?;
+        let head = self.head(&mut buf, "GET", "/2020-01-01/extension/event/next", None, &[("Lambda-Extension-Identifier", id.as_bytes())], None)?;
         let fd = self.addr.connect()?;
         sys::send_all(&fd, &[head])?;
         self.extension = Some(fd);
@@ -440,7 +430,7 @@ impl Client {
     /// Posts a buffered response. `Ok(())` once the Runtime API took it.
     pub fn respond(&mut self, id: &str, body: &[u8], content_type: &str) -> Result<(), Error> {
         let mut buf = [0u8; 1024];
-        let head = self.head(&mut buf, Path::Response(id), &[("Content-Type", content_type.as_bytes())], Some(body.len()))?;
+        let head = self.head(&mut buf, "POST", INVOCATION, Some((id, "/response")), &[("Content-Type", content_type.as_bytes())], Some(body.len()))?;
         self.answering()?;
         let status = self.exchange(|fd| sys::send_all(fd, &[head, body]), Self::read_reply)?;
         self.check(status)
@@ -455,7 +445,11 @@ impl Client {
             ("Content-Type", b"application/vnd.aws.lambda.error+json"),
         ];
         let mut buf = [0u8; 1024];
-        let head = self.head(&mut buf, id.map_or(Path::InitError, Path::Error), &extra, Some(json::measure(doc)))?;
+        let (path, id) = match id {
+            Some(id) => (INVOCATION, Some((id, "/error"))),
+            None => ("/2018-06-01/runtime/init/error", None),
+        };
+        let head = self.head(&mut buf, "POST", path, id, &extra, Some(json::measure(doc)))?;
         if id.is_some() {
             self.answering()?;
         }
@@ -481,7 +475,7 @@ impl Client {
             ("Trailer", b"Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body"),
         ];
         let mut buf = [0u8; 1024];
-        let head = self.head(&mut buf, Path::Response(id), &extra, None)?;
+        let head = self.head(&mut buf, "POST", INVOCATION, Some((id, "/response")), &extra, None)?;
         self.answering()?;
         let sent = self.conn().and_then(|fd| sys::send_all(fd, &[head]));
         if sent.is_err() {

@@ -78,6 +78,12 @@ fn errno() -> i32 {
 
 /// Reads what is available, at least one byte; `Ok(0)` is end of stream.
 pub fn read(fd: &Fd, buf: &mut [u8]) -> Result<usize, Error> {
+    read_until(fd, buf, false)
+}
+
+/// [`read`], but with `stop_on_sigterm` a SIGTERM (see [`catch_sigterm`])
+/// ends the wait with [`Error::Shutdown`]: for the long poll on `/next`.
+pub fn read_until(fd: &Fd, buf: &mut [u8], stop_on_sigterm: bool) -> Result<usize, Error> {
     loop {
         // SAFETY: `buf` is valid for writes of `buf.len()` bytes.
         let n = unsafe { libc::recv(fd.0, buf.as_mut_ptr() as *mut libc::c_void, buf.len(), 0) };
@@ -87,7 +93,7 @@ pub fn read(fd: &Fd, buf: &mut [u8]) -> Result<usize, Error> {
         if errno() != libc::EINTR {
             return Err(Error::Io);
         }
-        if SHUTDOWN.load(Ordering::Relaxed) {
+        if stop_on_sigterm && SHUTDOWN.load(Ordering::Relaxed) {
             return Err(Error::Shutdown);
         }
     }
@@ -323,15 +329,16 @@ pub fn storage() -> Option<Storage> {
 /// runtime's address, the request id, and the socket of a stream in progress.
 /// All-zero when empty, so the static costs no file size (.bss).
 pub struct Current {
-    /// The address, once known (`Addr::UNSET` before).
-    pub addr: crate::addr::Addr<'static>,
+    /// `AWS_LAMBDA_RUNTIME_API`, once it parsed (a `&str`, so that the
+    /// empty state is all zero and the static lives in .bss).
+    pub addr: Option<&'static str>,
     /// The current invocation's id; empty between invocations.
     pub request_id: heapless::String<128>,
     /// The socket of a stream in progress, plus one; 0 for none.
     pub stream_fd1: i32,
 }
 static PANIC: Cell<Current> = Cell(UnsafeCell::new(Current {
-    addr: crate::addr::Addr::UNSET,
+    addr: None,
     request_id: heapless::String::new(),
     stream_fd1: 0,
 }));
