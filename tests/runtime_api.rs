@@ -280,15 +280,18 @@ fn streamed_responses() {
 fn memory_stays_flat_over_10000_invocations() {
     let n = 10_000;
     for bin in ["static/echo-c", "static/echo-rs"] {
-        let mut script: Vec<Next> = (0..n).map(|i| Next::event(&format!("id-{i}"), br#"{"k":"v"}"#)).collect();
-        script.push(Next::Event { id: "last".into(), headers: vec![("Lambda-Runtime-Trace-Id".into(), "Root=1-0".into())], body: b"1".to_vec() });
+        // Every other invocation carries a new trace id (set, then unset):
+        // glibc's setenv would keep each value; faas must keep none.
+        let traced = |i: usize| vec![("Lambda-Runtime-Trace-Id".to_string(), format!("Root=1-{i:08x}-{:024x}", i * 7919))];
+        let mut script: Vec<Next> =
+            (0..n).map(|i| Next::Event { id: format!("id-{i}"), headers: if i % 2 == 0 { traced(i) } else { vec![] }, body: br#"{"k":"v"}"#.to_vec() }).collect();
         script.push(Next::Stall(3000));
         let api = FakeApi::start(script);
         let mut p = Proc::spawn(&out(bin), &[("AWS_LAMBDA_RUNTIME_API", &api.addr())]);
         api.wait_posts(100, 30);
         // (Reading /proc races the process a little; the last /next stalls.)
         let early = p.status_kb("VmRSS");
-        api.wait_posts(n + 1, 120);
+        api.wait_posts(n, 120);
         let (late, peak) = (p.status_kb("VmRSS"), p.status_kb("VmHWM"));
         p.wait(30);
         eprintln!("{bin}: RSS after 100: {early} kB, after {n}: {late} kB, peak {peak} kB");

@@ -259,7 +259,7 @@ pub unsafe extern "C" fn faas_response_buffer(inv: *mut faas_invocation, capacit
     let Some(inv) = (unsafe { inv_mut(inv) }) else { return core::ptr::null_mut() };
     let Some(out) = inv.out.as_mut() else { return core::ptr::null_mut() };
     let buf = out.buffer_mut();
-    let buf = &mut buf[..faas::MAX_PAYLOAD];
+    let buf = buf.get_mut(..faas::MAX_PAYLOAD).unwrap_or_default();
     inv.buf = (buf.as_ptr(), buf.len());
     if !capacity.is_null() {
         // SAFETY: non-null and writable per the contract.

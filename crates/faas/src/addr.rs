@@ -3,13 +3,14 @@
 
 use crate::http::eq_nocase;
 use crate::{sys, Error};
+
 /// A parsed Runtime API address, borrowing the text it was parsed from
 /// (for the runtime, the environment: `'static`).
 #[derive(Clone, Copy, Debug)]
 pub struct Addr<'a> {
-    /// IPv4 (first 4 bytes) or IPv6 (16 bytes); see `ip_len`.
+    /// The address in network order: IPv4 in the first 4 bytes, or IPv6.
     ip: [u8; 16],
-    ip_len: usize,
+    v6: bool,
     /// `localhost` tries 127.0.0.1 and then ::1.
     localhost: bool,
     port: u16,
@@ -20,56 +21,51 @@ pub struct Addr<'a> {
 }
 
 impl<'a> Addr<'a> {
-    /// Parses an address in any of the accepted shapes.
+    /// Parses an address in any of the accepted shapes. IP literals are
+    /// libc's `inet_pton` forms (dotted quad; RFC 4291 text in brackets).
     ///
     /// ```
     /// let a = faas::addr::Addr::parse("http://[::1]:9001/base/").unwrap();
-    /// assert_eq!((a.host(), a.prefix(), a.port()), ("[::1]:9001", "/base", 9001));
+    /// assert_eq!((a.host(), a.prefix(), a.port(), a.is_v6()), ("[::1]:9001", "/base", 9001, true));
     /// assert!(faas::addr::Addr::parse("example.com:80").is_err());
     /// ```
     pub fn parse(s: &'a str) -> Result<Addr<'a>, Error> {
-        // Byte-wise on purpose: str slicing and trimming pull Unicode tables
-        // and panic formatting into every bootstrap.
+        // Byte-wise, with no indexing that could panic: a panic site would
+        // pull the formatting machinery into every bootstrap.
         let s = s.as_bytes().trim_ascii();
-        let rest = match s {
-            [h, t, t2, p, b':', b'/', b'/', rest @ ..] if eq_nocase(&[*h, *t, *t2, *p], b"http") => rest,
-            _ if s.windows(3).any(|w| w == b"://") => return Err(Error::Address),
+        let rest = match s.split_at_checked(7) {
+            Some((scheme, rest)) if eq_nocase(scheme, b"http://") => rest,
             _ => s,
         };
+        // "https://..." or "ftp://..." leave "https:" as the authority,
+        // whose empty port fails below.
         let slash = rest.iter().position(|&b| b == b'/').unwrap_or(rest.len());
-        let (authority, mut prefix) = rest.split_at(slash);
+        let (authority, mut prefix) = rest.split_at_checked(slash).ok_or(Error::Address)?;
         while let [p @ .., b'/'] = prefix {
             prefix = p;
         }
-        let (host, port) = match authority {
-            [b'[', v6 @ ..] => {
-                let end = v6.iter().position(|&b| b == b']').ok_or(Error::Address)?;
-                match &v6[end + 1..] {
-                    [b':', port @ ..] => (&v6[..end], port),
-                    _ => return Err(Error::Address),
-                }
-            }
-            _ => {
-                let i = authority.iter().rposition(|&b| b == b':').ok_or(Error::Address)?;
-                if authority[..i].iter().any(|&b| b == b':') {
-                    return Err(Error::Address); // a bare IPv6 address needs brackets
-                }
-                (&authority[..i], &authority[i + 1..])
-            }
-        };
-        let port = parse_port(port).ok_or(Error::Address)?;
+        let colon = authority.iter().rposition(|&b| b == b':').ok_or(Error::Address)?;
+        let (host, port) = authority.split_at_checked(colon).ok_or(Error::Address)?;
+        let port = port.get(1..).and_then(parse_port).ok_or(Error::Address)?;
         if prefix.iter().any(|&b| b <= b' ' || b == b'?' || b == b'#' || b >= 0x7f) {
             return Err(Error::Address);
         }
-        // Both are ASCII here (checked above, or an IP literal).
-        let text = |b: &'a [u8]| sys::ascii(b).ok_or(Error::Address);
-        let mut a = Addr { ip: [0; 16], ip_len: 4, localhost: false, port, host: text(authority)?, prefix: text(prefix)? };
-        if eq_nocase(host, b"localhost") {
-            a.ip[..4].copy_from_slice(&[127, 0, 0, 1]);
-            a.localhost = true;
-        } else {
-            a.ip_len = parse_ip(host, &mut a.ip).ok_or(Error::Address)?;
+        let mut a = Addr { ip: [0; 16], v6: false, localhost: false, port, host: "", prefix: "" };
+        match host {
+            [b'[', v6 @ .., b']'] => a.v6 = sys::inet_pton(true, v6, &mut a.ip),
+            _ if eq_nocase(host, b"localhost") => {
+                a.ip = [127, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+                a.localhost = true;
+            }
+            _ if !sys::inet_pton(false, host, &mut a.ip) => return Err(Error::Address),
+            _ => {}
         }
+        if host.first() == Some(&b'[') && !a.v6 {
+            return Err(Error::Address);
+        }
+        // ASCII: an IP literal or localhost, digits, and a checked prefix.
+        a.host = sys::ascii(authority).ok_or(Error::Address)?;
+        a.prefix = sys::ascii(prefix).ok_or(Error::Address)?;
         Ok(a)
     }
 
@@ -87,102 +83,34 @@ impl<'a> Addr<'a> {
         self.port
     }
 
+    /// True for an IPv6 literal.
+    pub fn is_v6(&self) -> bool {
+        self.v6
+    }
+
     /// Connects; `localhost` falls back from 127.0.0.1 to ::1.
     pub fn connect(&self) -> Result<sys::Fd, Error> {
-        match sys::connect(&self.ip[..self.ip_len], self.port) {
+        match sys::connect(self.v6, &self.ip, self.port) {
             Err(_) if self.localhost => {
                 let mut v6 = [0u8; 16];
                 v6[15] = 1;
-                sys::connect(&v6, self.port)
+                sys::connect(true, &v6, self.port)
             }
             r => r,
         }
     }
 }
 
-/// Parses a numeric IPv4 (`a.b.c.d`) or IPv6 address (RFC 4291 text forms,
-/// with `::` and a trailing IPv4 part) into `out`; returns 4 or 16, the
-/// bytes used. Written here rather than taken from libc's inet_pton to keep
-/// static bootstraps small.
+/// Parses an IP literal (a dotted quad, or IPv6 text without brackets)
+/// into `out`; returns the bytes used, 4 or 16.
 pub fn parse_ip(s: &[u8], out: &mut [u8; 16]) -> Option<usize> {
-    if !s.iter().any(|&b| b == b':') {
-        return parse_v4(s, &mut out[..4]).then_some(4);
-    }
-    let mut words = [0u16; 8];
-    let (mut n, mut gap) = (0, None);
-    let mut rest = s;
-    if let [b':', b':', r @ ..] = rest {
-        gap = Some(0);
-        rest = r;
-    }
-    while !rest.is_empty() {
-        let end = rest.iter().position(|&b| b == b':').unwrap_or(rest.len());
-        let part = &rest[..end];
-        if part.iter().any(|&b| b == b'.') {
-            // An IPv4 tail fills the last two words.
-            let mut v4 = [0u8; 4];
-            if end != rest.len() || n > 6 || !parse_v4(part, &mut v4) {
-                return None;
-            }
-            words[n] = u16::from_be_bytes([v4[0], v4[1]]);
-            words[n + 1] = u16::from_be_bytes([v4[2], v4[3]]);
-            n += 2;
-            break;
-        }
-        if n == 8 || part.is_empty() || part.len() > 4 {
-            return None;
-        }
-        words[n] = part.iter().try_fold(0u16, |v, &b| Some(v << 4 | (b as char).to_digit(16)? as u16))?;
-        n += 1;
-        rest = &rest[end..];
-        match rest {
-            [b':', b':', r @ ..] if gap.is_none() => {
-                gap = Some(n);
-                rest = r;
-            }
-            [b':', r @ ..] if !r.is_empty() && r[0] != b':' => rest = r,
-            [] => {}
-            _ => return None,
-        }
-    }
-    match gap {
-        None if n == 8 => {}
-        Some(g) if n < 8 => {
-            // Move the words after the gap to the end.
-            words.copy_within(g..n, 8 - (n - g));
-            words[g..8 - (n - g)].fill(0);
-        }
-        _ => return None,
-    }
-    for (i, w) in words.iter().enumerate() {
-        out[2 * i..2 * i + 2].copy_from_slice(&w.to_be_bytes());
-    }
-    Some(16)
-}
-
-fn parse_v4(s: &[u8], out: &mut [u8]) -> bool {
-    let mut parts = s.split(|&b| b == b'.');
-    for o in out.iter_mut() {
-        match parts.next() {
-            Some(p) if (1..=3).contains(&p.len()) && p.iter().all(u8::is_ascii_digit) => {
-                let v = p.iter().fold(0u16, |v, &b| v * 10 + u16::from(b - b'0'));
-                match u8::try_from(v) {
-                    Ok(v) => *o = v,
-                    Err(_) => return false,
-                }
-            }
-            _ => return false,
-        }
-    }
-    parts.next().is_none()
+    let v6 = s.iter().any(|&b| b == b':');
+    sys::inet_pton(v6, s, out).then_some(if v6 { 16 } else { 4 })
 }
 
 fn parse_port(s: &[u8]) -> Option<u16> {
-    if s.is_empty() || s.len() > 5 || !s.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    let v = s.iter().fold(0u32, |v, &b| v * 10 + u32::from(b - b'0'));
-    (1..=65535).contains(&v).then_some(v as u16)
+    let v = crate::http::parse_dec(s).filter(|&v| s.len() <= 5 && v > 0)?;
+    u16::try_from(v).ok()
 }
 
 #[cfg(test)]
@@ -192,51 +120,33 @@ mod tests {
 
     #[test]
     fn accepted_shapes() {
-        let cases: &[(&str, &str, u16, &str, usize)] = &[
-            ("127.0.0.1:9001", "127.0.0.1:9001", 9001, "", 4),
-            ("localhost:9001", "localhost:9001", 9001, "", 4),
-            ("LOCALHOST:1", "LOCALHOST:1", 1, "", 4),
-            ("[::1]:9001", "[::1]:9001", 9001, "", 16),
-            ("http://127.0.0.1:8080", "127.0.0.1:8080", 8080, "", 4),
-            ("HTTP://127.0.0.1:8080/", "127.0.0.1:8080", 8080, "", 4),
-            ("http://127.0.0.1:8080/a/b/", "127.0.0.1:8080", 8080, "/a/b", 4),
-            ("http://[::1]:65535/x", "[::1]:65535", 65535, "/x", 16),
-            ("  10.0.0.1:80\n", "10.0.0.1:80", 80, "", 4),
+        let cases: &[(&str, &str, u16, &str, bool)] = &[
+            ("127.0.0.1:9001", "127.0.0.1:9001", 9001, "", false),
+            ("localhost:9001", "localhost:9001", 9001, "", false),
+            ("LOCALHOST:1", "LOCALHOST:1", 1, "", false),
+            ("[::1]:9001", "[::1]:9001", 9001, "", true),
+            ("http://127.0.0.1:8080", "127.0.0.1:8080", 8080, "", false),
+            ("HTTP://127.0.0.1:8080/", "127.0.0.1:8080", 8080, "", false),
+            ("http://127.0.0.1:8080/a/b/", "127.0.0.1:8080", 8080, "/a/b", false),
+            ("http://[::1]:65535/x", "[::1]:65535", 65535, "/x", true),
+            ("[fe80::1:2]:1", "[fe80::1:2]:1", 1, "", true),
+            ("[::ffff:10.0.0.1]:1", "[::ffff:10.0.0.1]:1", 1, "", true),
+            ("  10.0.0.1:80\n", "10.0.0.1:80", 80, "", false),
         ];
-        for &(input, host, port, prefix, ip_len) in cases {
+        for &(input, host, port, prefix, v6) in cases {
             let a = Addr::parse(input).unwrap_or_else(|e| panic!("{input}: {e:?}"));
-            assert_eq!((a.host(), a.port(), a.prefix(), a.ip_len), (host, port, prefix, ip_len), "{input}");
+            assert_eq!((a.host(), a.port(), a.prefix(), a.is_v6()), (host, port, prefix, v6), "{input}");
         }
-    }
-
-    #[test]
-    fn ip_literals() {
-        let v6 = |s: &str| {
-            let mut o = [0u8; 16];
-            parse_ip(s.as_bytes(), &mut o).map(|n| o[..n].to_vec())
-        };
-        let w = |ws: [u16; 8]| Some(ws.iter().flat_map(|w| w.to_be_bytes()).collect::<std::vec::Vec<u8>>());
-        assert_eq!(v6("127.0.0.1"), Some(std::vec![127, 0, 0, 1]));
-        assert_eq!(v6("255.255.255.255"), Some(std::vec![255; 4]));
-        assert_eq!(v6("::1"), w([0, 0, 0, 0, 0, 0, 0, 1]));
-        assert_eq!(v6("::"), w([0; 8]));
-        assert_eq!(v6("1::"), w([1, 0, 0, 0, 0, 0, 0, 0]));
-        assert_eq!(v6("fe80::1:2"), w([0xfe80, 0, 0, 0, 0, 0, 1, 2]));
-        assert_eq!(v6("1:2:3:4:5:6:7:8"), w([1, 2, 3, 4, 5, 6, 7, 8]));
-        assert_eq!(v6("::ffff:10.0.0.1"), w([0, 0, 0, 0, 0, 0xffff, 0x0a00, 1]));
-        assert_eq!(v6("ABCD::eF"), w([0xabcd, 0, 0, 0, 0, 0, 0, 0xef]));
-        for bad in ["", "1.2.3", "1.2.3.4.5", "256.0.0.1", "1.2.3.-1", "1..2.3", "1:2", ":1", "1:", "1:::2", "1::2::3",
-                    "12345::", "1:2:3:4:5:6:7:8:9", "1:2:3:4:5:6:7:8::", "::1.2.3.4:5", "g::", "::1.2.3", "1234.1.1.1"] {
-            assert_eq!(v6(bad), None, "{bad:?}");
-        }
+        assert_eq!(Addr::parse("[::1]:1").unwrap().ip, [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+        assert_eq!(Addr::parse("10.1.2.3:1").unwrap().ip[..4], [10, 1, 2, 3]);
     }
 
     #[test]
     fn rejected_shapes() {
         for input in [
-            "", "127.0.0.1", "127.0.0.1:", "127.0.0.1:0", "127.0.0.1:65536", "127.0.0.1:x",
-            "::1:9001", "[::1]9001", "[::1:9001", "https://127.0.0.1:1", "example.com:80",
-            "999.0.0.1:1", "http://127.0.0.1:1/a b", "ftp://x:1",
+            "", "127.0.0.1", "127.0.0.1:", "127.0.0.1:0", "127.0.0.1:65536", "127.0.0.1:x", "127.0.0.1:000001",
+            "::1:9001", "[::1]9001", "[::1:9001", "https://127.0.0.1:1", "example.com:80", "[127.0.0.1]:1",
+            "999.0.0.1:1", "1.2.3:1", "1.2.3.4.5:1", "[1::2::3]:1", "[g::]:1", "http://127.0.0.1:1/a b", "ftp://x:1",
         ] {
             assert!(Addr::parse(input).is_err(), "{input:?} was accepted");
         }

@@ -116,8 +116,9 @@ impl<'a, 'c> Out<'a, 'c> {
 
     /// Serialises `value` as the JSON response.
     pub fn json<T: serde::Serialize + ?Sized>(self, value: &T) -> Result<Response<'a>, HandlerError<'a>> {
-        let n = json::to_slice(value, &mut self.buf[..runtime::MAX_PAYLOAD])?;
-        Ok(Response::json(&self.buf[..n]))
+        let buf = self.buf.get_mut(..runtime::MAX_PAYLOAD).unwrap_or_default();
+        let n = json::to_slice(value, buf)?;
+        Ok(Response::json(buf.get(..n).unwrap_or_default()))
     }
 
     /// Starts a streamed response with `content_type`. The response headers

@@ -65,13 +65,13 @@ pub fn parse_head<'b>(buf: &'b [u8], headers: &mut [Header<'b>]) -> Result<Optio
         if line.is_empty() {
             return Ok(Some(Head { start, headers: n, len: lines.pos }));
         }
-        let colon = line.iter().position(|&b| b == b':').ok_or(Error::Protocol)?;
-        let name = &line[..colon];
+        let colon = line.iter().position(|&b| b == b':').unwrap_or(0);
+        let (name, value) = line.split_at_checked(colon).ok_or(Error::Protocol)?;
         if name.is_empty() || !name.iter().all(|&b| is_token(b)) {
             return Err(Error::Protocol);
         }
         let slot = headers.get_mut(n).ok_or(Error::TooLarge)?;
-        *slot = Header { name, value: trim(&line[colon + 1..]) };
+        *slot = Header { name, value: trim(value.get(1..).unwrap_or_default()) };
         n += 1;
     }
 }
@@ -85,10 +85,11 @@ impl<'b> Iterator for Lines<'b> {
     type Item = Result<&'b [u8], Error>;
     /// The next line without its ending; `None` when no full line is left.
     fn next(&mut self) -> Option<Self::Item> {
-        let rest = &self.buf[self.pos..];
+        let rest = self.buf.get(self.pos..)?;
         let nl = rest.iter().position(|&b| b == b'\n')?;
         self.pos += nl + 1;
-        let line = rest[..nl].strip_suffix(b"\r").unwrap_or(&rest[..nl]);
+        let line = rest.get(..nl)?;
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
         // Bare CR, NUL or a folded continuation line are never valid here.
         let bad = line.iter().any(|&b| b == b'\r' || b == 0) || line.first().is_some_and(|&b| b == b' ' || b == b'\t');
         Some(if bad { Err(Error::Protocol) } else { Ok(line) })
@@ -242,9 +243,7 @@ impl Chunked {
             if self.state == State::Data {
                 let take = (end - *rd).min(usize::try_from(self.n).unwrap_or(usize::MAX));
                 let keep = take.min(limit.saturating_sub(*out));
-                if *rd != *out {
-                    buf.copy_within(*rd..*rd + keep, *out);
-                }
+                crate::sys::move_down(buf, *rd, *out, keep);
                 *out += keep;
                 self.overflow += (take - keep) as u64;
                 *rd += take;
@@ -254,7 +253,7 @@ impl Chunked {
                 }
                 continue;
             }
-            let b = buf[*rd];
+            let Some(&b) = buf.get(*rd) else { return Err(Error::Protocol) };
             *rd += 1;
             self.step(b)?;
             if self.state == State::Trailer && self.trailers.is_none() {
@@ -323,10 +322,7 @@ impl<'a> Writer<'a> {
     /// Appends bytes; on overflow, remembers it and `finish` fails.
     pub fn put(&mut self, b: &[u8]) -> &mut Self {
         match self.buf.get_mut(self.len..self.len + b.len()) {
-            Some(dst) => {
-                dst.copy_from_slice(b);
-                self.len += b.len();
-            }
+            Some(dst) => self.len += copy(dst, b),
             None => self.overflow = true,
         }
         self
@@ -342,18 +338,13 @@ impl<'a> Writer<'a> {
     }
 
     /// Appends a number in lower-case hex (chunk sizes).
-    pub fn put_hex(&mut self, mut n: u64) -> &mut Self {
+    pub fn put_hex(&mut self, n: u64) -> &mut Self {
         let mut d = [0u8; 16];
-        let mut i = d.len();
-        loop {
-            i -= 1;
-            d[i] = b"0123456789abcdef"[(n & 15) as usize];
-            n >>= 4;
-            if n == 0 {
-                break;
-            }
+        for (i, c) in d.iter_mut().enumerate() {
+            *c = b"0123456789abcdef"[(n >> (60 - 4 * i)) as usize & 15];
         }
-        self.put(&d[i..])
+        let zeros = d.iter().take(15).take_while(|&&c| c == b'0').count();
+        self.put(d.get(zeros..).unwrap_or_default())
     }
 
     /// Appends bytes as a URL path segment: unreserved characters as they
@@ -372,25 +363,33 @@ impl<'a> Writer<'a> {
 
     /// The bytes written, or `TooLarge` if anything did not fit.
     pub fn finish(self) -> Result<&'a [u8], Error> {
-        if self.overflow {
-            Err(Error::TooLarge)
-        } else {
-            Ok(&self.buf[..self.len])
-        }
+        let done = self.buf.get(..self.len).filter(|_| !self.overflow);
+        done.ok_or(Error::TooLarge)
     }
 }
 
 /// `n` in decimal, written at the end of `buf`.
 pub fn dec(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
+    let mut start = 0;
+    for (i, d) in buf.iter_mut().enumerate().rev() {
+        *d = b'0' + (n % 10) as u8;
         n /= 10;
+        start = i;
         if n == 0 {
-            return &buf[i..];
+            break;
         }
     }
+    buf.get(start..).unwrap_or_default()
+}
+
+/// Copies what fits of `src` to the start of `dst`; returns the bytes
+/// copied. (Unlike `copy_from_slice`, it has no panic path.)
+pub fn copy(dst: &mut [u8], src: &[u8]) -> usize {
+    let n = dst.len().min(src.len());
+    for (d, s) in dst.iter_mut().zip(src) {
+        *d = *s;
+    }
+    n
 }
 
 /// True if `v` may be sent as a header value as it is (no CR, LF or NUL).

@@ -13,33 +13,60 @@ use crate::Error;
 /// assert_eq!(out, br#"a\"b\n\ufffd"#);
 /// ```
 pub fn escape(s: &[u8], sink: &mut dyn FnMut(&[u8])) {
-    for chunk in s.utf8_chunks() {
-        let valid = chunk.valid().as_bytes();
-        let mut from = 0;
-        for (i, &b) in valid.iter().enumerate() {
-            let esc: &[u8] = match b {
-                b'"' => b"\\\"",
-                b'\\' => b"\\\\",
-                b'\n' => b"\\n",
-                b'\r' => b"\\r",
-                b'\t' => b"\\t",
-                0..=0x1f | 0x7f => b"",
-                _ => continue,
-            };
-            sink(&valid[from..i]);
-            from = i + 1;
-            if esc.is_empty() {
-                let hex = b"0123456789abcdef";
-                sink(&[b'\\', b'u', b'0', b'0', hex[usize::from(b >> 4)], hex[usize::from(b & 15)]]);
-            } else {
-                sink(esc);
+    let (mut i, mut from) = (0, 0);
+    while let Some(&b) = s.get(i) {
+        let hex = b"0123456789abcdef";
+        let u = [b'\\', b'u', b'0', b'0', hex[usize::from(b >> 4)], hex[usize::from(b & 15)]];
+        let (esc, len): (&[u8], usize) = match b {
+            b'"' => (b"\\\"", 1),
+            b'\\' => (b"\\\\", 1),
+            b'\n' => (b"\\n", 1),
+            b'\r' => (b"\\r", 1),
+            b'\t' => (b"\\t", 1),
+            0..=0x1f | 0x7f => (&u, 1),
+            0x80.. => match utf8_len(s.get(i..).unwrap_or_default()) {
+                Ok(n) => {
+                    i += n;
+                    continue;
+                }
+                Err(n) => (b"\\ufffd", n),
+            },
+            _ => {
+                i += 1;
+                continue;
             }
-        }
-        sink(&valid[from..]);
-        if !chunk.invalid().is_empty() {
-            sink(b"\\ufffd");
+        };
+        sink(s.get(from..i).unwrap_or_default());
+        sink(esc);
+        i += len;
+        from = i;
+    }
+    sink(s.get(from..).unwrap_or_default());
+}
+
+/// The UTF-8 sequence at the start of `s` (which starts with a byte >= 0x80):
+/// `Ok(its length)`, or `Err(the length of the invalid part)` to replace
+/// with one U+FFFD, as `String::from_utf8_lossy` does (maximal subparts).
+fn utf8_len(s: &[u8]) -> Result<usize, usize> {
+    let (need, lo, hi) = match s.first() {
+        Some(0xc2..=0xdf) => (1, 0x80, 0xbf),
+        Some(0xe0) => (2, 0xa0, 0xbf),
+        Some(0xed) => (2, 0x80, 0x9f),
+        Some(0xe1..=0xef) => (2, 0x80, 0xbf),
+        Some(0xf0) => (3, 0x90, 0xbf),
+        Some(0xf1..=0xf3) => (3, 0x80, 0xbf),
+        Some(0xf4) => (3, 0x80, 0x8f),
+        _ => return Err(1),
+    };
+    let mut k = 1;
+    while k <= need {
+        let (lo, hi) = if k == 1 { (lo, hi) } else { (0x80, 0xbf) };
+        match s.get(k) {
+            Some(&c) if lo <= c && c <= hi => k += 1,
+            _ => return Err(k),
         }
     }
+    Ok(k)
 }
 
 /// Writes the Runtime API error document
@@ -73,7 +100,9 @@ impl<F: FnMut(&[u8])> Base64<F> {
 
     pub fn write(&mut self, bytes: &[u8]) {
         for &b in bytes {
-            self.pending[self.n] = b;
+            if let Some(p) = self.pending.get_mut(self.n) {
+                *p = b;
+            }
             self.n += 1;
             if self.n == 3 {
                 self.emit();
@@ -90,7 +119,7 @@ impl<F: FnMut(&[u8])> Base64<F> {
             A[usize::from((b & 15) << 2 | c >> 6)],
             A[usize::from(c & 63)],
         ];
-        for p in &mut q[self.n + 1..] {
+        for p in q.iter_mut().skip(self.n + 1) {
             *p = b'=';
         }
         (self.sink)(&q);

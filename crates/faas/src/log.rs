@@ -66,20 +66,20 @@ pub fn write(level: Level, message: &[u8]) {
 
 /// A runtime message: `faas: ` and the parts, one line (or a JSON object).
 pub fn runtime(parts: &[&[u8]]) {
-    let n = parts.len().min(6);
+    let parts = parts.get(..6).unwrap_or(parts);
     if CONFIG.load(Ordering::Relaxed) & JSON != 0 {
         // The runtime reports only what went wrong: ERROR passes any filter
         // but FATAL.
         if Level::Error as u8 >= CONFIG.load(Ordering::Relaxed) & !JSON {
-            json_line(Level::Error, &parts[..n]);
+            json_line(Level::Error, parts);
         }
         return;
     }
-    let mut all: [&[u8]; 8] = [b""; 8];
-    all[0] = b"faas: ";
-    all[1..=n].copy_from_slice(&parts[..n]);
-    all[n + 1] = b"\n";
-    sys::stderr(&all[..n + 2]);
+    let mut all: [&[u8]; 8] = [b"faas: ", b"", b"", b"", b"", b"", b"", b"\n"];
+    for (d, p) in all.iter_mut().skip(1).zip(parts) {
+        *d = p;
+    }
+    sys::stderr(&all);
 }
 
 /// One JSON log line, built in a stack buffer and written at once (a longer
@@ -113,12 +113,11 @@ impl Line {
                 return sys::stderr(&[b]);
             }
         }
-        self.buf[self.len..self.len + b.len()].copy_from_slice(b);
-        self.len += b.len();
+        self.len += crate::http::copy(self.buf.get_mut(self.len..).unwrap_or_default(), b);
     }
 
     fn flush(&mut self) {
-        sys::stderr(&[&self.buf[..self.len]]);
+        sys::stderr(&[self.buf.get(..self.len).unwrap_or_default()]);
         self.len = 0;
     }
 }

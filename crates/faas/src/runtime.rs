@@ -1,5 +1,9 @@
 //! The Runtime API client (2018-06-01): `/next`, `/response` (buffered and
 //! streamed), `/error` and `/init/error`, over one kept-alive connection.
+//!
+//! Written for size: no indexing that could panic (a panic site would pull
+//! core's formatting machinery into every bootstrap), and one code path for
+//! every request: write a head and perhaps a body, read a reply head.
 
 use crate::addr::Addr;
 use crate::http::{self, Chunked, Framing, Header, Writer};
@@ -19,13 +23,9 @@ const MAX_HEADERS: usize = 32;
 /// as absent.
 #[derive(Clone, Copy, Debug)]
 pub struct Context<'a> {
-    request_id: &'a CStr,
+    /// Indexed by [`Field`]; the request id is always there.
+    fields: [Option<&'a CStr>; 6],
     deadline_ms: u64,
-    function_arn: Option<&'a CStr>,
-    trace_id: Option<&'a CStr>,
-    client_context: Option<&'a CStr>,
-    cognito_identity: Option<&'a CStr>,
-    tenant_id: Option<&'a CStr>,
 }
 
 fn text(c: &CStr) -> &str {
@@ -33,9 +33,12 @@ fn text(c: &CStr) -> &str {
 }
 
 impl<'a> Context<'a> {
+    fn get(&self, f: Field) -> Option<&'a str> {
+        self.fields[f as usize].map(text)
+    }
     /// `Lambda-Runtime-Aws-Request-Id`, the one mandatory header.
     pub fn request_id(&self) -> &'a str {
-        text(self.request_id)
+        self.get(Field::RequestId).unwrap_or_default()
     }
     /// `Lambda-Runtime-Deadline-Ms`: Unix epoch milliseconds; 0 if absent.
     pub fn deadline_ms(&self) -> u64 {
@@ -46,34 +49,27 @@ impl<'a> Context<'a> {
         self.deadline_ms.saturating_sub(sys::now_ms())
     }
     pub fn invoked_function_arn(&self) -> Option<&'a str> {
-        self.function_arn.map(text)
+        self.get(Field::FunctionArn)
     }
     /// The X-Ray trace header; also in `_X_AMZN_TRACE_ID` while the handler runs.
     pub fn trace_id(&self) -> Option<&'a str> {
-        self.trace_id.map(text)
+        self.get(Field::TraceId)
     }
     /// Client context JSON (mobile SDK invokes).
     pub fn client_context(&self) -> Option<&'a str> {
-        self.client_context.map(text)
+        self.get(Field::ClientContext)
     }
     /// Cognito identity JSON.
     pub fn cognito_identity(&self) -> Option<&'a str> {
-        self.cognito_identity.map(text)
+        self.get(Field::CognitoIdentity)
     }
     /// Tenant id (tenant-isolation mode only).
     pub fn tenant_id(&self) -> Option<&'a str> {
-        self.tenant_id.map(text)
+        self.get(Field::TenantId)
     }
     /// The same values as NUL-terminated strings, for the C ABI.
     pub fn c_str(&self, field: Field) -> Option<&'a CStr> {
-        match field {
-            Field::RequestId => Some(self.request_id),
-            Field::FunctionArn => self.function_arn,
-            Field::TraceId => self.trace_id,
-            Field::ClientContext => self.client_context,
-            Field::CognitoIdentity => self.cognito_identity,
-            Field::TenantId => self.tenant_id,
-        }
+        self.fields[field as usize]
     }
 }
 
@@ -88,13 +84,15 @@ pub enum Field {
     TenantId,
 }
 
-const FIELDS: [(&str, Field); 6] = [
-    ("lambda-runtime-aws-request-id", Field::RequestId),
-    ("lambda-runtime-invoked-function-arn", Field::FunctionArn),
-    ("lambda-runtime-trace-id", Field::TraceId),
-    ("lambda-runtime-client-context", Field::ClientContext),
-    ("lambda-runtime-cognito-identity", Field::CognitoIdentity),
-    ("lambda-runtime-aws-tenant-id", Field::TenantId),
+/// The headers read from `/next`, in [`Field`] order, then the deadline.
+const NAMES: [&[u8]; 7] = [
+    b"lambda-runtime-aws-request-id",
+    b"lambda-runtime-invoked-function-arn",
+    b"lambda-runtime-trace-id",
+    b"lambda-runtime-client-context",
+    b"lambda-runtime-cognito-identity",
+    b"lambda-runtime-aws-tenant-id",
+    b"lambda-runtime-deadline-ms",
 ];
 
 /// One invocation from `/next`. If the event could not be read whole (too
@@ -131,6 +129,36 @@ pub enum Answer {
 
 const INVOCATION: &str = "/2018-06-01/runtime/invocation/";
 
+/// What a request sends after its head: nothing, bytes, or an error
+/// document (written through a small buffer, so it needs no storage of its
+/// own whatever the length of the message).
+#[derive(Clone, Copy)]
+enum Body<'b> {
+    Bytes(&'b [u8]),
+    Error(&'b str, &'b [u8]),
+}
+
+impl Body<'_> {
+    fn len(self) -> usize {
+        match self {
+            Body::Bytes(b) => b.len(),
+            Body::Error(t, m) => json::measure(|s| json::error_document(t.as_bytes(), m, s)),
+        }
+    }
+
+    fn send(self, fd: &Fd, head: &[u8]) -> Result<(), Error> {
+        match self {
+            Body::Bytes(b) => sys::send_all(fd, &[head, b]),
+            Body::Error(t, m) => {
+                let mut out = Buffered::new(fd);
+                out.write(head);
+                json::error_document(t.as_bytes(), m, &mut |b: &[u8]| out.write(b));
+                out.flush()
+            }
+        }
+    }
+}
+
 impl Client {
     pub fn new(addr: Addr<'static>) -> Self {
         Client { addr, conn: None, answer: Answer::None, fatal: false, extension: None }
@@ -151,8 +179,8 @@ impl Client {
         self.fatal
     }
 
-    /// Maps a reply status to the result of a post (202, or any 2xx, is
-    /// done) and remembers a fatal one, however the caller treats it.
+    /// Maps a reply status to a result (any 2xx is done) and remembers a
+    /// fatal one, however the caller treats it.
     fn check(&mut self, status: u16) -> Result<(), Error> {
         match status {
             200..=299 => Ok(()),
@@ -180,26 +208,18 @@ impl Client {
 
     /// Marks the invocation answered; fails if it was already.
     fn answering(&mut self) -> Result<(), Error> {
-        match core::mem::replace(&mut self.answer, Answer::Done) {
-            Answer::None => Ok(()),
-            other => {
-                self.answer = other;
-                Err(Error::State)
-            }
+        if self.answer != Answer::None {
+            return Err(Error::State);
         }
+        self.answer = Answer::Done;
+        Ok(())
     }
 
     /// Writes a request head into `buf`: `METHOD <prefix><path>` (and, with
-    /// `id`, the request id percent-encoded and a suffix), then the headers.
-    fn head<'b>(
-        &self,
-        buf: &'b mut [u8],
-        method: &str,
-        path: &str,
-        id: Option<(&str, &str)>,
-        extra: &[(&str, &[u8])],
-        len: Option<usize>,
-    ) -> Result<&'b [u8], Error> {
+    /// `id`, the request id percent-encoded and `suffix`), the headers in
+    /// `extra`, and a Content-Length for `len`.
+    #[allow(clippy::too_many_arguments)]
+    fn head<'b>(&self, buf: &'b mut [u8], method: &str, path: &str, id: Option<(&str, &str)>, extra: &[(&str, &[u8])], len: Option<usize>) -> Result<&'b [u8], Error> {
         let mut w = Writer::new(buf);
         w.put_str(method).put_str(" ").put_str(self.addr.prefix()).put_str(path);
         if let Some((id, suffix)) = id {
@@ -219,28 +239,18 @@ impl Client {
         w.finish()
     }
 
-    /// The kept-alive connection, opened if there is none.
-    fn conn(&mut self) -> Result<&Fd, Error> {
-        match self.conn {
-            Some(ref fd) => Ok(fd),
-            None => Ok(self.conn.insert(self.addr.connect()?)),
-        }
-    }
-
-    /// Writes a request with `write` and reads its reply with `read`. A
+    /// Sends a request and reads the head of its reply into `buf`; returns
+    /// the bytes read (the head and perhaps the start of the body). A
     /// connection reset or closed before the reply (a kept-alive socket can
     /// die across freeze and thaw) is replaced once and the request sent
     /// again. Any failure drops the connection, so the next call starts clean.
-    fn exchange<T>(
-        &mut self,
-        write: impl Fn(&Fd) -> Result<(), Error>,
-        mut read: impl FnMut(&mut Self) -> Result<T, Error>,
-    ) -> Result<T, Error> {
+    /// With `long_poll`, a SIGTERM ends the wait (graceful shutdown).
+    fn exchange(&mut self, head: &[u8], body: Body<'_>, buf: &mut [u8], long_poll: bool) -> Result<usize, Error> {
         let mut retried = false;
         loop {
-            let r = self.conn().and_then(&write).and_then(|()| read(self));
+            let r = self.conn().and_then(|fd| body.send(fd, head).and_then(|()| read_head(fd, buf, long_poll)));
             match r {
-                Ok(v) => return Ok(v),
+                Ok(n) => return Ok(n),
                 Err(Error::Closed | Error::Io) if !retried => retried = true,
                 Err(e) => {
                     self.conn = None;
@@ -251,52 +261,46 @@ impl Client {
         }
     }
 
-    /// Reads until `buf` holds a whole response head; returns the bytes read
-    /// (the head and perhaps the start of the body).
-    /// With `long_poll`, a SIGTERM ends the wait (graceful shutdown); other
-    /// reads finish what they started.
-    fn read_head(&mut self, buf: &mut [u8], long_poll: bool) -> Result<usize, Error> {
-        let fd = self.conn.as_ref().ok_or(Error::Io)?;
-        let (mut have, mut scanned) = (0, 0);
-        while !head_complete(&buf[scanned..have]) {
-            scanned = have.saturating_sub(2);
-            if have == buf.len() {
-                return Err(Error::TooLarge);
-            }
-            match sys::read_until(fd, &mut buf[have..], long_poll && have == 0)? {
-                0 if have == 0 => return Err(Error::Closed),
-                0 => return Err(Error::Truncated),
-                n => have += n,
-            }
+    /// The kept-alive connection, opened if there is none.
+    fn conn(&mut self) -> Result<&Fd, Error> {
+        match self.conn {
+            Some(ref fd) => Ok(fd),
+            None => Ok(self.conn.insert(self.addr.connect()?)),
         }
-        Ok(have)
     }
 
-    /// Reads the small reply to a post and drains its body; returns the status.
-    fn read_reply(&mut self) -> Result<u16, Error> {
-        self.read_reply_keeping(None)
-    }
-
-    /// [`Client::read_reply`], copying the value of header `want.0` into `want.1`.
-    fn read_reply_keeping(&mut self, mut want: Option<(&str, &mut heapless::String<128>)>) -> Result<u16, Error> {
+    /// Sends a request with a small reply, reads the reply and drains its
+    /// body. Returns the status; with `keep`, the value of header `keep.0`
+    /// is copied into `keep.1`.
+    fn post(&mut self, head: &[u8], body: Body<'_>, keep: Option<(&[u8], &mut heapless::String<128>)>) -> Result<u16, Error> {
         let mut buf = [0u8; 2048];
-        let have = self.read_head(&mut buf, false)?;
-        let mut hs = [Header::default(); MAX_HEADERS];
-        let head = http::parse_head(&buf[..have], &mut hs)?.ok_or(Error::Protocol)?;
-        let status = head.status().ok_or(Error::Protocol)?;
-        if let Some((name, out)) = want.as_mut() {
-            let v = http::header(&hs[..head.headers], name).and_then(sys::ascii).unwrap_or_default();
-            out.clear();
-            out.push_str(v).map_err(|_| Error::TooLarge)?;
+        let have = self.exchange(head, body, &mut buf, false);
+        let r = have.and_then(|n| self.reply(&mut buf, n, keep));
+        if r.is_err() {
+            self.conn = None;
         }
-        let framing = http::framing(&hs[..head.headers])?;
-        let alive = keep_alive(&head, &hs[..head.headers]);
+        r
+    }
+
+    /// Parses a reply whose first `have` bytes are in `buf` and drains its body.
+    fn reply(&mut self, buf: &mut [u8], have: usize, keep: Option<(&[u8], &mut heapless::String<128>)>) -> Result<u16, Error> {
+        let mut hs = [Header::default(); MAX_HEADERS];
+        let head = http::parse_head(buf.get(..have).unwrap_or_default(), &mut hs)?.ok_or(Error::Protocol)?;
+        let hs = hs.get(..head.headers).unwrap_or_default();
+        let status = head.status().ok_or(Error::Protocol)?;
+        if let Some((name, out)) = keep {
+            out.clear();
+            let v = hs.iter().find(|h| http::eq_nocase(h.name, name)).and_then(|h| sys::ascii(h.value));
+            out.push_str(v.unwrap_or_default()).map_err(|_| Error::TooLarge)?;
+        }
+        let framing = http::framing(hs)?;
+        let alive = keep_alive(&head, hs);
         let at = head.len;
         if status >= 400 {
-            let detail = &buf[at..have.min(at + 200)];
-            crate::log::runtime(&[b"the Runtime API answered ", head.start[1], b": ", detail]);
+            let body = buf.get(at..have).unwrap_or_default();
+            crate::log::runtime(&[b"the Runtime API answered ", head.start[1], b": ", body.get(..200).unwrap_or(body)]);
         }
-        self.read_body(framing, &mut buf[at..], have - at, 0)?;
+        self.body(framing, buf.get_mut(at..).unwrap_or_default(), have - at, 0)?;
         if !alive {
             self.conn = None;
         }
@@ -307,14 +311,14 @@ impl Client {
     /// of it already. Keeps the first `limit` bytes (`limit < buf.len()`) and
     /// reads and drops the rest, so the connection stays usable. Returns the
     /// bytes kept and whether any were dropped.
-    fn read_body(&mut self, framing: Framing, buf: &mut [u8], mut have: usize, limit: usize) -> Result<(usize, bool), Error> {
+    fn body(&mut self, framing: Framing, buf: &mut [u8], mut have: usize, limit: usize) -> Result<(usize, bool), Error> {
         let fd = self.conn.as_ref().ok_or(Error::Io)?;
         let mut d = Chunked::for_framing(framing);
         let (mut out, mut rd) = (0, 0);
         while !d.decode(buf, &mut out, &mut rd, have, limit)? {
             // Every raw byte is consumed: read on after the data kept.
             (rd, have) = (out, out);
-            match sys::read(fd, &mut buf[have..])? {
+            match sys::read(fd, buf.get_mut(have..).unwrap_or_default())? {
                 0 if framing == Framing::UntilClose => break,
                 0 => return Err(Error::Truncated),
                 n => have += n,
@@ -334,13 +338,41 @@ impl Client {
         self.answer = Answer::None;
         let mut req = [0u8; 512];
         let req = self.head(&mut req, "GET", "/2018-06-01/runtime/invocation/next", None, &[], None)?;
-        let have = self.exchange(|fd| sys::send_all(fd, &[req]), |c| c.read_head(head, true))?;
-        let mut hs = [Header::default(); MAX_HEADERS];
-        let parsed = http::parse_head(&head[..have], &mut hs).and_then(|h| h.ok_or(Error::Protocol));
-        let parsed = parsed.inspect_err(|_| self.conn = None)?;
-        let hs = &hs[..parsed.headers];
-        if parsed.status() != Some(200) {
+        let have = self.exchange(req, Body::Bytes(b""), head, true)?;
+        let r = self.next_parse(head, have, event);
+        if !matches!(r, Ok((_, _, _, true))) {
             self.conn = None;
+        }
+        let (spans, deadline_ms, body, _) = r?;
+        // NUL-terminate the values in place: each ends at CR, LF or a blank.
+        for &(off, len) in &spans {
+            if let Some(b) = head.get_mut(off + len).filter(|_| len > 0) {
+                *b = 0;
+            }
+        }
+        let head: &'a [u8] = head;
+        let mut fields = [None; 6];
+        for (f, &(off, len)) in fields.iter_mut().zip(&spans) {
+            *f = head.get(off..).filter(|_| len > 0).and_then(|v| CStr::from_bytes_until_nul(v).ok());
+        }
+        if fields[0].is_none() {
+            return Err(Error::NoRequestId);
+        }
+        let event: &'a [u8] = event;
+        Ok(Invocation { ctx: Context { fields, deadline_ms }, event: body.map(|n| event.get(..n).unwrap_or_default()) })
+    }
+
+    /// Parses the `/next` reply whose first `have` bytes are in `head` and
+    /// reads the event into `event`: the offset and length of each header
+    /// in [`NAMES`], the deadline, the event's length (or why it is not
+    /// readable), and whether the connection stays open.
+    #[allow(clippy::type_complexity)]
+    fn next_parse(&mut self, head: &[u8], have: usize, event: &mut [u8]) -> Result<([(usize, usize); 6], u64, Result<usize, Error>, bool), Error> {
+        let mut hs = [Header::default(); MAX_HEADERS];
+        let raw = head.get(..have).unwrap_or_default();
+        let parsed = http::parse_head(raw, &mut hs)?.ok_or(Error::Protocol)?;
+        let hs = hs.get(..parsed.headers).unwrap_or_default();
+        if parsed.status() != Some(200) {
             crate::log::runtime(&[b"GET /next answered ", parsed.start[1], b" ", parsed.start[2]]);
             return Err(match parsed.status() {
                 Some(500..=599) => Error::Fatal,
@@ -348,60 +380,34 @@ impl Client {
                 None => Error::Protocol,
             });
         }
-        let framing = http::framing(hs).inspect_err(|_| self.conn = None)?;
+        let framing = http::framing(hs)?;
         let alive = keep_alive(&parsed, hs);
-        let mut spans = [None::<(usize, usize)>; FIELDS.len()];
-        let mut deadline_ms = 0;
-        let base = head.as_ptr() as usize;
-        for hd in hs {
-            if http::eq_nocase(hd.name, b"lambda-runtime-deadline-ms") {
-                deadline_ms = http::parse_dec(hd.value).unwrap_or(0);
-            }
-            let usable = !hd.value.is_empty() && http::is_ascii(hd.value);
-            for (span, (name, _)) in spans.iter_mut().zip(FIELDS) {
-                if usable && span.is_none() && http::eq_nocase(hd.name, name.as_bytes()) {
-                    *span = Some((hd.value.as_ptr() as usize - base, hd.value.len()));
-                }
+        let mut spans = [(0, 0); 7];
+        for h in hs {
+            let k = NAMES.iter().position(|n| http::eq_nocase(h.name, n));
+            if let Some(s) = k.and_then(|k| spans.get_mut(k)).filter(|s| s.1 == 0 && http::is_ascii(h.value)) {
+                *s = (h.value.as_ptr() as usize - head.as_ptr() as usize, h.value.len());
             }
         }
+        let [a, b, c, d, e, f, (off, len)] = spans;
+        let deadline = head.get(off..off + len).and_then(http::parse_dec).unwrap_or(0);
         // The event: the bytes read past the head, then the rest.
-        let at = parsed.len;
-        event[..have - at].copy_from_slice(&head[at..have]);
-        let body = match self.read_body(framing, event, have - at, MAX_PAYLOAD) {
+        let first = raw.get(parsed.len..).unwrap_or_default();
+        http::copy(event, first);
+        let read = self.body(framing, event, first.len(), MAX_PAYLOAD);
+        let alive = alive && read.is_ok() && self.conn.is_some();
+        let body = match read {
+            // Too large: drained, so the connection stays usable.
             Ok((_, true)) => Err(Error::TooLarge),
             Ok((n, false)) => {
-                event[n] = 0; // for C, which may read the event as a string
+                if let Some(z) = event.get_mut(n) {
+                    *z = 0; // for C, which may read the event as a string
+                }
                 Ok(n)
             }
-            Err(e) => {
-                self.conn = None;
-                Err(e)
-            }
+            Err(e) => Err(e),
         };
-        if !alive {
-            self.conn = None;
-        }
-        // NUL-terminate the values in place: each ends at CR, LF or a blank.
-        for &(off, len) in spans.iter().flatten() {
-            head[off + len] = 0;
-        }
-        let head: &'a [u8] = head;
-        let get = |f: Field| {
-            let i = FIELDS.iter().position(|&(_, g)| g == f)?;
-            spans[i].and_then(|(o, l)| CStr::from_bytes_with_nul(&head[o..=o + l]).ok())
-        };
-        let request_id = get(Field::RequestId).ok_or(Error::NoRequestId)?;
-        let ctx = Context {
-            request_id,
-            deadline_ms,
-            function_arn: get(Field::FunctionArn),
-            trace_id: get(Field::TraceId),
-            client_context: get(Field::ClientContext),
-            cognito_identity: get(Field::CognitoIdentity),
-            tenant_id: get(Field::TenantId),
-        };
-        let event: &'a [u8] = event;
-        Ok(Invocation { ctx, event: body.map(|n| &event[..n]) })
+        Ok(([a, b, c, d, e, f], deadline, body, alive))
     }
 
     /// Registers a no-op internal extension, so that Lambda sends the runtime
@@ -415,7 +421,7 @@ impl Client {
         let extra: [(&str, &[u8]); 2] = [("Lambda-Extension-Name", name.as_bytes()), ("Content-Type", b"application/json")];
         let head = self.head(&mut buf, "POST", "/2020-01-01/extension/register", None, &extra, Some(BODY.len()))?;
         let mut id = heapless::String::<128>::new();
-        let status = self.exchange(|fd| sys::send_all(fd, &[head, BODY]), |c| c.read_reply_keeping(Some(("lambda-extension-identifier", &mut id))))?;
+        let status = self.post(head, Body::Bytes(BODY), Some((b"lambda-extension-identifier", &mut id)))?;
         if status != 200 || id.is_empty() {
             return Err(Error::Status);
         }
@@ -432,14 +438,14 @@ impl Client {
         let mut buf = [0u8; 1024];
         let head = self.head(&mut buf, "POST", INVOCATION, Some((id, "/response")), &[("Content-Type", content_type.as_bytes())], Some(body.len()))?;
         self.answering()?;
-        let status = self.exchange(|fd| sys::send_all(fd, &[head, body]), Self::read_reply)?;
+        let status = self.post(head, Body::Bytes(body), None)?;
         self.check(status)
     }
 
     /// Posts an error for invocation `id`, or an init error for `None`.
     pub fn fail(&mut self, id: Option<&str>, error_type: &str, message: &[u8]) -> Result<(), Error> {
         let error_type = sanitize_type(error_type);
-        let doc = |s: &mut dyn FnMut(&[u8])| json::error_document(error_type.as_bytes(), message, s);
+        let body = Body::Error(error_type, message);
         let extra: [(&str, &[u8]); 2] = [
             ("Lambda-Runtime-Function-Error-Type", error_type.as_bytes()),
             ("Content-Type", b"application/vnd.aws.lambda.error+json"),
@@ -449,19 +455,11 @@ impl Client {
             Some(id) => (INVOCATION, Some((id, "/error"))),
             None => ("/2018-06-01/runtime/init/error", None),
         };
-        let head = self.head(&mut buf, "POST", path, id, &extra, Some(json::measure(doc)))?;
+        let head = self.head(&mut buf, "POST", path, id, &extra, Some(body.len()))?;
         if id.is_some() {
             self.answering()?;
         }
-        // The document goes out through a small buffer, so it needs no
-        // storage of its own whatever the length of the message.
-        let write = |fd: &Fd| {
-            let mut out = Buffered::new(fd);
-            out.write(head);
-            doc(&mut |b: &[u8]| out.write(b));
-            out.flush()
-        };
-        let status = self.exchange(write, Self::read_reply)?;
+        let status = self.post(head, body, None)?;
         self.check(status)
     }
 
@@ -499,26 +497,47 @@ impl Client {
         let mut size = [0u8; 24];
         let mut w = Writer::new(&mut size);
         w.put_hex(data.len() as u64).put_str("\r\n");
-        let size = w.finish()?;
-        sys::send_all(fd, &[size, data, b"\r\n"])
+        sys::send_all(fd, &[w.finish()?, data, b"\r\n"])
     }
 
     /// Ends the open stream, with the error trailers if `error` is given,
     /// reads the reply and closes the connection.
     pub fn stream_end(&mut self, error: Option<(&str, &[u8])>) -> Result<(), Error> {
-        if core::mem::replace(&mut self.answer, Answer::Done) != Answer::Streaming {
+        if self.answer != Answer::Streaming {
             return Err(Error::State);
         }
-        let fd = self.conn.as_ref().ok_or(Error::Io)?;
-        let r = end_stream(fd, error).and_then(|()| self.read_reply());
+        self.answer = Answer::Done;
+        let mut buf = [0u8; 2048];
+        let have = match &self.conn {
+            Some(fd) => end_stream(fd, error).and_then(|()| read_head(fd, &mut buf, false)),
+            None => Err(Error::Io),
+        };
+        let status = have.and_then(|n| self.reply(&mut buf, n, None));
         self.conn = None;
-        self.check(r?)
+        self.check(status?)
     }
 }
 
-/// True once `buf` holds a blank line ending a head.
-fn head_complete(buf: &[u8]) -> bool {
-    buf.windows(2).any(|w| w == b"\n\n") || buf.windows(3).any(|w| w == b"\n\r\n")
+/// Reads until `buf` holds a whole response head; returns the bytes read
+/// (the head and perhaps the start of the body). With `long_poll`, a
+/// SIGTERM ends the wait before anything arrived.
+fn read_head(fd: &Fd, buf: &mut [u8], long_poll: bool) -> Result<usize, Error> {
+    let mut have = 0;
+    loop {
+        let (got, free) = buf.split_at_mut(have.min(buf.len()));
+        // A head ends with a blank line: LF LF or LF CR LF.
+        if got.windows(2).any(|w| w == b"\n\n") || got.windows(3).any(|w| w == b"\n\r\n") {
+            return Ok(have);
+        }
+        if free.is_empty() {
+            return Err(Error::TooLarge);
+        }
+        match sys::read_until(fd, free, long_poll && have == 0)? {
+            0 if have == 0 => return Err(Error::Closed),
+            0 => return Err(Error::Truncated),
+            n => have += n,
+        }
+    }
 }
 
 /// Writes the last chunk of a stream, with error trailers if asked.
@@ -570,19 +589,20 @@ impl<'f> Buffered<'f> {
 
     fn write(&mut self, mut b: &[u8]) {
         while !b.is_empty() && self.err.is_none() {
-            if self.len == self.buf.len() {
+            let free = self.buf.get_mut(self.len..).unwrap_or_default();
+            if free.is_empty() {
                 let _ = self.flush();
+                continue;
             }
-            let n = b.len().min(self.buf.len() - self.len);
-            self.buf[self.len..self.len + n].copy_from_slice(&b[..n]);
+            let n = http::copy(free, b);
             self.len += n;
-            b = &b[n..];
+            b = b.get(n..).unwrap_or_default();
         }
     }
 
     fn flush(&mut self) -> Result<(), Error> {
         if self.err.is_none() && self.len > 0 {
-            self.err = sys::send_all(self.fd, &[&self.buf[..self.len]]).err();
+            self.err = sys::send_all(self.fd, &[self.buf.get(..self.len).unwrap_or_default()]).err();
             self.len = 0;
         }
         self.err.map_or(Ok(()), Err)

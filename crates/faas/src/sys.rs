@@ -23,24 +23,23 @@ impl Fd {
     }
 }
 
-/// Opens a TCP connection to `ip`/`port`. `ip` is 4 or 16 bytes.
-pub fn connect(ip: &[u8], port: u16) -> Result<Fd, Error> {
+/// Opens a TCP connection to an IPv6 address, or with `v6` false to the
+/// IPv4 address in the first 4 bytes of `ip`.
+pub fn connect(v6: bool, ip: &[u8; 16], port: u16) -> Result<Fd, Error> {
     // SAFETY: sockaddr_in/_in6 are plain C structs for which all-zero is valid.
-    let mut v4: libc::sockaddr_in = unsafe { core::mem::zeroed() };
+    let mut sa4: libc::sockaddr_in = unsafe { core::mem::zeroed() };
     // SAFETY: as above.
-    let mut v6: libc::sockaddr_in6 = unsafe { core::mem::zeroed() };
-    let (family, sa, len) = if ip.len() == 4 {
-        v4.sin_family = libc::AF_INET as libc::sa_family_t;
-        v4.sin_port = port.to_be();
-        v4.sin_addr.s_addr = u32::from_ne_bytes([ip[0], ip[1], ip[2], ip[3]]);
-        let p = &v4 as *const libc::sockaddr_in as *const libc::sockaddr;
-        (libc::AF_INET, p, core::mem::size_of::<libc::sockaddr_in>())
+    let mut sa6: libc::sockaddr_in6 = unsafe { core::mem::zeroed() };
+    let (family, sa, len) = if v6 {
+        sa6.sin6_family = libc::AF_INET6 as libc::sa_family_t;
+        sa6.sin6_port = port.to_be();
+        sa6.sin6_addr.s6_addr = *ip;
+        (libc::AF_INET6, &sa6 as *const libc::sockaddr_in6 as *const libc::sockaddr, core::mem::size_of::<libc::sockaddr_in6>())
     } else {
-        v6.sin6_family = libc::AF_INET6 as libc::sa_family_t;
-        v6.sin6_port = port.to_be();
-        v6.sin6_addr.s6_addr.copy_from_slice(&ip[..16]);
-        let p = &v6 as *const libc::sockaddr_in6 as *const libc::sockaddr;
-        (libc::AF_INET6, p, core::mem::size_of::<libc::sockaddr_in6>())
+        sa4.sin_family = libc::AF_INET as libc::sa_family_t;
+        sa4.sin_port = port.to_be();
+        sa4.sin_addr.s_addr = u32::from_ne_bytes([ip[0], ip[1], ip[2], ip[3]]);
+        (libc::AF_INET, &sa4 as *const libc::sockaddr_in as *const libc::sockaddr, core::mem::size_of::<libc::sockaddr_in>())
     };
     // SAFETY: plain syscall; the returned descriptor is owned by `Fd` at once.
     let fd = unsafe { libc::socket(family, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0) };
@@ -69,6 +68,24 @@ pub fn connect(ip: &[u8], port: u16) -> Result<Fd, Error> {
             return Err(Error::Connect);
         }
     }
+}
+
+/// libc's `inet_pton` for an IPv6 (`v6`) or IPv4 literal: true once `out`
+/// holds the address (16 or 4 bytes, network order).
+pub fn inet_pton(v6: bool, text: &[u8], out: &mut [u8; 16]) -> bool {
+    let mut z = [0u8; 48];
+    if text.len() >= z.len() || text.iter().any(|&b| b == 0) {
+        return false;
+    }
+    for (d, s) in z.iter_mut().zip(text) {
+        *d = *s;
+    }
+    let family = if v6 { libc::AF_INET6 } else { libc::AF_INET };
+    extern "C" {
+        fn inet_pton(af: libc::c_int, src: *const libc::c_char, dst: *mut libc::c_void) -> libc::c_int;
+    }
+    // SAFETY: `z` is NUL-terminated and `out` has room for an in6_addr.
+    unsafe { inet_pton(family, z.as_ptr() as *const libc::c_char, out.as_mut_ptr() as *mut libc::c_void) == 1 }
 }
 
 fn errno() -> i32 {
@@ -123,22 +140,19 @@ pub fn shutdown_requested() -> bool {
     SHUTDOWN.load(Ordering::Relaxed)
 }
 
-/// Writes every byte of every part, in order, with as few syscalls as the
-/// kernel allows. Never raises SIGPIPE.
+/// Writes every byte of every part (at most 8), in order, with as few
+/// syscalls as the kernel allows. Never raises SIGPIPE.
 pub fn send_all(fd: &Fd, parts: &[&[u8]]) -> Result<(), Error> {
-    const MAX: usize = 8;
-    let mut iov = [libc::iovec { iov_base: core::ptr::null_mut(), iov_len: 0 }; MAX];
-    let mut cnt = 0;
-    for p in parts.iter().filter(|p| !p.is_empty()).take(MAX) {
-        iov[cnt] = libc::iovec { iov_base: p.as_ptr() as *mut libc::c_void, iov_len: p.len() };
-        cnt += 1;
+    let mut iov = [libc::iovec { iov_base: core::ptr::null_mut(), iov_len: 0 }; 8];
+    for (v, p) in iov.iter_mut().zip(parts) {
+        *v = libc::iovec { iov_base: p.as_ptr() as *mut libc::c_void, iov_len: p.len() };
     }
-    let mut first = 0;
-    while first < cnt {
+    let (mut first, end) = (0, parts.len().min(8));
+    while let Some(rest) = iov.get_mut(first..end).filter(|r| !r.is_empty()) {
         // SAFETY: msghdr is a plain C struct; all-zero is a valid empty message.
         let mut msg: libc::msghdr = unsafe { core::mem::zeroed() };
-        msg.msg_iov = iov[first..].as_mut_ptr();
-        msg.msg_iovlen = (cnt - first) as _;
+        msg.msg_iov = rest.as_mut_ptr();
+        msg.msg_iovlen = rest.len() as _;
         // SAFETY: every iovec points into a slice borrowed for this call.
         let n = unsafe { libc::sendmsg(fd.0, &msg, libc::MSG_NOSIGNAL) };
         if n < 0 {
@@ -147,18 +161,29 @@ pub fn send_all(fd: &Fd, parts: &[&[u8]]) -> Result<(), Error> {
             }
             return Err(Error::Io);
         }
+        // Skip what was sent: whole entries, then part of one.
         let mut n = n as usize;
-        while first < cnt && n >= iov[first].iov_len {
-            n -= iov[first].iov_len;
+        for v in rest {
+            let k = n.min(v.iov_len);
+            v.iov_base = (v.iov_base as *mut u8).wrapping_add(k) as *mut libc::c_void;
+            v.iov_len -= k;
+            n -= k;
+            if v.iov_len > 0 {
+                break;
+            }
             first += 1;
-        }
-        if first < cnt {
-            // SAFETY: n < iov_len, so the advanced pointer stays inside the slice.
-            iov[first].iov_base = unsafe { (iov[first].iov_base as *mut u8).add(n) } as *mut libc::c_void;
-            iov[first].iov_len -= n;
         }
     }
     Ok(())
+}
+
+/// Moves `buf[from..from + n]` down to `buf[to..]` (`to <= from`), as
+/// `copy_within` does but with no panic path: out-of-range does nothing.
+pub fn move_down(buf: &mut [u8], from: usize, to: usize, n: usize) {
+    if to < from && from.checked_add(n).is_some_and(|end| end <= buf.len()) {
+        // SAFETY: both ranges are inside `buf` (checked); ptr::copy allows overlap.
+        unsafe { core::ptr::copy(buf.as_ptr().add(from), buf.as_mut_ptr().add(to), n) }
+    }
 }
 
 /// ASCII bytes as a `str`, without pulling in the UTF-8 validator.
@@ -220,13 +245,13 @@ pub fn set_trace_id(value: Option<&[u8]>) {
         let vars = environ;
         let (mut n, mut found) = (0, None);
         while !vars.is_null() && !(*vars.add(n)).is_null() {
-            let entry = core::ffi::CStr::from_ptr(*vars.add(n)).to_bytes();
-            if entry.starts_with(TRACE_NAME) {
+            if libc::strncmp(*vars.add(n), TRACE_NAME.as_ptr() as *const libc::c_char, TRACE_NAME.len()) == 0 {
                 found = Some(n);
             }
             n += 1;
         }
         let value = value.filter(|v| TRACE_NAME.len() + v.len() < TRACE_CAP && !v.iter().any(|&b| b == 0));
+        let entry = env.entry.as_mut_ptr() as *mut libc::c_char;
         match (value, found) {
             (None, None) => {}
             (None, Some(i)) => {
@@ -234,27 +259,26 @@ pub fn set_trace_id(value: Option<&[u8]>) {
                 *vars.add(i) = *vars.add(n - 1);
                 *vars.add(n - 1) = core::ptr::null_mut();
             }
-            (Some(v), _) if found.is_some() || n + 2 <= ENV_CAP => {
-                env.entry[..TRACE_NAME.len()].copy_from_slice(TRACE_NAME);
-                env.entry[TRACE_NAME.len()..TRACE_NAME.len() + v.len()].copy_from_slice(v);
-                env.entry[TRACE_NAME.len() + v.len()] = 0;
-                let entry = env.entry.as_mut_ptr() as *mut libc::c_char;
-                match found {
-                    Some(i) => *vars.add(i) = entry,
-                    None => {
-                        // Append in our copy (vars may be the copy already).
-                        if vars != env.vars.as_mut_ptr() {
-                            for i in 0..n {
-                                env.vars[i] = *vars.add(i);
-                            }
-                            environ = env.vars.as_mut_ptr();
+            (Some(v), _) => {
+                let (name, rest) = env.entry.split_at_mut(TRACE_NAME.len());
+                name.copy_from_slice(TRACE_NAME);
+                for (d, s) in rest.iter_mut().zip(v.iter().chain(&[0])) {
+                    *d = *s;
+                }
+                if let Some(i) = found {
+                    *vars.add(i) = entry;
+                } else if let Some([last, end]) = env.vars.get_mut(n..n + 2) {
+                    // Append in our copy (`vars` may be the copy already).
+                    *last = entry;
+                    *end = core::ptr::null_mut();
+                    if vars != env.vars.as_mut_ptr() {
+                        for (i, d) in env.vars.iter_mut().take(n).enumerate() {
+                            *d = *vars.add(i);
                         }
-                        env.vars[n] = entry;
-                        env.vars[n + 1] = core::ptr::null_mut();
+                        environ = env.vars.as_mut_ptr();
                     }
                 }
             }
-            (Some(_), _) => {}
         }
     }
 }
