@@ -227,8 +227,7 @@ pub fn run<'i, H: Handler>(init: impl FnOnce() -> Result<H, HandlerError<'i>>) -
                 let out = Out { buf: &mut st.out[..], client: &mut client, request_id: id };
                 let r = handler.handle(event, &ctx, out);
                 match (r, client.answer()) {
-                    (Ok(_), Answer::Streaming) => client.stream_end(None),
-                    (Err(e), Answer::Streaming) => client.stream_end(Some((e.error_type, e.message))),
+                    (r, Answer::Streaming) => client.end_open_stream(r.err().map(|e| (e.error_type, e.message))),
                     (Ok(resp), Answer::None) => client.respond(id, resp.body, resp.content_type),
                     (Err(e), Answer::None) => client.fail(Some(id), e.error_type, e.message),
                     (Ok(_), Answer::Done) => Ok(()),

@@ -84,8 +84,9 @@ pub enum Field {
     TenantId,
 }
 
-/// The headers read from `/next`, in [`Field`] order, then the deadline.
-const NAMES: [&[u8]; 7] = [
+/// The headers a reply is searched for: those of `/next` in [`Field`]
+/// order, the deadline, and the extension id of a registration.
+const NAMES: [&[u8]; 8] = [
     b"lambda-runtime-aws-request-id",
     b"lambda-runtime-invoked-function-arn",
     b"lambda-runtime-trace-id",
@@ -93,7 +94,14 @@ const NAMES: [&[u8]; 7] = [
     b"lambda-runtime-cognito-identity",
     b"lambda-runtime-aws-tenant-id",
     b"lambda-runtime-deadline-ms",
+    b"lambda-extension-identifier",
 ];
+const DEADLINE: usize = 6;
+const EXTENSION_ID: usize = 7;
+
+/// Where each header in [`NAMES`] is in a head buffer: offset and length
+/// (0 for absent; an empty or non-ASCII value counts as absent).
+type Spans = [(usize, usize); NAMES.len()];
 
 /// One invocation from `/next`. If the event could not be read whole (too
 /// large, truncated, bad framing), `event` says why; the request id is known,
@@ -114,7 +122,12 @@ pub struct Client {
     fatal: bool,
     /// The internal extension's pending `event/next` (see `register_extension`).
     extension: Option<Fd>,
+    /// Ends an open stream: [`Client::stream_end`], set by `stream_begin`, so
+    /// a bootstrap that never streams links none of the streaming code.
+    ender: Option<Ender>,
 }
+
+type Ender = fn(&mut Client, Option<(&str, &[u8])>) -> Result<(), Error>;
 
 /// How far the current invocation has been answered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -161,7 +174,7 @@ impl Body<'_> {
 
 impl Client {
     pub fn new(addr: Addr<'static>) -> Self {
-        Client { addr, conn: None, answer: Answer::None, fatal: false, extension: None }
+        Client { addr, conn: None, answer: Answer::None, fatal: false, extension: None, ender: None }
     }
 
     /// Reads `AWS_LAMBDA_RUNTIME_API`.
@@ -270,41 +283,61 @@ impl Client {
     }
 
     /// Sends a request with a small reply, reads the reply and drains its
-    /// body. Returns the status; with `keep`, the value of header `keep.0`
-    /// is copied into `keep.1`.
-    fn post(&mut self, head: &[u8], body: Body<'_>, keep: Option<(&[u8], &mut heapless::String<128>)>) -> Result<u16, Error> {
-        let mut buf = [0u8; 2048];
-        let have = self.exchange(head, body, &mut buf, false);
-        let r = have.and_then(|n| self.reply(&mut buf, n, keep));
-        if r.is_err() {
-            self.conn = None;
-        }
-        r
+    /// body. Returns the status; `head` keeps the reply head for `spans`.
+    fn post(&mut self, req: &[u8], body: Body<'_>, head: &mut [u8; 2048], spans: &mut Spans) -> Result<u16, Error> {
+        let have = self.exchange(req, body, head, false)?;
+        let (status, _) = self.reply(head, have, &mut [0; 2048], 0, spans)?;
+        Ok(status)
     }
 
-    /// Parses a reply whose first `have` bytes are in `buf` and drains its body.
-    fn reply(&mut self, buf: &mut [u8], have: usize, keep: Option<(&[u8], &mut heapless::String<128>)>) -> Result<u16, Error> {
-        let mut hs = [Header::default(); MAX_HEADERS];
-        let head = http::parse_head(buf.get(..have).unwrap_or_default(), &mut hs)?.ok_or(Error::Protocol)?;
-        let hs = hs.get(..head.headers).unwrap_or_default();
-        let status = head.status().ok_or(Error::Protocol)?;
-        if let Some((name, out)) = keep {
-            out.clear();
-            let v = hs.iter().find(|h| http::eq_nocase(h.name, name)).and_then(|h| sys::ascii(h.value));
-            out.push_str(v.unwrap_or_default()).map_err(|_| Error::TooLarge)?;
-        }
-        let framing = http::framing(hs)?;
-        let alive = keep_alive(&head, hs);
-        let at = head.len;
-        if status >= 400 {
-            let body = buf.get(at..have).unwrap_or_default();
-            crate::log::runtime(&[b"the Runtime API answered ", head.start[1], b": ", body.get(..200).unwrap_or(body)]);
-        }
-        self.body(framing, buf.get_mut(at..).unwrap_or_default(), have - at, 0)?;
-        if !alive {
+    /// Reads the reply whose first `have` bytes are in `head`: finds the
+    /// headers in [`NAMES`], then reads the body into `body`, keeping at most
+    /// `limit` bytes and draining the rest. Returns the status and the body's
+    /// length, or `TooLarge` for a body over `limit` (drained: the connection
+    /// stays usable). Any other failure drops the connection.
+    fn reply(&mut self, head: &[u8], have: usize, body: &mut [u8], limit: usize, spans: &mut Spans) -> Result<(u16, Result<usize, Error>), Error> {
+        let r = self.read_reply(head, have, body, limit, spans);
+        if !matches!(r, Ok((_, _, true))) {
             self.conn = None;
         }
-        Ok(status)
+        r.map(|(status, n, _)| (status, n))
+    }
+
+    fn read_reply(&mut self, head: &[u8], have: usize, body: &mut [u8], limit: usize, spans: &mut Spans) -> Result<(u16, Result<usize, Error>, bool), Error> {
+        let mut hs = [Header::default(); MAX_HEADERS];
+        let raw = head.get(..have).unwrap_or_default();
+        let parsed = http::parse_head(raw, &mut hs)?.ok_or(Error::Protocol)?;
+        let hs = hs.get(..parsed.headers).unwrap_or_default();
+        let status = parsed.status().ok_or(Error::Protocol)?;
+        let framing = http::framing(hs)?;
+        let alive = keep_alive(&parsed, hs);
+        for h in hs {
+            let k = NAMES.iter().position(|n| http::eq_nocase(h.name, n));
+            if let Some(s) = k.and_then(|k| spans.get_mut(k)).filter(|s| s.1 == 0 && http::is_ascii(h.value)) {
+                *s = (h.value.as_ptr() as usize - head.as_ptr() as usize, h.value.len());
+            }
+        }
+        // The body: the bytes read past the head, then the rest.
+        let first = raw.get(parsed.len..).unwrap_or_default();
+        if status >= 300 {
+            crate::log::runtime(&[b"the Runtime API answered ", parsed.start[1], b": ", first.get(..200).unwrap_or(first)]);
+        }
+        http::copy(body, first);
+        // A body that cannot be read is the caller's to report (for /next,
+        // as the invocation's error); the connection is then dropped.
+        let read = self.body(framing, body, first.len(), limit);
+        let alive = alive && read.is_ok() && self.conn.is_some();
+        let n = match read {
+            Ok((_, true)) => Err(Error::TooLarge),
+            Ok((n, false)) => {
+                if let Some(z) = body.get_mut(n) {
+                    *z = 0; // for C, which may read an event as a string
+                }
+                Ok(n)
+            }
+            Err(e) => Err(e),
+        };
+        Ok((status, n, alive))
     }
 
     /// Reads a body framed as `framing` into `buf`, which holds `have` bytes
@@ -339,11 +372,16 @@ impl Client {
         let mut req = [0u8; 512];
         let req = self.head(&mut req, "GET", "/2018-06-01/runtime/invocation/next", None, &[], None)?;
         let have = self.exchange(req, Body::Bytes(b""), head, true)?;
-        let r = self.next_parse(head, have, event);
-        if !matches!(r, Ok((_, _, _, true))) {
-            self.conn = None;
+        let mut spans = [(0, 0); NAMES.len()];
+        let (status, body) = self.reply(head, have, event, MAX_PAYLOAD, &mut spans)?;
+        match status {
+            200 => {}
+            500..=599 => return Err(Error::Fatal),
+            _ => {
+                self.conn = None;
+                return Err(Error::Status);
+            }
         }
-        let (spans, deadline_ms, body, _) = r?;
         // NUL-terminate the values in place: each ends at CR, LF or a blank.
         for &(off, len) in &spans {
             if let Some(b) = head.get_mut(off + len).filter(|_| len > 0) {
@@ -351,63 +389,17 @@ impl Client {
             }
         }
         let head: &'a [u8] = head;
+        let value = |(off, len): (usize, usize)| head.get(off..off + len + 1).filter(|_| len > 0).and_then(|v| CStr::from_bytes_with_nul(v).ok());
         let mut fields = [None; 6];
-        for (f, &(off, len)) in fields.iter_mut().zip(&spans) {
-            *f = head.get(off..).filter(|_| len > 0).and_then(|v| CStr::from_bytes_until_nul(v).ok());
+        for (f, &span) in fields.iter_mut().zip(&spans) {
+            *f = value(span);
         }
         if fields[0].is_none() {
             return Err(Error::NoRequestId);
         }
+        let deadline_ms = value(spans[DEADLINE]).and_then(|v| http::parse_dec(v.to_bytes())).unwrap_or(0);
         let event: &'a [u8] = event;
         Ok(Invocation { ctx: Context { fields, deadline_ms }, event: body.map(|n| event.get(..n).unwrap_or_default()) })
-    }
-
-    /// Parses the `/next` reply whose first `have` bytes are in `head` and
-    /// reads the event into `event`: the offset and length of each header
-    /// in [`NAMES`], the deadline, the event's length (or why it is not
-    /// readable), and whether the connection stays open.
-    #[allow(clippy::type_complexity)]
-    fn next_parse(&mut self, head: &[u8], have: usize, event: &mut [u8]) -> Result<([(usize, usize); 6], u64, Result<usize, Error>, bool), Error> {
-        let mut hs = [Header::default(); MAX_HEADERS];
-        let raw = head.get(..have).unwrap_or_default();
-        let parsed = http::parse_head(raw, &mut hs)?.ok_or(Error::Protocol)?;
-        let hs = hs.get(..parsed.headers).unwrap_or_default();
-        if parsed.status() != Some(200) {
-            crate::log::runtime(&[b"GET /next answered ", parsed.start[1], b" ", parsed.start[2]]);
-            return Err(match parsed.status() {
-                Some(500..=599) => Error::Fatal,
-                Some(_) => Error::Status,
-                None => Error::Protocol,
-            });
-        }
-        let framing = http::framing(hs)?;
-        let alive = keep_alive(&parsed, hs);
-        let mut spans = [(0, 0); 7];
-        for h in hs {
-            let k = NAMES.iter().position(|n| http::eq_nocase(h.name, n));
-            if let Some(s) = k.and_then(|k| spans.get_mut(k)).filter(|s| s.1 == 0 && http::is_ascii(h.value)) {
-                *s = (h.value.as_ptr() as usize - head.as_ptr() as usize, h.value.len());
-            }
-        }
-        let [a, b, c, d, e, f, (off, len)] = spans;
-        let deadline = head.get(off..off + len).and_then(http::parse_dec).unwrap_or(0);
-        // The event: the bytes read past the head, then the rest.
-        let first = raw.get(parsed.len..).unwrap_or_default();
-        http::copy(event, first);
-        let read = self.body(framing, event, first.len(), MAX_PAYLOAD);
-        let alive = alive && read.is_ok() && self.conn.is_some();
-        let body = match read {
-            // Too large: drained, so the connection stays usable.
-            Ok((_, true)) => Err(Error::TooLarge),
-            Ok((n, false)) => {
-                if let Some(z) = event.get_mut(n) {
-                    *z = 0; // for C, which may read the event as a string
-                }
-                Ok(n)
-            }
-            Err(e) => Err(e),
-        };
-        Ok(([a, b, c, d, e, f], deadline, body, alive))
     }
 
     /// Registers a no-op internal extension, so that Lambda sends the runtime
@@ -420,13 +412,12 @@ impl Client {
         let mut buf = [0u8; 1024];
         let extra: [(&str, &[u8]); 2] = [("Lambda-Extension-Name", name.as_bytes()), ("Content-Type", b"application/json")];
         let head = self.head(&mut buf, "POST", "/2020-01-01/extension/register", None, &extra, Some(BODY.len()))?;
-        let mut id = heapless::String::<128>::new();
-        let status = self.post(head, Body::Bytes(BODY), Some((b"lambda-extension-identifier", &mut id)))?;
-        if status != 200 || id.is_empty() {
-            return Err(Error::Status);
-        }
+        let (mut reply, mut spans) = ([0u8; 2048], [(0, 0); NAMES.len()]);
+        let status = self.post(head, Body::Bytes(BODY), &mut reply, &mut spans)?;
+        let (off, len) = spans[EXTENSION_ID];
+        let id = reply.get(off..off + len).filter(|_| status == 200 && len > 0).ok_or(Error::Status)?;
         let mut buf = [0u8; 1024];
-        let head = self.head(&mut buf, "GET", "/2020-01-01/extension/event/next", None, &[("Lambda-Extension-Identifier", id.as_bytes())], None)?;
+        let head = self.head(&mut buf, "GET", "/2020-01-01/extension/event/next", None, &[("Lambda-Extension-Identifier", id)], None)?;
         let fd = self.addr.connect()?;
         sys::send_all(&fd, &[head])?;
         self.extension = Some(fd);
@@ -438,7 +429,7 @@ impl Client {
         let mut buf = [0u8; 1024];
         let head = self.head(&mut buf, "POST", INVOCATION, Some((id, "/response")), &[("Content-Type", content_type.as_bytes())], Some(body.len()))?;
         self.answering()?;
-        let status = self.post(head, Body::Bytes(body), None)?;
+        let status = self.post(head, Body::Bytes(body), &mut [0; 2048], &mut [(0, 0); NAMES.len()])?;
         self.check(status)
     }
 
@@ -459,7 +450,7 @@ impl Client {
         if id.is_some() {
             self.answering()?;
         }
-        let status = self.post(head, body, None)?;
+        let status = self.post(head, body, &mut [0; 2048], &mut [(0, 0); NAMES.len()])?;
         self.check(status)
     }
 
@@ -482,7 +473,16 @@ impl Client {
             self.conn().and_then(|fd| sys::send_all(fd, &[head]))?;
         }
         self.answer = Answer::Streaming;
+        self.ender = Some(Client::stream_end);
         Ok(())
+    }
+
+    /// Ends the stream the handler left open (see [`Client::stream_end`]).
+    pub fn end_open_stream(&mut self, error: Option<(&str, &[u8])>) -> Result<(), Error> {
+        match self.ender.take() {
+            Some(end) => end(self, error),
+            None => Err(Error::State),
+        }
     }
 
     /// Sends `data` as one chunk of the open stream.
@@ -512,9 +512,9 @@ impl Client {
             Some(fd) => end_stream(fd, error).and_then(|()| read_head(fd, &mut buf, false)),
             None => Err(Error::Io),
         };
-        let status = have.and_then(|n| self.reply(&mut buf, n, None));
+        let status = have.and_then(|n| self.reply(&buf, n, &mut [0; 2048], 0, &mut [(0, 0); NAMES.len()]));
         self.conn = None;
-        self.check(status?)
+        self.check(status?.0)
     }
 }
 
