@@ -30,6 +30,9 @@ LDSTATIC := -static -Wl,-z,norelro -Wl,-z,common-page-size=64 $(LDMIN)
 LDDYN    := -no-pie $(LDMIN)
 
 LIB := $(OUT)/lib/libfaas.a
+# Static binaries then lose their section headers (c-abi/elf-trim.c): the
+# kernel needs only the program headers, and they cost ~1 KiB per binary.
+ELF_TRIM := $(OUT)/bin/elf-trim
 RUST_SRC := Cargo.toml Cargo.lock $(shell find crates/faas c-abi examples -name '*.rs' -o -name Cargo.toml)
 
 .PHONY: all lib examples zip test test-unit test-c size deps clean help
@@ -53,17 +56,23 @@ $(LIB): $(REL)/.stamp
 
 examples: $(addprefix $(OUT)/static/,$(EXAMPLES)) $(addprefix $(OUT)/dynamic/,$(EXAMPLES)) ## Build every example
 
-$(OUT)/static/%-c: examples/%.c include/faas.h $(LIB) c-abi/no-eh-frame.ld
+$(ELF_TRIM): c-abi/elf-trim.c
+	@mkdir -p $(@D)
+	$(CC) $(CSTRICT) -O2 $< -o $@
+
+$(OUT)/static/%-c: examples/%.c include/faas.h $(LIB) c-abi/no-eh-frame.ld $(ELF_TRIM)
 	@mkdir -p $(@D)
 	$(MUSL_CC) $(CSTRICT) $(COPT) -Iinclude $< $(LIB) $(LDSTATIC) -o $@
+	$(ELF_TRIM) $@
 
 $(OUT)/dynamic/%-c: examples/%.c include/faas.h $(LIB) c-abi/no-eh-frame.ld
 	@mkdir -p $(@D)
 	$(CC) $(CSTRICT) $(COPT) -Iinclude $< $(LIB) $(LDDYN) -o $@
 
-$(OUT)/static/%-rs: $(REL)/.stamp
+$(OUT)/static/%-rs: $(REL)/.stamp $(ELF_TRIM)
 	@mkdir -p $(@D)
 	$(MUSL_CC) $(REL)/lib$(subst -,_,$*)_rs.a $(LDSTATIC) -o $@
+	$(ELF_TRIM) $@
 
 $(OUT)/dynamic/%-rs: $(REL)/.stamp
 	@mkdir -p $(@D)

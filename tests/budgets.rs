@@ -8,12 +8,13 @@ fn size(rel: &str) -> u64 {
     std::fs::metadata(out(rel)).unwrap().len()
 }
 
+/// Issue 2's budget is 32 KiB and its aim 24 KiB; the aim is what is held.
 #[test]
-fn static_echo_bootstraps_fit_32_kib() {
+fn static_echo_bootstraps_fit_24_kib() {
     for rel in ["static/echo-c", "static/echo-rs"] {
         let n = size(rel);
         eprintln!("{rel}: {n} bytes");
-        assert!(n <= 32 * KIB, "{rel} is {n} bytes, over the 32 KiB budget");
+        assert!(n <= 24 * KIB, "{rel} is {n} bytes, over the 24 KiB aim");
     }
 }
 
@@ -24,7 +25,7 @@ fn dynamic_echo_zips_do_not_grow() {
     for rel in ["zip/echo-c.zip", "zip/echo-rs.zip"] {
         let n = size(rel);
         eprintln!("{rel}: {n} bytes");
-        assert!(n <= 14 * KIB, "{rel} is {n} bytes, over the 14 KiB regression guard");
+        assert!(n <= 13 * KIB, "{rel} is {n} bytes, over the 13 KiB regression guard");
     }
 }
 
