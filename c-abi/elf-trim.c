@@ -4,7 +4,8 @@
    alone; this saves about 1 KiB per binary. (binutils 2.41+ can do the same
    with `objcopy --strip-section-headers`; Debian 12 has 2.40.)
 
-   Use: elf-trim FILE   (64-bit little-endian ELF; anything else is refused) */
+   Use: elf-trim FILE   (64-bit little-endian ELF; anything else is refused,
+   and a dynamically linked file is left as it is) */
 #define _POSIX_C_SOURCE 200809L
 #include <elf.h>
 #include <stdio.h>
@@ -36,8 +37,9 @@ int main(int argc, char **argv) {
         Elf64_Phdr ph;
         memcpy(&ph, buf + eh.e_phoff + (size_t)i * sizeof ph, sizeof ph);
         if (ph.p_type == PT_DYNAMIC || ph.p_type == PT_INTERP) {
-            fprintf(stderr, "elf-trim: %s: dynamically linked (tools read its sections)\n", argv[1]);
-            return 1;
+            /* The dynamic loader and tools read a dynamic file's sections. */
+            fprintf(stderr, "elf-trim: %s: dynamically linked, left as it is\n", argv[1]);
+            return 0;
         }
         if (ph.p_offset + ph.p_filesz > end)
             end = ph.p_offset + ph.p_filesz;
