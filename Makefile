@@ -280,10 +280,12 @@ INVOKE_HELP = @printf '%s\n' \
 .PHONY: rie run run-container image ric-venv rie-figures
 rie: $(RIE_BIN) ## Build out/bin/faas-rie, the local emulator (static)
 
+# It has its own _start and makes raw system calls (crates/faas-rie/src/sys.rs):
+# no C start files; libc.a still gives memcpy and friends, and inet_pton.
 $(RIE_BIN): $(RIE_SRC) $(wildcard c-abi/no-eh-frame.ld)
 	$(CARGO) build --release --locked -p faas-rie
 	@mkdir -p $(@D)
-	$(MUSL_CC) $(REL)/libfaas_rie.a $(LDSTATIC) -o $@
+	$(MUSL_CC) -nostartfiles -Wl,-u,_start $(REL)/libfaas_rie.a $(LDSTATIC) -o $@
 
 run: $(RIE_BIN) $(OUT)/static/$(RUN_EXAMPLE) ## Serve an example (RUN_EXAMPLE=echo-rs) on 127.0.0.1:9000 and print how to call it
 	$(INVOKE_HELP)
