@@ -281,11 +281,15 @@ INVOKE_HELP = @printf '%s\n' \
 rie: $(RIE_BIN) ## Build out/bin/faas-rie, the local emulator (static)
 
 # It has its own _start and makes raw system calls (crates/faas-rie/src/sys.rs):
-# no C start files; libc.a still gives memcpy and friends, and inet_pton.
+# no C start files; libc.a gives only memcpy and friends. Built for the host
+# triple named explicitly, so its RUSTFLAGS (non-PIC code: 850 B less, as it
+# is only ever linked statically) reach no build script, proc macro or other
+# crate's build.
+RIE_TARGET  := $(shell rustc -vV | sed -n 's/^host: //p')
 $(RIE_BIN): $(RIE_SRC) $(wildcard c-abi/no-eh-frame.ld)
-	$(CARGO) build --release --locked -p faas-rie
+	RUSTFLAGS='-C relocation-model=static' $(CARGO) build --release --locked -p faas-rie --target $(RIE_TARGET)
 	@mkdir -p $(@D)
-	$(MUSL_CC) -nostartfiles -Wl,-u,_start $(REL)/libfaas_rie.a $(LDSTATIC) -o $@
+	$(MUSL_CC) -nostartfiles -Wl,-u,_start target/$(RIE_TARGET)/release/libfaas_rie.a $(LDSTATIC) -o $@
 
 run: $(RIE_BIN) $(OUT)/static/$(RUN_EXAMPLE) ## Serve an example (RUN_EXAMPLE=echo-rs) on 127.0.0.1:9000 and print how to call it
 	$(INVOKE_HELP)

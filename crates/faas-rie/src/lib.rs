@@ -44,52 +44,38 @@ faas-rie: run a Lambda function locally for the unchanged AWS CLI and SDKs
 
 Usage: faas-rie [options] [--] [bootstrap [args...]]
 
-Starts the bootstrap (default: the first of /var/task/bootstrap,
-/var/runtime/bootstrap, $LAMBDA_TASK_ROOT/bootstrap) on the first invoke,
-serves it the Runtime API, and serves callers the Invoke API:
-  POST /2015-03-31/functions/{name}/invocations[?Qualifier=..]
-  POST /2021-11-15/functions/{name}/response-streaming-invocations[?..]
-{name} is AWS_LAMBDA_FUNCTION_NAME, \"function\", or an ARN of either.
-If AWS_LAMBDA_RUNTIME_API is already set (real Lambda), faas-rie just execs
-the bootstrap, so one image runs both on AWS and locally.
+Runs the bootstrap (default: /var/task/bootstrap, /var/runtime/bootstrap or
+$LAMBDA_TASK_ROOT/bootstrap) on the first invoke, serves it the Runtime API,
+and callers the Invoke API:
+  POST /2015-03-31/functions/NAME/invocations[?Qualifier=Q]
+  POST /2021-11-15/functions/NAME/response-streaming-invocations[?..]
+NAME: $AWS_LAMBDA_FUNCTION_NAME, function, or an ARN of either. With
+AWS_LAMBDA_RUNTIME_API set (on Lambda), it execs the bootstrap instead.
 
 Options:
-  --listen HOST:PORT       Invoke API address (default 127.0.0.1:8080;
-                           0.0.0.0:8080 inside a container; [::1]:8080 works)
-  --runtime-api HOST:PORT  Runtime API address for the bootstrap (default
-                           127.0.0.1:9001; a pool uses the following ports;
-                           port 0 picks free ones)
-  --pool N                 runtime processes, each one invocation at a time
-                           (default 1)
-  --queue N                invocations that may wait for a runtime; more get
-                           429 TooManyRequestsException (default 128)
-  --init-timeout S         init limit, spawn to first /next (default 10, as
-                           Lambda); past it, init is retried once with the
-                           function timeout, then the invoke fails
-  --event-retries N        retries of a failed Event invoke (default 2)
-  --retry-delay MS         wait before the first retry, doubled for each
-                           next (default 1000; Lambda waits about 1, 2 min)
-  -h, --help               this text
+  --listen HOST:PORT       Invoke API [127.0.0.1:8080; 0.0.0.0:8080 in a
+                           container; [::1]:8080 works]
+  --runtime-api HOST:PORT  Runtime API [127.0.0.1:9001; a pool takes the
+                           next ports; port 0: any free one]
+  --pool N                 runtimes, one invocation each at a time [1]
+  --queue N                invokes that may wait; more get 429 [128]
+  --init-timeout S         init limit [10]; past it init is retried once,
+                           with the function timeout, as on Lambda
+  --event-retries N        retries of a failed Event invoke [2]
+  --retry-delay MS         before the first retry, doubled after [1000]
+                           (Lambda: about 1 and 2 minutes)
 
-Environment (defaults in brackets; all are passed on to the bootstrap):
-  AWS_LAMBDA_FUNCTION_NAME [function]  AWS_LAMBDA_FUNCTION_VERSION [$LATEST]
-  AWS_LAMBDA_FUNCTION_MEMORY_SIZE [3008]  AWS_LAMBDA_FUNCTION_TIMEOUT [300] s
-  AWS_REGION, AWS_DEFAULT_REGION [us-east-1]  LAMBDA_TASK_ROOT [/var/task]
-  LAMBDA_RUNTIME_DIR [/var/runtime]  _HANDLER [first arg, or handler]
-  AWS_LAMBDA_LOG_GROUP_NAME [/aws/lambda/NAME]  AWS_LAMBDA_LOG_STREAM_NAME
-  TZ [:UTC]  AWS_LAMBDA_RUNTIME_API (set: exec the bootstrap instead)
+Environment [defaults], passed on to the bootstrap:
+  AWS_LAMBDA_FUNCTION_NAME [function]  AWS_LAMBDA_FUNCTION_TIMEOUT [300] s
+  AWS_LAMBDA_FUNCTION_MEMORY_SIZE [3008]  AWS_REGION [us-east-1]  _HANDLER
+  [first arg]  and Lambda's others (LAMBDA_TASK_ROOT, TZ, ...)
 
-Answers: RequestResponse 200, Event 202 (queued), DryRun 204. A function
-error, timeout (Sandbox.Timedout) or crash (Runtime.ExitError) is 200 with
-X-Amz-Function-Error: Unhandled, never a 5xx that clients would retry; the
-next invoke then starts a fresh runtime. The streaming invoke answers an
-event stream: PayloadChunk events, then InvokeComplete (ErrorCode and
-ErrorDetails, the error document, on failure). A streamed response stops
-at 200 MiB (Function.ResponseSizeTooLarge). X-Amz-Log-Type: Tail returns
-the last 4 KB of the invocation's log. The bootstrap's output, with START,
-END and REPORT lines, goes to stdout. SIGTERM or SIGINT stops it all (exit
-0) as Lambda does: a runtime that registered an extension gets SIGTERM and
-300 ms before SIGKILL; one without is killed at once.
+A function error, timeout (Sandbox.Timedout) or crash (Runtime.ExitError)
+is a 200 with X-Amz-Function-Error: Unhandled; a fresh runtime takes the
+next invoke. Streams stop at 200 MiB (Function.ResponseSizeTooLarge). Logs,
+with START, END and REPORT, go to stdout; X-Amz-Log-Type: Tail returns the
+last 4 KB. SIGTERM or SIGINT stops all (exit 0): a runtime with an extension
+gets SIGTERM and 300 ms, others SIGKILL.
 ";
 
 /// Everything the server needs to know, from the command line and environment.
@@ -124,10 +110,7 @@ impl Addr {
     /// `a.b.c.d:port`, `[v6]:port` or `localhost:port`.
     fn parse(s: &'static [u8]) -> Option<Addr> {
         let colon = s.iter().rposition(|&b| b == b':')?;
-        let host = match &s[..colon] {
-            b"localhost" => b"127.0.0.1",
-            h => h,
-        };
+        let host = if text::same(&s[..colon], b"localhost") { b"127.0.0.1" } else { &s[..colon] };
         let bare = host.strip_prefix(b"[").and_then(|h| h.strip_suffix(b"]")).unwrap_or(host);
         let port = u16::try_from(parse_dec(&s[colon + 1..])?).ok()?;
         let mut ip = [0; 16];
@@ -166,10 +149,29 @@ fn fail(msg: &[&[u8]]) -> ! {
     sys::exit(2)
 }
 
+/// The variables Lambda sets that the bootstrap gets if it has them not
+/// already: the first six from the configuration, the rest fixed (the
+/// stream name gets a random suffix).
+const DEFAULTS: [(&[u8], &[u8]); 12] = [
+    (b"AWS_LAMBDA_FUNCTION_NAME", b""),
+    (b"AWS_LAMBDA_FUNCTION_MEMORY_SIZE", b""),
+    (b"AWS_REGION", b""),
+    (b"AWS_DEFAULT_REGION", b""),
+    (b"_HANDLER", b""),
+    (b"AWS_LAMBDA_LOG_GROUP_NAME", b""),
+    (b"AWS_LAMBDA_LOG_STREAM_NAME", b"[$LATEST]"),
+    (b"AWS_LAMBDA_FUNCTION_VERSION", b"$LATEST"),
+    (b"LAMBDA_TASK_ROOT", b"/var/task"),
+    (b"LAMBDA_RUNTIME_DIR", b"/var/runtime"),
+    (b"AWS_LAMBDA_INITIALIZATION_TYPE", b"on-demand"),
+    (b"TZ", b":UTC"),
+];
+
 /// The numeric options, in the order of `n` in [`config`].
 const NUMBERS: [&[u8]; 5] = [b"--pool", b"--queue", b"--init-timeout", b"--event-retries", b"--retry-delay"];
 
 /// Reads the command line and the environment.
+#[inline(never)]
 fn config() -> Config {
     let container = sys::access(b"/run/.containerenv\0", libc::F_OK) || sys::access(b"/.dockerenv\0", libc::F_OK);
     let mut listen = Addr::parse(if container { b"0.0.0.0:8080" } else { b"127.0.0.1:8080" });
@@ -178,30 +180,27 @@ fn config() -> Config {
     let mut i = 1;
     while let Some(opt) = sys::arg(i) {
         let val = sys::arg(i + 1);
-        match opt {
-            b"-h" | b"--help" => {
-                sys::write_all(1, HELP.as_bytes());
-                sys::exit(0)
+        let is = |o: &[u8]| text::same(opt, o);
+        if is(b"-h") || is(b"--help") {
+            sys::write_all(1, HELP.as_bytes());
+            sys::exit(0)
+        } else if is(b"--listen") || is(b"--runtime-api") {
+            let a = Some(val.and_then(Addr::parse).unwrap_or_else(|| fail(&[b"faas-rie: ", opt, b" wants HOST:PORT"])));
+            if is(b"--listen") {
+                listen = a;
+            } else {
+                runtime_api = a;
             }
-            b"--listen" | b"--runtime-api" => {
-                let a = Some(val.and_then(Addr::parse).unwrap_or_else(|| fail(&[b"faas-rie: ", opt, b" wants HOST:PORT"])));
-                if opt == b"--listen" {
-                    listen = a;
-                } else {
-                    runtime_api = a;
-                }
-            }
-            b"--" => {
-                i += 1;
-                break;
-            }
-            _ if opt.starts_with(b"-") => {
-                let k = NUMBERS.iter().position(|&o| o == opt).unwrap_or_else(|| fail(&[b"faas-rie: unknown option ", opt]));
-                // Retries and their delay may be 0; the rest may not.
-                let v = val.and_then(parse_dec).filter(|&v| v <= 100_000 && (v > 0 || k >= 3));
-                n[k] = v.unwrap_or_else(|| fail(&[b"faas-rie: ", opt, b" wants a number"]));
-            }
-            _ => break,
+        } else if is(b"--") {
+            i += 1;
+            break;
+        } else if opt.first() == Some(&b'-') {
+            let k = NUMBERS.iter().position(|o| is(o)).unwrap_or_else(|| fail(&[b"faas-rie: unknown option ", opt]));
+            // Retries and their delay may be 0; the rest may not.
+            let v = val.and_then(parse_dec).filter(|&v| v <= 100_000 && (v > 0 || k >= 3));
+            n[k] = v.unwrap_or_else(|| fail(&[b"faas-rie: ", opt, b" wants a number"]));
+        } else {
+            break;
         }
         i += 2;
     }
@@ -235,7 +234,7 @@ fn config() -> Config {
     let mut stream = [0u8; 16];
     sys::random(&mut stream);
     let mut stream_name = Vec::new();
-    stream_name.s(b"[$LATEST]").hex(&stream);
+    stream_name.hex(&stream);
 
     // The bootstrap's environment: ours, but for AWS_LAMBDA_RUNTIME_API,
     // and Lambda's variables where they are missing.
@@ -247,23 +246,12 @@ fn config() -> Config {
         }
         e += 1;
     }
-    let defaults: [(&[u8], &[u8], &[u8]); 12] = [
-        (b"AWS_LAMBDA_FUNCTION_NAME", name, b""),
-        (b"AWS_LAMBDA_FUNCTION_VERSION", b"$LATEST", b""),
-        (b"AWS_LAMBDA_FUNCTION_MEMORY_SIZE", memory, b""),
-        (b"AWS_REGION", region, b""),
-        (b"AWS_DEFAULT_REGION", region, b""),
-        (b"LAMBDA_TASK_ROOT", b"/var/task", b""),
-        (b"LAMBDA_RUNTIME_DIR", b"/var/runtime", b""),
-        (b"_HANDLER", sys::arg(i + 1).unwrap_or(b"handler"), b""),
-        (b"AWS_LAMBDA_LOG_GROUP_NAME", b"/aws/lambda/", name),
-        (b"AWS_LAMBDA_LOG_STREAM_NAME", &stream_name, b""),
-        (b"AWS_LAMBDA_INITIALIZATION_TYPE", b"on-demand", b""),
-        (b"TZ", b":UTC", b""),
-    ];
-    for (k, a, b) in defaults {
-        if getenv(k).is_none() {
-            env.s(k).s(b"=").s(a).s(b).s(b"\0");
+    let mut log_group = Vec::new();
+    log_group.s(b"/aws/lambda/").s(name);
+    let computed: [&[u8]; 6] = [name, memory, region, region, sys::arg(i + 1).unwrap_or(b"handler"), &log_group];
+    for (k, (var, fixed)) in DEFAULTS.iter().enumerate() {
+        if getenv(var).is_none() {
+            env.s(var).s(b"=").s(computed.get(k).copied().unwrap_or(fixed)).s(if k == 6 { &stream_name } else { b"" }).s(b"\0");
         }
     }
     Config {

@@ -3,11 +3,14 @@
 //! output pipes and a signalfd. Single-threaded, so there is no locking:
 //! every invocation is a [`Job`] that waits in one bounded queue until a
 //! runtime asks for it on `/next`, and is answered exactly once.
+//!
+//! The `#[inline(never)]` marks are measured: inlined into their one
+//! caller, these functions made the binary larger (more spills), not smaller.
 
 use crate::sys::{self, Fd, Io};
 use crate::text::{self, header, Put};
 use crate::{Addr, Config};
-use alloc::{collections::VecDeque, vec::Vec};
+use alloc::vec::Vec;
 use faas::http::{self, Chunked, Header};
 
 /// Longest request head accepted, and most headers in it.
@@ -50,7 +53,8 @@ enum Rd {
     /// An extension's `event/next`, never answered (it registered for no
     /// events): closed when the runtime sends more, goes or is stopped.
     Hold,
-    /// Answered and shut for writing: dropping input until the peer closes.
+    /// Answered before the request's end: dropping input until the peer
+    /// closes (see [`linger`]).
     Linger,
 }
 
@@ -165,9 +169,9 @@ struct Server {
     conns: Vec<Option<Conn>>,
     gen: u32,
     rts: Vec<Rt>,
-    queue: VecDeque<Job>,
-    /// Failed Events waiting for their retry.
-    later: Vec<Job>,
+    /// Invocations waiting for a runtime, oldest first; failed Events
+    /// waiting for their retry among them.
+    queue: Vec<Job>,
     /// Connections that may hold a further request already read.
     kick: Vec<usize>,
     /// Shutting down: when to stop waiting for the runtimes.
@@ -199,21 +203,7 @@ pub fn run(cfg: Config) -> ! {
         let api = &cfg.runtime_api;
         let want = if api.port == 0 { 0 } else { api.port.saturating_add(i as u16) };
         let (lst, port) = listen(api, want);
-        rts.push(Rt {
-            lst,
-            port,
-            pid: 0,
-            out: None,
-            state: St::Down,
-            spawn_us: 0,
-            init_end_us: 0,
-            init_retry: false,
-            init_us: None,
-            next: None,
-            job: None,
-            log: Vec::new(),
-            ext: None,
-        });
+        rts.push(Rt { lst, port, pid: 0, out: None, state: St::Down, spawn_us: 0, init_end_us: 0, init_retry: false, init_us: None, next: None, job: None, log: Vec::new(), ext: None });
     }
     let mut b = Vec::new();
     b.s(b"faas-rie: Invoke API on http://");
@@ -225,7 +215,7 @@ pub fn run(cfg: Config) -> ! {
         *c = if *c == 0 { b' ' } else { *c };
     }
     sys::write_all(2, &b);
-    let mut s = Server { cfg, lst, sig, conns: Vec::new(), gen: 0, rts, queue: VecDeque::new(), later: Vec::new(), kick: Vec::new(), stopping: None, killed: false };
+    let mut s = Server { cfg, lst, sig, conns: Vec::new(), gen: 0, rts, queue: Vec::new(), kick: Vec::new(), stopping: None, killed: false };
     sys::subreaper();
     loop {
         s.step();
@@ -261,7 +251,9 @@ impl Server {
         let base = 2 + 2 * self.rts.len();
         for ci in 0..self.conns.len() {
             let ev = fds[base + ci].revents;
-            let Some(rd) = self.conns[ci].as_ref().map(|c| c.rd) else { continue };
+            let Some(rd) = self.conns[ci].as_ref().map(|c| c.rd) else {
+                continue;
+            };
             if ev == 0 {
                 continue;
             }
@@ -313,6 +305,7 @@ impl Server {
         self.conns.get(ci)?.as_ref().filter(|c| c.gen == gen)
     }
 
+    #[inline(never)]
     fn client_mut(&mut self, (ci, gen): Token) -> Option<&mut Conn> {
         self.conns.get_mut(ci)?.as_mut().filter(|c| c.gen == gen)
     }
@@ -327,7 +320,8 @@ impl Server {
                 _ => {}
             }
         }
-        for j in &self.later {
+        let now = sys::mono_us();
+        for j in self.queue.iter().filter(|j| j.due_us > now) {
             next = next.min(j.due_us);
         }
         for c in self.conns.iter().flatten() {
@@ -338,7 +332,7 @@ impl Server {
         if next == u64::MAX {
             return -1;
         }
-        (next.saturating_sub(sys::mono_us()).div_ceil(1000)).min(60_000) as i64
+        (next.saturating_sub(now).div_ceil(1000)).min(60_000) as i64
     }
 
     fn accept(&mut self, rt: Option<usize>) {
@@ -388,7 +382,9 @@ impl Server {
     }
 
     fn flush(&mut self, ci: usize) {
-        let Some(Some(c)) = self.conns.get_mut(ci) else { return };
+        let Some(Some(c)) = self.conns.get_mut(ci) else {
+            return;
+        };
         while c.sent < c.out.len() {
             match sys::send(&c.fd, &c.out[c.sent..]) {
                 Io::Done(n) => c.sent += n,
@@ -399,17 +395,11 @@ impl Server {
         c.out.clear();
         c.sent = 0;
         if c.close {
-            if c.eof {
+            if c.rd != Rd::Linger || c.eof {
                 return self.drop_conn(ci);
             }
-            // A lingering close: end our side, then drop what the peer
-            // still sends until it closes too (or for a bounded while), so
-            // it reads the answer instead of a connection reset.
             sys::shutdown_write(&c.fd);
             c.close = false;
-            c.rd = Rd::Linger;
-            c.got = 0;
-            c.until = sys::mono_us() + LINGER_US;
         }
     }
 
@@ -425,7 +415,9 @@ impl Server {
 
     /// Reads and handles what a connection sent, as far as it goes.
     fn service(&mut self, ci: usize) {
-        let Some(mut c) = self.conns.get_mut(ci).and_then(Option::take) else { return };
+        let Some(mut c) = self.conns.get_mut(ci).and_then(Option::take) else {
+            return;
+        };
         loop {
             if self.progress(&mut c, ci) {
                 continue;
@@ -455,6 +447,7 @@ impl Server {
 
     /// One step of reading a request. False when more input is needed, or
     /// when the connection waits for us.
+    #[inline(never)]
     fn progress(&mut self, c: &mut Conn, ci: usize) -> bool {
         match c.rd {
             Rd::Wait | Rd::Hold => false,
@@ -526,10 +519,13 @@ impl Server {
     }
 
     /// Reads what is buffered of a body; handles the request once it is whole.
+    #[inline(never)]
     fn body(&mut self, c: &mut Conn, ci: usize) -> bool {
         let done = if c.chunked {
             let end = c.inb.len();
-            let Ok(done) = c.dec.decode(&mut c.inb, &mut c.got, &mut c.pos, end, c.limit) else { return self.bad_request(c) };
+            let Ok(done) = c.dec.decode(&mut c.inb, &mut c.got, &mut c.pos, end, c.limit) else {
+                return self.bad_request(c);
+            };
             c.dropped = c.dec.overflow > 0;
             if !c.stream {
                 c.inb.drain(c.got..c.pos); // consumed framing
@@ -555,10 +551,7 @@ impl Server {
                 // Over 200 MiB: the caller has had all it gets; the runtime
                 // hears 413, as from Lambda, and goes on to its next event.
                 c.inb.clear();
-                rt_reply(c, false, 413, b"RequestEntityTooLarge", b"Exceeded maximum allowed payload size (209715200 bytes).");
-                let t = b"Function.ResponseSizeTooLarge";
-                let doc = error_doc(t, b"Response payload size exceeded maximum allowed payload size (209715200 bytes).");
-                self.finish(i, Outcome::Fail(t, &doc));
+                self.too_large(c, i, STREAM_LIMIT);
                 return false;
             }
             let cut = if c.chunked { c.dec.trailers.unwrap_or(c.pos) } else { c.got };
@@ -577,7 +570,9 @@ impl Server {
         let body = core::mem::replace(&mut c.inb, rest);
         let head = core::mem::take(&mut c.head);
         let mut hs = [Header::default(); MAX_HEADERS];
-        let Ok(Some(h)) = http::parse_head(&head, &mut hs) else { return self.bad_request(c) };
+        let Ok(Some(h)) = http::parse_head(&head, &mut hs) else {
+            return self.bad_request(c);
+        };
         let hs = &hs[..h.headers];
         let conn = header(hs, b"connection").unwrap_or_default();
         let keep = !c.eof && if text::eqi(h.start[2], b"HTTP/1.0") { text::eqi(conn, b"keep-alive") } else { !text::eqi(conn, b"close") };
@@ -592,49 +587,43 @@ impl Server {
     fn bad_request(&mut self, c: &mut Conn) -> bool {
         c.inb.clear();
         aws_error(c, false, 400, b"InvalidRequestContentException", &text::uuid(), b"malformed HTTP request");
+        linger(c);
         false
     }
 
     // --- the Invoke API ---
 
+    #[inline(never)]
     fn invoke_request(&mut self, c: &mut Conn, ci: usize, req: &Req, payload: Vec<u8>) {
         let id = text::uuid();
-        let keep = req.keep;
         let mut m = Vec::new();
+        if let Err((status, etype)) = self.invoke(c, ci, req, payload, id, &mut m) {
+            aws_error(c, req.keep, status, etype, &id, &m);
+        }
+    }
+
+    /// Checks an invoke and queues it: or its error status and type, with
+    /// the message in `m`.
+    fn invoke(&mut self, c: &mut Conn, ci: usize, req: &Req, payload: Vec<u8>, id: [u8; 36], m: &mut Vec<u8>) -> Result<(), (u16, &'static [u8])> {
+        let keep = req.keep;
         let Some((given, qualifier, events)) = text::invoke_target(req.target).filter(|_| req.method == b"POST") else {
             m.s(b"unknown operation: ").s(req.method).s(b" ").s(req.target);
-            return aws_error(c, keep, 404, b"UnknownOperationException", &id, &m);
+            return Err((404, b"UnknownOperationException"));
         };
         let Some(in_name) = text::match_name(&given, self.cfg.name) else {
             m.s(b"Function not found: ");
-            arn(&mut m, self.cfg.region, &given, None);
-            return aws_error(c, keep, 404, b"ResourceNotFoundException", &id, &m);
+            arn(m, self.cfg.region, &given, None);
+            return Err((404, b"ResourceNotFoundException"));
         };
         let kind = req.h(b"x-amz-invocation-type").unwrap_or(b"RequestResponse");
         let event = kind == b"Event";
         if c.dropped {
             m.s(b"Request must be smaller than ").dec(if event { EVENT_LIMIT } else { SYNC_LIMIT } as u64).s(b" bytes for the Invoke operation");
-            return aws_error(c, keep, 413, b"RequestTooLargeException", &id, &m);
+            return Err((413, b"RequestTooLargeException"));
         }
         if !(kind == b"RequestResponse" || kind == b"DryRun" || event && !events) {
-            let m = b"X-Amz-Invocation-Type must be RequestResponse, DryRun or (not streaming) Event";
-            return aws_error(c, keep, 400, b"InvalidParameterValueException", &id, m);
-        }
-        // Client context: base64 JSON in, JSON to the runtime (newlines,
-        // which JSON allows between tokens, would break the header).
-        let mut cc = None;
-        if let Some(b64) = req.h(b"x-amz-client-context") {
-            let Some(mut json) = text::unbase64(b64).filter(|j| j.first() == Some(&b'{')) else {
-                return aws_error(c, keep, 400, b"InvalidRequestContentException", &id, b"Client context must be a valid Base64-encoded JSON object.");
-            };
-            json.iter_mut().filter(|b| b.is_ascii_control()).for_each(|b| *b = b' ');
-            cc = Some(json);
-        }
-        if kind == b"DryRun" {
-            return respond(c, keep, 204, &id, b"", b"");
-        }
-        if self.queue.len() >= self.cfg.queue {
-            return aws_error(c, keep, 429, b"TooManyRequestsException", &id, b"Rate Exceeded.");
+            m.s(b"X-Amz-Invocation-Type must be RequestResponse, DryRun or (not streaming) Event");
+            return Err((400, b"InvalidParameterValueException"));
         }
         let mut hdrs = Vec::new();
         hdrs.s(b"\r\nLambda-Runtime-Invoked-Function-Arn: ");
@@ -645,13 +634,28 @@ impl Server {
         } else {
             text::trace_id(&mut hdrs);
         }
-        if let Some(cc) = cc {
-            hdrs.s(b"\r\nLambda-Runtime-Client-Context: ").s(&cc);
+        // Client context: base64 JSON in, JSON to the runtime (newlines,
+        // which JSON allows between tokens, would break the header).
+        if let Some(b64) = req.h(b"x-amz-client-context") {
+            let Some(mut json) = text::unbase64(b64).filter(|j| j.first() == Some(&b'{')) else {
+                m.s(b"Client context must be a valid Base64-encoded JSON object.");
+                return Err((400, b"InvalidRequestContentException"));
+            };
+            json.iter_mut().filter(|b| b.is_ascii_control()).for_each(|b| *b = b' ');
+            hdrs.s(b"\r\nLambda-Runtime-Client-Context: ").s(&json);
+        }
+        if kind == b"DryRun" {
+            respond(c, keep, 204, &id, b"", b"");
+            return Ok(());
+        }
+        if self.queue.iter().filter(|j| j.tries == 0).count() >= self.cfg.queue {
+            m.s(b"Rate Exceeded.");
+            return Err((429, b"TooManyRequestsException"));
         }
         let tail = !event && req.h(b"x-amz-log-type") == Some(b"Tail");
         let client = (!event).then_some((ci, c.gen));
         let job = Job { id, payload, client, keep, tail, events, hdrs, start_us: 0, deadline_us: 0, streamed: false, tries: 0, due_us: 0 };
-        self.queue.push_back(job);
+        self.queue.push(job);
         if event {
             respond(c, keep, 202, &id, b"", b"");
         } else {
@@ -662,6 +666,7 @@ impl Server {
             c.out.s(b"HTTP/1.1 200 OK\r\nContent-Type: application/vnd.amazon.eventstream\r\nX-Amz-Executed-Version: $LATEST\r\nx-amzn-RequestId: ");
             c.out.s(&id).s(b"\r\nTransfer-Encoding: chunked\r\n\r\n");
         }
+        Ok(())
     }
 
     // --- the runtimes ---
@@ -674,16 +679,19 @@ impl Server {
         }
         for i in 0..self.rts.len() {
             let rt = &self.rts[i];
-            if self.queue.is_empty() || rt.state != St::Ready || rt.job.is_some() {
+            if rt.state != St::Ready || rt.job.is_some() {
                 continue;
             }
-            let Some(ci) = rt.next.filter(|&ci| matches!(self.conns.get(ci), Some(Some(_)))) else { continue };
-            if let Some(job) = self.queue.pop_front() {
+            let Some(ci) = rt.next.filter(|&ci| matches!(self.conns.get(ci), Some(Some(_)))) else {
+                continue;
+            };
+            if let Some(job) = self.take_job() {
                 self.send_next(i, ci, job);
             }
         }
+        let now = sys::mono_us();
         let soon = self.rts.iter().filter(|r| r.state == St::Init || (r.state == St::Ready && r.job.is_none())).count();
-        let mut need = self.queue.len().saturating_sub(soon);
+        let mut need = self.queue.iter().filter(|j| j.due_us <= now).count().saturating_sub(soon);
         for i in 0..self.rts.len() {
             if need > 0 && self.rts[i].state == St::Down {
                 self.spawn(i);
@@ -692,6 +700,14 @@ impl Server {
         }
     }
 
+    /// The oldest job that is due (a retry waits for its time).
+    fn take_job(&mut self) -> Option<Job> {
+        let now = sys::mono_us();
+        let k = self.queue.iter().position(|j| j.due_us <= now)?;
+        Some(self.queue.remove(k))
+    }
+
+    #[inline(never)]
     fn send_next(&mut self, i: usize, ci: usize, mut job: Job) {
         let now = sys::mono_us();
         job.start_us = now;
@@ -711,7 +727,7 @@ impl Server {
             c.rd = Rd::Head;
             self.kick.push(ci);
         }
-        self.emit(i, &[&b"START RequestId: "[..], &job.id, b" Version: $LATEST\n"].concat());
+        self.line(i, &[b"START RequestId: ", &job.id, b" Version: $LATEST\n"]);
         if job.client.is_some() {
             job.payload = Vec::new(); // an Event keeps its payload for a retry
         }
@@ -741,6 +757,7 @@ impl Server {
         }
     }
 
+    #[inline(never)]
     fn runtime_request(&mut self, c: &mut Conn, ci: usize, i: usize, req: &Req, body: &[u8]) {
         let keep = req.keep;
         let path = req.target.split(|&x| x == b'?').next().unwrap_or_default();
@@ -769,8 +786,8 @@ impl Server {
                 return rt_reply(c, keep, 403, b"InvalidStateTransition", b"not in the init phase");
             }
             rt_reply(c, keep, 202, b"", b"");
-            let doc = if body.is_empty() { error_doc(etype, b"init failed") } else { body.to_vec() };
-            self.init_failed(i, etype, &doc);
+            let doc = error_doc(etype, b"init failed");
+            self.init_failed(i, etype, if body.is_empty() { &doc } else { body });
         } else if let Some((id, what)) = invocation(path) {
             let current = self.rts[i].job.as_ref().is_some_and(|j| j.id == id);
             if !post || !(what == b"response" || what == b"error") {
@@ -783,18 +800,15 @@ impl Server {
                 return self.stream_end(c, i, body);
             }
             if c.dropped {
-                rt_reply(c, keep, 413, b"RequestEntityTooLarge", b"Exceeded maximum allowed payload size (6291556 bytes).");
-                let t = b"Function.ResponseSizeTooLarge";
-                let doc = error_doc(t, b"Response payload size exceeded maximum allowed payload size (6291556 bytes).");
-                return self.finish(i, Outcome::Fail(t, &doc));
+                return self.too_large(c, i, RESPONSE_LIMIT as u64);
             }
             rt_reply(c, keep, 202, b"", b"");
             if what == b"response" {
                 let ctype = req.h(b"content-type").filter(|t| text::header_safe(t)).unwrap_or(b"application/json");
                 self.finish(i, Outcome::Ok(body, ctype));
             } else {
-                let doc = if body.is_empty() { error_doc(etype, b"") } else { body.to_vec() };
-                self.finish(i, Outcome::Fail(etype, &doc));
+                let doc = error_doc(etype, b"");
+                self.finish(i, Outcome::Fail(etype, if body.is_empty() { &doc } else { body }));
             }
         } else if post && path == b"/2020-01-01/extension/register" {
             // A runtime registers a no-op internal extension to be sent
@@ -825,10 +839,23 @@ impl Server {
         }
     }
 
+    /// A function response over `limit`: 413 to the runtime (which closes
+    /// the connection), Function.ResponseSizeTooLarge to the caller.
+    fn too_large(&mut self, c: &mut Conn, i: usize, limit: u64) {
+        let mut m = Vec::new();
+        m.s(b"Response payload size exceeded maximum allowed payload size (").dec(limit).s(b" bytes).");
+        rt_reply(c, false, 413, b"RequestEntityTooLarge", &m);
+        linger(c);
+        let t = b"Function.ResponseSizeTooLarge";
+        self.finish(i, Outcome::Fail(t, &error_doc(t, &m)));
+    }
+
     /// A streamed response begins: send a plain caller its head. False if
     /// the stream is not for the invocation in progress.
     fn stream_begin(&mut self, i: usize, target: &[u8], ctype: &[u8]) -> bool {
-        let Some(job) = self.rts[i].job.as_mut() else { return false };
+        let Some(job) = self.rts[i].job.as_mut() else {
+            return false;
+        };
         if job.streamed || invocation(target) != Some((&job.id, b"response")) {
             return false;
         }
@@ -844,7 +871,9 @@ impl Server {
     /// Passes a piece of a streamed response on to the caller: one chunk,
     /// or one PayloadChunk event.
     fn relay(&mut self, i: usize, data: &[u8]) {
-        let Some(job) = self.rts[i].job.as_ref() else { return };
+        let Some(job) = self.rts[i].job.as_ref() else {
+            return;
+        };
         let events = job.events;
         if let (false, Some(c)) = (data.is_empty(), job.client.and_then(|t| self.client_mut(t))) {
             if events {
@@ -858,7 +887,8 @@ impl Server {
     /// The stream ended; `trailers` are its raw trailer lines.
     fn stream_end(&mut self, c: &mut Conn, i: usize, trailers: &[u8]) {
         rt_reply(c, false, 202, b"", b"");
-        let raw = [&b"T T T\r\n"[..], trailers].concat();
+        let mut raw = Vec::new();
+        raw.s(b"T T T\r\n").s(trailers);
         let mut hs = [Header::default(); 16];
         let hs = match http::parse_head(&raw, &mut hs) {
             Ok(Some(h)) => &hs[..h.headers],
@@ -881,7 +911,9 @@ impl Server {
             return;
         }
         self.drain_pipe(i); // the function's last lines belong to this invocation
-        let Some(mut job) = self.rts[i].job.take() else { return };
+        let Some(mut job) = self.rts[i].job.take() else {
+            return;
+        };
         let now = sys::mono_us();
         let us = now.saturating_sub(job.start_us);
         let rt = &self.rts[i];
@@ -907,11 +939,13 @@ impl Server {
             if matches!(outcome, Outcome::Fail(..)) && job.tries < self.cfg.retries {
                 job.due_us = now + ((self.cfg.retry_ms * 1000) << job.tries);
                 job.tries += 1;
-                self.later.push(job);
+                self.queue.push(job);
             }
             return;
         };
-        let Some(c) = self.client_mut((ci, gen)) else { return };
+        let Some(c) = self.client_mut((ci, gen)) else {
+            return;
+        };
         if job.events {
             if let Outcome::Ok(b, _) = outcome {
                 if !b.is_empty() {
@@ -967,9 +1001,9 @@ impl Server {
     fn init_failed(&mut self, i: usize, etype: &[u8], doc: &[u8]) {
         self.drain_pipe(i);
         self.rts[i].init_retry = false;
-        if let Some(mut job) = self.queue.pop_front() {
+        if let Some(mut job) = self.take_job() {
             job.start_us = self.rts[i].spawn_us;
-            self.emit(i, &[&b"START RequestId: "[..], &job.id, b" Version: $LATEST\n"].concat());
+            self.line(i, &[b"START RequestId: ", &job.id, b" Version: $LATEST\n"]);
             self.rts[i].job = Some(job);
             self.finish(i, Outcome::Fail(etype, doc));
         }
@@ -998,47 +1032,41 @@ impl Server {
 
     fn timers(&mut self) {
         let now = sys::mono_us();
-        let t = self.cfg.timeout_ms;
         for i in 0..self.rts.len() {
             let rt = &self.rts[i];
-            let mut secs = Vec::new();
-            secs.fixed2(t / 10).s(b" seconds");
-            if let Some(id) = rt.job.as_ref().filter(|j| now >= j.deadline_us).map(|j| j.id) {
-                let mut msg = Vec::new();
-                msg.s(b"RequestId: ").s(&id).s(b" Error: Task timed out after ").s(&secs);
-                self.emit(i, &[&msg[..], b"\n"].concat());
-                self.finish(i, Outcome::Fail(b"Sandbox.Timedout", &error_doc(b"Sandbox.Timedout", &msg)));
+            let job = rt.job.as_ref().map(|j| (j.id, now >= j.deadline_us));
+            let init = job.is_none() && rt.state == St::Init && now >= rt.init_end_us;
+            if init && !rt.init_retry {
+                // As Lambda: an init past its limit (10 s) is tried once
+                // more, at the invoke, with the function's timeout.
+                let mut l = Vec::new();
+                l.s(b"INIT_REPORT Init Duration: ").fixed2((now - rt.spawn_us) / 10).s(b" ms\tPhase: init\tStatus: timeout\n");
+                self.emit(i, &l);
                 self.retire(i);
-            } else if rt.job.is_none() && rt.state == St::Init && now >= rt.init_end_us {
-                if rt.init_retry {
-                    let msg = [&b"Init timed out after "[..], &secs].concat();
-                    self.init_failed(i, b"Sandbox.Timedout", &error_doc(b"Sandbox.Timedout", &msg));
+                self.rts[i].init_retry = true;
+                if self.stopping.is_none() {
+                    self.spawn(i);
+                }
+            } else if init || job.is_some_and(|j| j.1) {
+                let mut msg = Vec::new();
+                if let Some((id, _)) = job {
+                    msg.s(b"RequestId: ").s(&id).s(b" Error: ");
+                }
+                msg.s(b"Task timed out after ").fixed2(self.cfg.timeout_ms / 10).s(b" seconds");
+                let t = b"Sandbox.Timedout";
+                let doc = error_doc(t, &msg);
+                self.line(i, &[&msg, b"\n"]);
+                if init {
+                    self.init_failed(i, t, &doc);
                 } else {
-                    // As Lambda: an init past its limit (10 s) is tried once
-                    // more, at the invoke, with the function's timeout.
-                    let mut l = Vec::new();
-                    l.s(b"INIT_REPORT Init Duration: ").fixed2((now - rt.spawn_us) / 10).s(b" ms\tPhase: init\tStatus: timeout\n");
-                    self.emit(i, &l);
+                    self.finish(i, Outcome::Fail(t, &doc));
                     self.retire(i);
-                    self.rts[i].init_retry = true;
-                    if self.stopping.is_none() {
-                        self.spawn(i);
-                    }
                 }
             }
         }
         for c in &mut self.conns {
             if c.as_ref().is_some_and(|c| c.rd == Rd::Linger && now >= c.until) {
                 *c = None;
-            }
-        }
-        let mut k = 0;
-        while k < self.later.len() {
-            if self.later[k].due_us <= now {
-                let job = self.later.swap_remove(k);
-                self.queue.push_back(job);
-            } else {
-                k += 1;
             }
         }
         // Shutting down: exit once every runtime is reaped; SIGKILL what
@@ -1108,13 +1136,15 @@ impl Server {
             if let Some(id) = self.rts[i].job.as_ref().map(|j| j.id) {
                 let mut msg = Vec::new();
                 msg.s(b"RequestId: ").s(&id).s(b" Error: ").s(&why);
-                self.emit(i, &[&msg[..], b"\n"].concat());
+                self.line(i, &[&msg, b"\n"]);
                 self.finish(i, Outcome::Fail(t, &error_doc(t, &msg)));
             } else if self.rts[i].state == St::Init {
-                self.emit(i, &[&why[..], b"\n"].concat());
+                self.line(i, &[&why, b"\n"]);
                 self.init_failed(i, t, &error_doc(t, &why));
             } else if self.stopping.is_none() {
-                sys::write_all(2, &[&b"faas-rie: "[..], &why, b"; the next invoke starts a new runtime\n"].concat());
+                why.s(b"; the next invoke starts a new runtime\n");
+                sys::write_all(2, b"faas-rie: ");
+                sys::write_all(2, &why);
             }
             self.retire(i);
         }
@@ -1138,6 +1168,15 @@ impl Server {
         }
     }
 
+    /// A line of runtime `i`'s log made of `parts`.
+    fn line(&mut self, i: usize, parts: &[&[u8]]) {
+        let mut v = Vec::new();
+        for p in parts {
+            v.s(p);
+        }
+        self.emit(i, &v);
+    }
+
     /// A line of runtime `i`'s log: to stdout, and kept for Tail.
     fn emit(&mut self, i: usize, line: &[u8]) {
         sys::write_all(1, line);
@@ -1147,6 +1186,17 @@ impl Server {
             log.drain(..log.len() - TAIL);
         }
     }
+}
+
+/// Closes `c` after its answer, lingering: once the answer is sent, our
+/// side is shut, and what the peer still sends is read and dropped until it
+/// closes too (or for a bounded while), so the peer reads the answer
+/// instead of a connection reset. For answers given before a request was
+/// read to its end.
+fn linger(c: &mut Conn) {
+    c.rd = Rd::Linger;
+    c.got = 0;
+    c.until = sys::mono_us() + LINGER_US;
 }
 
 /// `/2018-06-01/runtime/invocation/{id}/{what}` as (id, what).
@@ -1170,15 +1220,19 @@ fn chunk(out: &mut Vec<u8>, data: &[u8]) {
 }
 
 /// Peak resident memory of `pid` in MB (VmHWM), 0 if unknown.
+#[inline(never)]
 fn peak_mb(pid: i32) -> u64 {
     let mut path = Vec::new();
     path.s(b"/proc/").dec(pid.max(0) as u64).s(b"/status\0");
     let mut buf = [0u8; 4096];
     let n = sys::read_file(&path, &mut buf);
-    let Some(at) = text::find(&buf[..n], b"VmHWM:") else { return 0 };
     let mut kb = 0;
-    for &b in buf[at + 6..n].iter().skip_while(|&&b| b == b' ' || b == b'\t').take_while(|b| b.is_ascii_digit()) {
-        kb = kb * 10 + u64::from(b - b'0');
+    if let Some(at) = text::find(&buf[..n], b"VmHWM:") {
+        for &b in buf[at..n].iter().take_while(|&&b| b != b'\n') {
+            if b.is_ascii_digit() {
+                kb = kb * 10 + u64::from(b - b'0');
+            }
+        }
     }
     kb.div_ceil(1024)
 }
@@ -1234,6 +1288,7 @@ fn aws_error(c: &mut Conn, keep: bool, status: u16, etype: &[u8], id: &[u8], mes
 
 /// A Runtime API reply: `{"status":"OK"}` for 2xx, else an error document.
 fn rt_reply(c: &mut Conn, keep: bool, status: u16, etype: &[u8], message: &[u8]) {
-    let body = if status < 300 { br#"{"status":"OK"}"#.to_vec() } else { error_doc(etype, message) };
-    respond(c, keep, status, b"", b"Content-Type: application/json\r\n", &body);
+    let doc = error_doc(etype, message);
+    let body: &[u8] = if status < 300 { br#"{"status":"OK"}"# } else { &doc };
+    respond(c, keep, status, b"", b"Content-Type: application/json\r\n", body);
 }

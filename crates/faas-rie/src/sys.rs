@@ -198,9 +198,7 @@ pub fn listen(ip: &[u8], port: u16) -> Option<(Fd, u16)> {
     unsafe {
         let fd = fd(sc!(libc::SYS_socket, family, libc::SOCK_STREAM | libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK, 0))?;
         sc!(libc::SYS_setsockopt, fd.0, libc::SOL_SOCKET, libc::SO_REUSEADDR, &one as *const c_int, 4);
-        let ok = sc!(libc::SYS_bind, fd.0, sa.as_ptr(), len) == 0
-            && sc!(libc::SYS_listen, fd.0, 1024) == 0
-            && sc!(libc::SYS_getsockname, fd.0, sa.as_mut_ptr(), &mut got as *mut libc::socklen_t) == 0;
+        let ok = sc!(libc::SYS_bind, fd.0, sa.as_ptr(), len) == 0 && sc!(libc::SYS_listen, fd.0, 1024) == 0 && sc!(libc::SYS_getsockname, fd.0, sa.as_mut_ptr(), &mut got as *mut libc::socklen_t) == 0;
         ok.then(|| (fd, u16::from_be_bytes([sa[2], sa[3]])))
     }
 }
@@ -245,7 +243,8 @@ pub fn signals() -> Option<Fd> {
 
 /// The next pending signal number from a signalfd, if any.
 pub fn next_signal(fd: &Fd) -> Option<u32> {
-    let mut si = [0u32; 32]; // a signalfd_siginfo; ssi_signo comes first
+    // A signalfd_siginfo; ssi_signo comes first.
+    let mut si = [0u32; 32];
     // SAFETY: `si` is valid for writes of its 128 bytes.
     let got = unsafe { sc!(libc::SYS_read, fd.0, si.as_mut_ptr(), 128) };
     (got == 128).then_some(si[0])
@@ -327,7 +326,8 @@ pub fn kill(pid: i32, sig: c_int) {
 /// An exited child, not yet reaped: while it is a zombie its pid (and so
 /// its process group id) cannot be reused, so its group can still be killed.
 pub fn exited() -> Option<i32> {
-    let mut si = [0i32; 32]; // a siginfo_t; si_pid is at offset 16 on 64-bit Linux
+    // A siginfo_t; si_pid is at offset 16 on 64-bit Linux.
+    let mut si = [0i32; 32];
     // SAFETY: `si` is valid for writes of its 128 bytes.
     unsafe { sc!(libc::SYS_waitid, libc::P_ALL, 0, si.as_mut_ptr(), libc::WEXITED | libc::WNOHANG | libc::WNOWAIT, 0) };
     (si[4] > 0).then_some(si[4])
@@ -377,7 +377,9 @@ pub fn read_file(path: &[u8], buf: &mut [u8]) -> usize {
     let mut z = [0u8; 64];
     z[..path.len().min(63)].copy_from_slice(&path[..path.len().min(63)]);
     // SAFETY: the path is NUL-terminated; the descriptor is owned at once.
-    let Some(fd) = fd(unsafe { sc!(libc::SYS_openat, libc::AT_FDCWD, z.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) }) else { return 0 };
+    let Some(fd) = fd(unsafe { sc!(libc::SYS_openat, libc::AT_FDCWD, z.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) }) else {
+        return 0;
+    };
     let mut len = 0;
     while let Io::Done(n) = read(&fd, &mut buf[len..]) {
         len += n;
@@ -464,7 +466,9 @@ unsafe impl core::alloc::GlobalAlloc for Alloc {
         if l.align() > 16 {
             return core::ptr::null_mut();
         }
-        let Some(c) = class(l) else { return map(pages(l.size())) };
+        let Some(c) = class(l) else {
+            return map(pages(l.size()));
+        };
         let h = &mut *HEAP.0.get();
         let p = h.free[c];
         if !p.is_null() {

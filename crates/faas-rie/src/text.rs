@@ -75,6 +75,19 @@ impl Put for Vec<u8> {
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
+/// Byte-string equality, out of line: compared with a literal inline, it
+/// becomes one compare and branch per byte.
+#[inline(never)]
+pub fn same(a: &[u8], b: &[u8]) -> bool {
+    a == b
+}
+
+/// True if `s` holds `b` (core's `contains` is unrolled: 200 B).
+#[allow(clippy::manual_contains)]
+pub fn has(s: &[u8], b: u8) -> bool {
+    s.iter().any(|&x| x == b)
+}
+
 /// ASCII case-insensitive equality (a plain loop: core's is unrolled).
 #[allow(clippy::manual_ignore_case_cmp)]
 pub fn eqi(a: &[u8], b: &[u8]) -> bool {
@@ -93,7 +106,7 @@ pub fn header_safe(v: &[u8]) -> bool {
 
 /// Where `needle` first occurs in `hay`.
 pub fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
+    (0..hay.len()).find(|&i| hay[i..].starts_with(needle))
 }
 
 /// Parses a numeric IPv4 (`a.b.c.d`) or IPv6 (hex groups, one `::` for a
@@ -101,7 +114,7 @@ pub fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 /// length, 4 or 16. (musl's inet_pton would cost 800 B and needs the C
 /// library initialised.)
 pub fn parse_ip(s: &[u8], ip: &mut [u8; 16]) -> Option<usize> {
-    if !s.contains(&b':') {
+    if !has(s, b':') {
         let mut n = 0;
         for part in s.split(|&b| b == b'.') {
             *ip.get_mut(n)? = faas::http::parse_dec(part).filter(|&v| v < 256 && part.len() < 4)? as u8;
@@ -216,7 +229,7 @@ pub fn invoke_target(target: &[u8]) -> Option<Target> {
         Some(p) => (p.strip_suffix(b"/invocations")?, false),
         None => (path.strip_prefix(b"/2021-11-15/functions/")?.strip_suffix(b"/response-streaming-invocations")?, true),
     };
-    if name.is_empty() || name.contains(&b'/') {
+    if name.is_empty() || has(name, b'/') {
         return None;
     }
     let qualifier = match query.split(|&b| b == b'&').find_map(|kv| kv.strip_prefix(b"Qualifier=")) {
