@@ -44,8 +44,8 @@ faas-rie: run a Lambda function locally for the unchanged AWS CLI and SDKs
 
 Usage: faas-rie [options] [--] [bootstrap [args...]]
 
-Runs the bootstrap (default: /var/task/bootstrap, /var/runtime/bootstrap or
-$LAMBDA_TASK_ROOT/bootstrap) on the first invoke, serves it the Runtime API,
+Runs the bootstrap (default: the one in /var/task, /var/runtime,
+$LAMBDA_TASK_ROOT or /) on the first invoke, serves it the Runtime API,
 and callers the Invoke API:
   POST /2015-03-31/functions/NAME/invocations[?Qualifier=Q]
   POST /2021-11-15/functions/NAME/response-streaming-invocations[?..]
@@ -213,7 +213,7 @@ fn config() -> Config {
         k += 1;
     }
     if argv.is_empty() {
-        for dir in [&b"/var/task"[..], b"/var/runtime", getenv(b"LAMBDA_TASK_ROOT").unwrap_or(b"/var/task")] {
+        for dir in [&b"/var/task"[..], b"/var/runtime", getenv(b"LAMBDA_TASK_ROOT").unwrap_or(b"/var/task"), b""] {
             argv.clear();
             argv.s(dir).s(b"/bootstrap\0");
             if sys::access(&argv, libc::F_OK) {
@@ -254,9 +254,11 @@ fn config() -> Config {
             env.s(var).s(b"=").s(computed.get(k).copied().unwrap_or(fixed)).s(if k == 6 { &stream_name } else { b"" }).s(b"\0");
         }
     }
+    // The defaults always parse.
+    let (Some(listen), Some(runtime_api)) = (listen, runtime_api) else { sys::exit(2) };
     Config {
-        listen: listen.unwrap_or_else(|| fail(&[b"faas-rie: bad default address"])),
-        runtime_api: runtime_api.unwrap_or_else(|| fail(&[b"faas-rie: bad default address"])),
+        listen,
+        runtime_api,
         pool: n[0] as usize,
         queue: n[1] as usize,
         timeout_ms: timeout_s * 1000,
@@ -277,7 +279,7 @@ fn start() -> i32 {
     if getenv(b"AWS_LAMBDA_RUNTIME_API").is_some() {
         // On real Lambda: be the bootstrap.
         sys::exec(&cfg.argv);
-        fail(&[b"faas-rie: cannot execute the bootstrap"]);
+        fail(&[b"faas-rie: exec failed"]);
     }
     server::run(cfg)
 }

@@ -89,6 +89,30 @@ struct Conn {
     until: u64,
 }
 
+/// The Runtime API's error answers, as indexes into [`RT_ERRORS`].
+#[derive(Clone, Copy)]
+enum RtErr {
+    NoPath,
+    BadId,
+    NotInit,
+    ExtState,
+    ExtId,
+    ExtMany,
+    Stopped,
+}
+
+/// Status, error type and message of each [`RtErr`]; from 429 on, the
+/// connection closes after the answer.
+const RT_ERRORS: [(u16, &[u8], &[u8]); 7] = [
+    (404, b"NotFound", b"no such Runtime API path"),
+    (400, b"InvalidRequestID", b"no invocation with this id is in progress"),
+    (403, b"InvalidStateTransition", b"not in the init phase"),
+    (403, b"Extension.InvalidState", b"extensions register during init"),
+    (403, b"Extension.InvalidExtensionIdentifier", b"not a registered extension"),
+    (429, b"Extension.TooManyRequests", b"too many event/next requests held"),
+    (500, b"Runtime.ExitError", b"this runtime has been stopped"),
+];
+
 /// A request, parsed again from its saved head once its body is read.
 struct Req<'a> {
     method: &'a [u8],
@@ -374,10 +398,11 @@ impl Server {
                 relayed: 0,
                 until: 0,
             };
-            match self.conns.iter().position(Option::is_none) {
-                Some(ci) => self.conns[ci] = Some(c),
-                None => self.conns.push(Some(c)),
+            let ci = self.conns.iter().position(Option::is_none).unwrap_or(self.conns.len());
+            if ci == self.conns.len() {
+                self.conns.push(None);
             }
+            self.conns[ci] = Some(c);
         }
     }
 
@@ -425,11 +450,7 @@ impl Server {
             if c.eof || c.close || matches!(c.rd, Rd::Wait | Rd::Hold) {
                 break;
             }
-            let have = c.inb.len();
-            c.inb.resize(have + 64 * 1024, 0);
-            let r = sys::read(&c.fd, &mut c.inb[have..]);
-            c.inb.truncate(have + if let Io::Done(n) = r { n } else { 0 });
-            match r {
+            match sys::read_more(&c.fd, &mut c.inb) {
                 Io::Done(_) => {}
                 Io::Again => break,
                 Io::Closed => c.eof = true,
@@ -759,14 +780,23 @@ impl Server {
 
     #[inline(never)]
     fn runtime_request(&mut self, c: &mut Conn, ci: usize, i: usize, req: &Req, body: &[u8]) {
+        if let Err(e) = self.runtime_call(c, ci, i, req, body) {
+            let (status, etype, message) = RT_ERRORS[e as usize];
+            rt_reply(c, req.keep && status < 429, status, etype, message);
+        }
+    }
+
+    /// Serves one Runtime API request; or says which error to answer.
+    fn runtime_call(&mut self, c: &mut Conn, ci: usize, i: usize, req: &Req, body: &[u8]) -> Result<(), RtErr> {
         let keep = req.keep;
         let path = req.target.split(|&x| x == b'?').next().unwrap_or_default();
         let (get, post) = (req.method == b"GET", req.method == b"POST");
         let etype = req.h(b"lambda-runtime-function-error-type").filter(|t| text::header_safe(t) && !t.is_empty()).unwrap_or(b"Runtime.Unknown");
+        let rt = &mut self.rts[i];
         if get && path == b"/2018-06-01/runtime/invocation/next" {
-            if self.rts[i].job.is_some() {
+            if rt.job.is_some() {
                 // Asking for the next event without answering this one.
-                let doc = error_doc(b"Runtime.NoResponse", b"the runtime asked for the next event without answering this one");
+                let doc = error_doc(b"Runtime.NoResponse", b"/next before this invocation's answer");
                 self.finish(i, Outcome::Fail(b"Runtime.NoResponse", &doc));
             }
             let rt = &mut self.rts[i];
@@ -775,47 +805,41 @@ impl Server {
                 rt.state = St::Ready;
                 rt.init_retry = false;
             }
-            if rt.state == St::Ready {
-                rt.next = Some(ci);
-                c.rd = Rd::Wait;
-            } else {
-                rt_reply(c, false, 500, b"Runtime.ExitError", b"this runtime has been stopped");
+            if rt.state != St::Ready {
+                return Err(RtErr::Stopped);
             }
+            rt.next = Some(ci);
+            c.rd = Rd::Wait;
         } else if post && path == b"/2018-06-01/runtime/init/error" {
-            if self.rts[i].state != St::Init {
-                return rt_reply(c, keep, 403, b"InvalidStateTransition", b"not in the init phase");
+            if rt.state != St::Init {
+                return Err(RtErr::NotInit);
             }
             rt_reply(c, keep, 202, b"", b"");
             let doc = error_doc(etype, b"init failed");
             self.init_failed(i, etype, if body.is_empty() { &doc } else { body });
         } else if let Some((id, what)) = invocation(path) {
-            let current = self.rts[i].job.as_ref().is_some_and(|j| j.id == id);
             if !post || !(what == b"response" || what == b"error") {
-                return rt_reply(c, keep, 404, b"NotFound", b"no such Runtime API path");
+                return Err(RtErr::NoPath);
             }
-            if !current {
-                return rt_reply(c, keep, 400, b"InvalidRequestID", b"no invocation with this id is in progress");
+            if rt.job.as_ref().is_none_or(|j| j.id != id) {
+                return Err(RtErr::BadId);
             }
             if c.stream {
-                return self.stream_end(c, i, body);
-            }
-            if c.dropped {
-                return self.too_large(c, i, RESPONSE_LIMIT as u64);
-            }
-            rt_reply(c, keep, 202, b"", b"");
-            if what == b"response" {
-                let ctype = req.h(b"content-type").filter(|t| text::header_safe(t)).unwrap_or(b"application/json");
-                self.finish(i, Outcome::Ok(body, ctype));
+                self.stream_end(c, i, body);
+            } else if c.dropped {
+                self.too_large(c, i, RESPONSE_LIMIT as u64);
             } else {
+                rt_reply(c, keep, 202, b"", b"");
                 let doc = error_doc(etype, b"");
-                self.finish(i, Outcome::Fail(etype, if body.is_empty() { &doc } else { body }));
+                let ctype = req.h(b"content-type").filter(|t| text::header_safe(t)).unwrap_or(b"application/json");
+                let outcome = if what == b"response" { Outcome::Ok(body, ctype) } else { Outcome::Fail(etype, if body.is_empty() { &doc } else { body }) };
+                self.finish(i, outcome);
             }
         } else if post && path == b"/2020-01-01/extension/register" {
             // A runtime registers a no-op internal extension to be sent
             // SIGTERM; as on Lambda, only during init.
-            let rt = &mut self.rts[i];
             if rt.state != St::Init {
-                return rt_reply(c, keep, 403, b"Extension.InvalidState", b"extensions register during init");
+                return Err(RtErr::ExtState);
             }
             let ext = *rt.ext.get_or_insert_with(text::uuid);
             let mut h = Vec::new();
@@ -825,18 +849,17 @@ impl Server {
             respond(c, keep, 200, b"", &h, &v);
         } else if get && path == b"/2020-01-01/extension/event/next" {
             // Registered for no events: held open, never answered.
-            let held = self.conns.iter().flatten().filter(|h| h.rt == Some(i) && h.rd == Rd::Hold).count();
-            let ext = self.rts[i].ext;
-            if ext.is_none() || req.h(b"lambda-extension-identifier") != ext.as_ref().map(|e| &e[..]) {
-                rt_reply(c, keep, 403, b"Extension.InvalidExtensionIdentifier", b"not a registered extension");
-            } else if held >= MAX_HOLD {
-                rt_reply(c, false, 429, b"Extension.TooManyRequests", b"too many event/next requests held");
-            } else {
-                c.rd = Rd::Hold;
+            if rt.ext.is_none() || req.h(b"lambda-extension-identifier") != rt.ext.as_ref().map(|e| &e[..]) {
+                return Err(RtErr::ExtId);
             }
+            if self.conns.iter().flatten().filter(|h| h.rt == Some(i) && h.rd == Rd::Hold).count() >= MAX_HOLD {
+                return Err(RtErr::ExtMany);
+            }
+            c.rd = Rd::Hold;
         } else {
-            rt_reply(c, keep, 404, b"NotFound", b"no such Runtime API path");
+            return Err(RtErr::NoPath);
         }
+        Ok(())
     }
 
     /// A function response over `limit`: 413 to the runtime (which closes
@@ -963,30 +986,31 @@ impl Server {
             m.s(b"}");
             text::event_chunk(&mut c.out, text::INVOKE_COMPLETE, &m);
             c.out.s(b"0\r\n\r\n");
-        } else if job.streamed {
-            c.out.s(b"0\r\n");
-            if let Outcome::Fail(t, doc) = outcome {
-                c.out.s(b"X-Amz-Function-Error: Unhandled\r\nLambda-Runtime-Function-Error-Type: ").s(t);
-                c.out.s(b"\r\nLambda-Runtime-Function-Error-Body: ").base64(doc).s(b"\r\n");
-            }
-            if job.tail {
-                c.out.s(b"X-Amz-Log-Result: ").s(&tail).s(b"\r\n");
-            }
-            c.out.s(b"\r\n");
         } else {
-            let (body, ctype, failed) = match outcome {
-                Outcome::Ok(b, t) => (b, t, false),
-                Outcome::Fail(_, doc) => (doc, &b"application/json"[..], true),
+            let (body, ctype, fail) = match outcome {
+                Outcome::Ok(b, t) => (b, t, None),
+                Outcome::Fail(t, doc) => (doc, &b"application/json"[..], Some((t, doc))),
             };
             let mut h = Vec::new();
-            h.s(b"Content-Type: ").s(ctype).s(b"\r\nX-Amz-Executed-Version: $LATEST\r\n");
-            if failed {
+            if !job.streamed {
+                h.s(b"Content-Type: ").s(ctype).s(b"\r\nX-Amz-Executed-Version: $LATEST\r\n");
+            }
+            if fail.is_some() {
                 h.s(b"X-Amz-Function-Error: Unhandled\r\n");
             }
             if job.tail {
                 h.s(b"X-Amz-Log-Result: ").s(&tail).s(b"\r\n");
             }
-            respond(c, job.keep, 200, &job.id, &h, body);
+            if job.streamed {
+                // The last chunk, then the same as trailers.
+                c.out.s(b"0\r\n").s(&h);
+                if let Some((t, doc)) = fail {
+                    c.out.s(b"Lambda-Runtime-Function-Error-Type: ").s(t).s(b"\r\nLambda-Runtime-Function-Error-Body: ").base64(doc).s(b"\r\n");
+                }
+                c.out.s(b"\r\n");
+            } else {
+                respond(c, job.keep, 200, &job.id, &h, body);
+            }
         }
         if job.keep {
             c.rd = Rd::Head;
@@ -1152,16 +1176,20 @@ impl Server {
 
     /// Forwards what the runtime wrote to our stdout and to its log.
     fn drain_pipe(&mut self, i: usize) {
-        let mut buf = [0u8; 16 * 1024];
         // Bounded, so a runtime that never stops writing cannot starve the
         // loop (a pipe holds 64 KiB: this empties it).
         for _ in 0..64 {
-            let Some(p) = &self.rts[i].out else { return };
-            match sys::read(p, &mut buf) {
-                Io::Done(n) => self.emit(i, &buf[..n]),
+            let rt = &mut self.rts[i];
+            let Some(p) = &rt.out else { return };
+            let at = rt.log.len();
+            match sys::read_more(p, &mut rt.log) {
+                Io::Done(_) => {
+                    sys::write_all(1, &rt.log[at..]);
+                    trim(&mut rt.log);
+                }
                 Io::Again => return,
                 Io::Closed => {
-                    self.rts[i].out = None;
+                    rt.out = None;
                     return;
                 }
             }
@@ -1180,11 +1208,14 @@ impl Server {
     /// A line of runtime `i`'s log: to stdout, and kept for Tail.
     fn emit(&mut self, i: usize, line: &[u8]) {
         sys::write_all(1, line);
-        let log = &mut self.rts[i].log;
-        log.s(line);
-        if log.len() > 4 * TAIL {
-            log.drain(..log.len() - TAIL);
-        }
+        trim(self.rts[i].log.s(line));
+    }
+}
+
+/// Keeps a runtime's log from growing: Tail needs only its last 4 KB.
+fn trim(log: &mut Vec<u8>) {
+    if log.len() > 16 * TAIL {
+        log.drain(..log.len() - TAIL);
     }
 }
 
@@ -1224,11 +1255,10 @@ fn chunk(out: &mut Vec<u8>, data: &[u8]) {
 fn peak_mb(pid: i32) -> u64 {
     let mut path = Vec::new();
     path.s(b"/proc/").dec(pid.max(0) as u64).s(b"/status\0");
-    let mut buf = [0u8; 4096];
-    let n = sys::read_file(&path, &mut buf);
+    let buf = sys::read_file(&path);
     let mut kb = 0;
-    if let Some(at) = text::find(&buf[..n], b"VmHWM:") {
-        for &b in buf[at..n].iter().take_while(|&&b| b != b'\n') {
+    if let Some(at) = text::find(&buf, b"VmHWM:") {
+        for &b in buf[at..].iter().take_while(|&&b| b != b'\n') {
             if b.is_ascii_digit() {
                 kb = kb * 10 + u64::from(b - b'0');
             }

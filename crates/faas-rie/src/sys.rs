@@ -146,9 +146,20 @@ fn io(n: isize) -> Io {
     }
 }
 
-pub fn read(fd: &Fd, buf: &mut [u8]) -> Io {
-    // SAFETY: `buf` is valid for writes of `buf.len()` bytes.
-    io(unsafe { sc!(libc::SYS_read, fd.0, buf.as_mut_ptr(), buf.len()) })
+/// Reads what there is into the spare room of `v`, making room for 16 KiB
+/// at least (no zero-filling, no copy).
+pub fn read_more(fd: &Fd, v: &mut Vec<u8>) -> Io {
+    v.reserve(16 * 1024);
+    let (len, room) = (v.len(), v.capacity() - v.len());
+    // SAFETY: the spare capacity is valid for writes of `room` bytes, and
+    // only the bytes read are then counted in.
+    unsafe {
+        let r = io(sc!(libc::SYS_read, fd.0, v.as_mut_ptr().add(len), room));
+        if let Io::Done(n) = r {
+            v.set_len(len + n);
+        }
+        r
+    }
 }
 
 /// Sends without ever raising SIGPIPE.
@@ -243,11 +254,11 @@ pub fn signals() -> Option<Fd> {
 
 /// The next pending signal number from a signalfd, if any.
 pub fn next_signal(fd: &Fd) -> Option<u32> {
-    // A signalfd_siginfo; ssi_signo comes first.
-    let mut si = [0u32; 32];
-    // SAFETY: `si` is valid for writes of its 128 bytes.
-    let got = unsafe { sc!(libc::SYS_read, fd.0, si.as_mut_ptr(), 128) };
-    (got == 128).then_some(si[0])
+    // A signalfd_siginfo (128 bytes); ssi_signo comes first.
+    let mut si = core::mem::MaybeUninit::<[u32; 32]>::uninit();
+    // SAFETY: `si` is valid for writes of its 128 bytes; ssi_signo is read
+    // only once the kernel wrote the whole of it.
+    unsafe { (sc!(libc::SYS_read, fd.0, si.as_mut_ptr(), 128) == 128).then(|| *(si.as_ptr() as *const u32)) }
 }
 
 /// A pipe for the child's stdout and stderr: (read end, non-blocking; write end).
@@ -326,11 +337,20 @@ pub fn kill(pid: i32, sig: c_int) {
 /// An exited child, not yet reaped: while it is a zombie its pid (and so
 /// its process group id) cannot be reused, so its group can still be killed.
 pub fn exited() -> Option<i32> {
-    // A siginfo_t; si_pid is at offset 16 on 64-bit Linux.
-    let mut si = [0i32; 32];
-    // SAFETY: `si` is valid for writes of its 128 bytes.
-    unsafe { sc!(libc::SYS_waitid, libc::P_ALL, 0, si.as_mut_ptr(), libc::WEXITED | libc::WNOHANG | libc::WNOWAIT, 0) };
-    (si[4] > 0).then_some(si[4])
+    // A siginfo_t (128 bytes); si_pid is at offset 16 on 64-bit Linux, and
+    // Linux always writes it (0 when no child has exited).
+    let mut si = core::mem::MaybeUninit::<[i32; 32]>::uninit();
+    // SAFETY: `si` is valid for writes of its 128 bytes; si_pid is read
+    // only after a successful call, which wrote it.
+    let pid = unsafe {
+        let ok = sc!(libc::SYS_waitid, libc::P_ALL, 0, si.as_mut_ptr(), libc::WEXITED | libc::WNOHANG | libc::WNOWAIT, 0) == 0;
+        if ok {
+            *(si.as_ptr() as *const i32).add(4)
+        } else {
+            0
+        }
+    };
+    (pid > 0).then_some(pid)
 }
 
 /// Reaps child `pid` (see [`exited`]): its wait status.
@@ -372,19 +392,17 @@ pub fn random(buf: &mut [u8]) {
     unsafe { sc!(libc::SYS_getrandom, buf.as_mut_ptr(), buf.len(), 0) };
 }
 
-/// The start of a small file (e.g. /proc/PID/status) into `buf`: the bytes read.
-pub fn read_file(path: &[u8], buf: &mut [u8]) -> usize {
-    let mut z = [0u8; 64];
-    z[..path.len().min(63)].copy_from_slice(&path[..path.len().min(63)]);
-    // SAFETY: the path is NUL-terminated; the descriptor is owned at once.
-    let Some(fd) = fd(unsafe { sc!(libc::SYS_openat, libc::AT_FDCWD, z.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) }) else {
-        return 0;
-    };
-    let mut len = 0;
-    while let Io::Done(n) = read(&fd, &mut buf[len..]) {
-        len += n;
+/// A small file (e.g. /proc/PID/status; the path NUL-terminated), empty
+/// if it cannot be read.
+pub fn read_file(path: &[u8]) -> Vec<u8> {
+    let mut v = Vec::new();
+    if path.last() == Some(&0) {
+        // SAFETY: the path is NUL-terminated; the descriptor is owned at once.
+        if let Some(fd) = fd(unsafe { sc!(libc::SYS_openat, libc::AT_FDCWD, path.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) }) {
+            while let Io::Done(_) = read_more(&fd, &mut v) {}
+        }
     }
-    len
+    v
 }
 
 /// True if the NUL-terminated `path` may be accessed with `mode`
