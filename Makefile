@@ -299,15 +299,17 @@ run-container: image ## The same in the FROM-scratch container
 	$(INVOKE_HELP)
 	$(ENGINE_RUN) --rm -p 127.0.0.1:$(RUN_PORT):8080 localhost/$(IMAGE):scratch
 
-# The build context holds just the two binaries, laid out as in the image.
+# The build context holds just the two binaries, laid out as in the scratch
+# image: /faas-rie and /bootstrap (no directories: each tar entry costs).
 $(OUT)/image/faas-rie: $(RIE_BIN)
 	@mkdir -p $(@D)
 	cp $< $@
-$(OUT)/image/var/runtime/bootstrap: $(OUT)/static/$(IMAGE_ECHO)
+$(OUT)/image/bootstrap: $(OUT)/static/$(IMAGE_ECHO)
 	@mkdir -p $(@D)
 	cp $< $@
 
-image: $(OUT)/image/faas-rie $(OUT)/image/var/runtime/bootstrap ## Container images: $(IMAGE):scratch and, if its base is here, $(IMAGE):ubi9-micro
+image: $(OUT)/image/faas-rie $(OUT)/image/bootstrap ## Container images: $(IMAGE):scratch and, if its base is here, $(IMAGE):ubi9-micro
+	rm -rf $(OUT)/image/var # the layout before the bootstrap moved to /
 	$(ENGINE) build -t localhost/$(IMAGE):scratch -f containers/Containerfile $(OUT)/image
 	@# No pull from here: the UBI image is built when its base is present locally.
 	if $(ENGINE) image inspect $(UBI_BASE) >/dev/null 2>&1; then \
@@ -321,7 +323,7 @@ $(RIC_VENV)/.stamp:
 	$(RIC_VENV)/bin/pip install --quiet --disable-pip-version-check awslambdaric==4.2.2
 	@touch $@
 
-rie-figures: $(RIE_BIN) $(OUT)/image/faas-rie $(OUT)/image/var/runtime/bootstrap ## Measure faas-rie: added latency, invokes/s, podman run to first answer, image sizes
+rie-figures: $(RIE_BIN) $(OUT)/image/faas-rie $(OUT)/image/bootstrap ## Measure faas-rie: added latency, invokes/s, podman run to first answer, image sizes
 	/usr/bin/python3 tests/rie/figures.py --rie $(RIE_BIN) --bootstrap $(OUT)/static/$(IMAGE_ECHO) --engine $(ENGINE) --context $(OUT)/image
 
 test: $(RIE_BIN) ric-venv
