@@ -167,8 +167,8 @@ const DEFAULTS: [(&[u8], &[u8]); 12] = [
     (b"TZ", b":UTC"),
 ];
 
-/// The numeric options, in the order of `n` in [`config`].
-const NUMBERS: [&[u8]; 5] = [b"--pool", b"--queue", b"--init-timeout", b"--event-retries", b"--retry-delay"];
+/// The options: the numeric ones first, in the order of `n` in [`config`].
+const OPTIONS: [&[u8]; 10] = [b"--pool", b"--queue", b"--init-timeout", b"--event-retries", b"--retry-delay", b"--listen", b"--runtime-api", b"--", b"-h", b"--help"];
 
 /// Reads the command line and the environment.
 #[inline(never)]
@@ -180,27 +180,27 @@ fn config() -> Config {
     let mut i = 1;
     while let Some(opt) = sys::arg(i) {
         let val = sys::arg(i + 1);
-        let is = |o: &[u8]| text::same(opt, o);
-        if is(b"-h") || is(b"--help") {
-            sys::write_all(1, HELP.as_bytes());
-            sys::exit(0)
-        } else if is(b"--listen") || is(b"--runtime-api") {
-            let a = Some(val.and_then(Addr::parse).unwrap_or_else(|| fail(&[b"faas-rie: ", opt, b" wants HOST:PORT"])));
-            if is(b"--listen") {
-                listen = a;
-            } else {
-                runtime_api = a;
-            }
-        } else if is(b"--") {
-            i += 1;
-            break;
-        } else if opt.first() == Some(&b'-') {
-            let k = NUMBERS.iter().position(|o| is(o)).unwrap_or_else(|| fail(&[b"faas-rie: unknown option ", opt]));
+        match OPTIONS.iter().position(|o| text::same(opt, o)) {
             // Retries and their delay may be 0; the rest may not.
-            let v = val.and_then(parse_dec).filter(|&v| v <= 100_000 && (v > 0 || k >= 3));
-            n[k] = v.unwrap_or_else(|| fail(&[b"faas-rie: ", opt, b" wants a number"]));
-        } else {
-            break;
+            Some(k @ 0..=4) => n[k] = val.and_then(parse_dec).filter(|&v| v <= 100_000 && (v > 0 || k >= 3)).unwrap_or_else(|| fail(&[b"faas-rie: ", opt, b" wants a number"])),
+            Some(k @ 5..=6) => {
+                let a = Some(val.and_then(Addr::parse).unwrap_or_else(|| fail(&[b"faas-rie: ", opt, b" wants HOST:PORT"])));
+                if k == 5 {
+                    listen = a;
+                } else {
+                    runtime_api = a;
+                }
+            }
+            Some(7) => {
+                i += 1;
+                break;
+            }
+            Some(_) => {
+                sys::write_all(1, HELP.as_bytes());
+                sys::exit(0)
+            }
+            None if opt.first() == Some(&b'-') => fail(&[b"faas-rie: unknown option ", opt]),
+            None => break,
         }
         i += 2;
     }

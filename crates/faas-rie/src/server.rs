@@ -366,14 +366,21 @@ impl Server {
                 None => &self.lst,
             };
             let Some(fd) = sys::accept(lst) else { break };
-            if self.conns.iter().flatten().count() >= MAX_CONNS {
-                // Full: make room by closing the oldest caller still sending
-                // (or idle, or closing), so slow clients cannot hold every
-                // slot; with none, the new connection is closed.
+            // A free slot, a new one, or, with all 1024 taken, the slot of
+            // the oldest caller still sending (or idle, or closing), so slow
+            // clients cannot hold every slot; with none, the new connection
+            // is closed.
+            let mut slot = self.conns.iter().position(Option::is_none);
+            if slot.is_none() && self.conns.len() >= MAX_CONNS {
                 let idle = |c: &Conn| c.rt.is_none() && matches!(c.rd, Rd::Head | Rd::Body | Rd::Linger);
                 let old = self.conns.iter().enumerate().filter_map(|(ci, c)| c.as_ref().filter(|c| idle(c)).map(|c| (c.gen, ci)));
                 let Some((_, ci)) = old.min() else { continue };
                 self.drop_conn(ci);
+                slot = Some(ci);
+            }
+            let ci = slot.unwrap_or(self.conns.len());
+            if ci == self.conns.len() {
+                self.conns.push(None);
             }
             self.gen = self.gen.wrapping_add(1);
             let c = Conn {
@@ -398,10 +405,6 @@ impl Server {
                 relayed: 0,
                 until: 0,
             };
-            let ci = self.conns.iter().position(Option::is_none).unwrap_or(self.conns.len());
-            if ci == self.conns.len() {
-                self.conns.push(None);
-            }
             self.conns[ci] = Some(c);
         }
     }
@@ -1273,17 +1276,18 @@ fn error_doc(etype: &[u8], message: &[u8]) -> Vec<u8> {
     v
 }
 
-fn reason(status: u16) -> &'static [u8] {
+/// `HTTP/1.1 ` then this is the status line.
+fn status_line(status: u16) -> &'static [u8] {
     match status {
-        200 => b"OK",
-        202 => b"Accepted",
-        204 => b"No Content",
-        400 => b"Bad Request",
-        403 => b"Forbidden",
-        404 => b"Not Found",
-        413 => b"Request Entity Too Large",
-        429 => b"Too Many Requests",
-        _ => b"Internal Server Error",
+        200 => b"200 OK",
+        202 => b"202 Accepted",
+        204 => b"204 No Content",
+        400 => b"400 Bad Request",
+        403 => b"403 Forbidden",
+        404 => b"404 Not Found",
+        413 => b"413 Request Entity Too Large",
+        429 => b"429 Too Many Requests",
+        _ => b"500 Internal Server Error",
     }
 }
 
@@ -1291,7 +1295,7 @@ fn reason(status: u16) -> &'static [u8] {
 /// empty), the header lines `hdrs`, and the body. Without `keep`, the
 /// connection closes after it.
 fn respond(c: &mut Conn, keep: bool, status: u16, id: &[u8], hdrs: &[u8], body: &[u8]) {
-    c.out.s(b"HTTP/1.1 ").dec(u64::from(status)).s(b" ").s(reason(status)).s(b"\r\n");
+    c.out.s(b"HTTP/1.1 ").s(status_line(status)).s(b"\r\n");
     if !id.is_empty() {
         c.out.s(b"x-amzn-RequestId: ").s(id).s(b"\r\n");
     }
