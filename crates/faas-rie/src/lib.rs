@@ -70,12 +70,8 @@ Environment [defaults], passed on to the bootstrap:
   AWS_LAMBDA_FUNCTION_MEMORY_SIZE [3008]  AWS_REGION [us-east-1]  _HANDLER
   [first arg]  and Lambda's others (LAMBDA_TASK_ROOT, TZ, ...)
 
-A function error, timeout (Sandbox.Timedout) or crash (Runtime.ExitError)
-is a 200 with X-Amz-Function-Error: Unhandled; a fresh runtime takes the
-next invoke. Streams stop at 200 MiB (Function.ResponseSizeTooLarge). Logs,
-with START, END and REPORT, go to stdout; X-Amz-Log-Type: Tail returns the
-last 4 KB. SIGTERM or SIGINT stops all (exit 0): a runtime with an extension
-gets SIGTERM and 300 ms, others SIGKILL.
+Function errors, timeouts and crashes answer 200 with X-Amz-Function-Error;
+streams stop at 200 MiB. Logs go to stdout. SIGTERM or SIGINT stops all.
 ";
 
 /// Everything the server needs to know, from the command line and environment.
