@@ -34,8 +34,8 @@ const TAIL: usize = 4096;
 const BACKLOG: usize = 4 << 20;
 /// Events this large go to the runtime chunked, as Lambda sends them.
 const CHUNKED_EVENT: usize = 100 * 1024;
-/// A closing connection reads (and drops) what its peer still sends for
-/// this long, or this much, so the peer reads our answer, not a reset.
+/// A connection answered before its request's end reads (and drops) what
+/// its peer still sends for this long, or this much (see [`linger`]).
 const LINGER_US: u64 = 1_000_000;
 const LINGER_MAX: usize = 1 << 20;
 const ACCOUNT: &[u8] = b"012345678912";
@@ -78,6 +78,8 @@ struct Conn {
     /// Bytes of a Content-Length body not yet read.
     left: u64,
     dec: Chunked,
+    /// Body bytes kept at the front of `inb`, and (chunked) how far the
+    /// decoder has read.
     got: usize,
     pos: usize,
     limit: usize,

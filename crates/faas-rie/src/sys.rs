@@ -1,12 +1,12 @@
 //! The only module with unsafe code: the program entry, Linux system calls
-//! and the allocator. faas-rie does not use the C library's start-up code or
-//! its wrappers (they would cost a sixth of the 64 KiB image): `_start` is
-//! below, every call is a raw system call, and only pure functions of musl's
-//! libc.a are linked (memcpy and friends), which need no
-//! initialisation (musl's other functions read the stack-protector canary
-//! from thread-local storage, which nothing sets up here). Sockets are non-blocking and every descriptor is
-//! close-on-exec, so the child runtime inherits nothing but its stdout and
-//! stderr.
+//! and the allocator. faas-rie uses neither the C library's start-up code
+//! nor its wrappers (they would cost a sixth of the 64 KiB image): `_start`
+//! is below, every call is a raw system call, and of musl's libc.a only
+//! memcpy and its kin are linked, which need no initialisation (musl's other
+//! functions read the stack-protector canary from thread-local storage,
+//! which nothing sets up here). Sockets are non-blocking and every
+//! descriptor is close-on-exec, so the child runtime inherits nothing but
+//! its stdout and stderr.
 #![allow(unsafe_code)]
 
 use alloc::vec::Vec;
@@ -62,6 +62,11 @@ static ARGC: AtomicUsize = AtomicUsize::new(0);
 static ARGV: AtomicPtr<*const c_char> = AtomicPtr::new(core::ptr::null_mut());
 static ENVP: AtomicPtr<*const c_char> = AtomicPtr::new(core::ptr::null_mut());
 
+/// The entry point proper, called by `_start`.
+///
+/// # Safety
+/// `sp` is the initial stack pointer the kernel set: argc, then the argv
+/// and environment arrays.
 #[cfg(not(test))]
 unsafe extern "C" fn start(sp: *const usize) -> ! {
     let argv = sp.add(1) as *mut *const c_char;
