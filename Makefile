@@ -280,8 +280,9 @@ INVOKE_HELP = @printf '%s\n' \
 .PHONY: rie run run-container image ric-venv rie-figures
 rie: $(RIE_BIN) ## Build out/bin/faas-rie, the local emulator (static)
 
-# It has its own _start and makes raw system calls (crates/faas-rie/src/sys.rs):
-# no C start files; libc.a gives only memcpy and friends. Built for the host
+# It has its own _start, memcpy and friends, and makes raw system calls
+# (crates/faas-rie/src/sys.rs): linked with no C library, by any C compiler
+# (MUSL_CC=cc works: the binary is static all the same). Built for the host
 # triple named explicitly, so its RUSTFLAGS (non-PIC code: 850 B less, as it
 # is only ever linked statically) reach no build script, proc macro or other
 # crate's build.
@@ -289,7 +290,7 @@ RIE_TARGET  := $(shell rustc -vV | sed -n 's/^host: //p')
 $(RIE_BIN): $(RIE_SRC) $(wildcard c-abi/no-eh-frame.ld)
 	RUSTFLAGS='-C relocation-model=static' $(CARGO) build --release --locked -p faas-rie --target $(RIE_TARGET)
 	@mkdir -p $(@D)
-	$(MUSL_CC) -nostartfiles -Wl,-u,_start target/$(RIE_TARGET)/release/libfaas_rie.a $(LDSTATIC) -o $@
+	$(MUSL_CC) -nostdlib -Wl,-u,_start target/$(RIE_TARGET)/release/libfaas_rie.a $(LDSTATIC) -o $@
 
 run: $(RIE_BIN) $(OUT)/static/$(RUN_EXAMPLE) ## Serve an example (RUN_EXAMPLE=echo-rs) on 127.0.0.1:9000 and print how to call it
 	$(INVOKE_HELP)

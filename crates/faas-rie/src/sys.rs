@@ -1,12 +1,11 @@
-//! The only module with unsafe code: the program entry, Linux system calls
-//! and the allocator. faas-rie uses neither the C library's start-up code
-//! nor its wrappers (they would cost a sixth of the 64 KiB image): `_start`
-//! is below, every call is a raw system call, and of musl's libc.a only
-//! memcpy and its kin are linked, which need no initialisation (musl's other
-//! functions read the stack-protector canary from thread-local storage,
-//! which nothing sets up here). Sockets are non-blocking and every
-//! descriptor is close-on-exec, so the child runtime inherits nothing but
-//! its stdout and stderr.
+//! The only module with unsafe code: the program entry, Linux system calls,
+//! the few memory functions the compiler calls, and the allocator. faas-rie
+//! links no C library at all (its start-up code and wrappers would cost a
+//! sixth of the 64 KiB image; glibc's memcpy would not even work without
+//! its start-up code): `_start` is below, every call is a raw system call,
+//! so any C compiler links it (`-nostdlib`). Sockets are non-blocking and
+//! every descriptor is close-on-exec, so the child runtime inherits nothing
+//! but its stdout and stderr.
 #![allow(unsafe_code)]
 
 use alloc::vec::Vec;
@@ -57,6 +56,100 @@ macro_rules! sc {
 core::arch::global_asm!(".globl _start", "_start:", "xor ebp, ebp", "mov rdi, rsp", "and rsp, -16", "call {0}", "ud2", sym start);
 #[cfg(all(not(test), target_arch = "aarch64"))]
 core::arch::global_asm!(".globl _start", "_start:", "mov x29, xzr", "mov x30, xzr", "mov x0, sp", "bl {0}", "brk #0", sym start);
+
+// What the compiler calls for copies, fills and comparisons (strlen: it
+// recognises the loop in `entry`). Written in assembly, so that no compiler
+// turns their loops back into calls to themselves; on x86_64 the string
+// instructions (fast on every CPU with ERMS), on aarch64 plain byte loops.
+#[cfg(all(not(test), target_arch = "x86_64"))]
+core::arch::global_asm!(
+    ".globl memcpy, memmove, memset, bcmp, strlen",
+    "memmove:",
+    "cmp rdi, rsi",
+    "jbe memcpy",
+    "mov rax, rdi",
+    "lea rsi, [rsi + rdx - 1]",
+    "lea rdi, [rdi + rdx - 1]",
+    "mov rcx, rdx",
+    "std",
+    "rep movsb",
+    "cld",
+    "ret",
+    "memcpy:",
+    "mov rax, rdi",
+    "mov rcx, rdx",
+    "rep movsb",
+    "ret",
+    "memset:",
+    "mov r8, rdi",
+    "mov eax, esi",
+    "mov rcx, rdx",
+    "rep stosb",
+    "mov rax, r8",
+    "ret",
+    "bcmp:",
+    "mov rcx, rdx",
+    "xor eax, eax",
+    "repe cmpsb",
+    "setne al",
+    "ret",
+    "strlen:",
+    "mov rcx, -1",
+    "xor eax, eax",
+    "repne scasb",
+    "not rcx",
+    "lea rax, [rcx - 1]",
+    "ret",
+);
+#[cfg(all(not(test), target_arch = "aarch64"))]
+core::arch::global_asm!(
+    ".globl memcpy, memmove, memset, bcmp, strlen",
+    "memmove:",
+    "cmp x0, x1",
+    "b.ls memcpy",
+    "add x1, x1, x2",
+    "add x3, x0, x2",
+    "cbz x2, 2f",
+    "1: ldrb w4, [x1, #-1]!",
+    "strb w4, [x3, #-1]!",
+    "subs x2, x2, #1",
+    "b.ne 1b",
+    "2: ret",
+    "memcpy:",
+    "mov x3, x0",
+    "cbz x2, 2f",
+    "1: ldrb w4, [x1], #1",
+    "strb w4, [x3], #1",
+    "subs x2, x2, #1",
+    "b.ne 1b",
+    "2: ret",
+    "memset:",
+    "mov x3, x0",
+    "cbz x2, 2f",
+    "1: strb w1, [x3], #1",
+    "subs x2, x2, #1",
+    "b.ne 1b",
+    "2: ret",
+    "bcmp:",
+    "cbz x2, 2f",
+    "1: ldrb w3, [x0], #1",
+    "ldrb w4, [x1], #1",
+    "cmp w3, w4",
+    "b.ne 3f",
+    "subs x2, x2, #1",
+    "b.ne 1b",
+    "2: mov w0, #0",
+    "ret",
+    "3: mov w0, #1",
+    "ret",
+    "strlen:",
+    "mov x1, x0",
+    "1: ldrb w2, [x1], #1",
+    "cbnz w2, 1b",
+    "sub x0, x1, x0",
+    "sub x0, x0, #1",
+    "ret",
+);
 
 static ARGC: AtomicUsize = AtomicUsize::new(0);
 static ARGV: AtomicPtr<*const c_char> = AtomicPtr::new(core::ptr::null_mut());
