@@ -255,8 +255,8 @@ $(BENCH)/zip/%.zip: $(BENCH_BIN)/%
 	rm -f $@ && cd $(BENCH)/zip/$*.d && zip -q -X -9 ../$*.zip bootstrap
 
 # --- emulator and containers (issue 3) ---
-# faas-rie, like the examples, is a staticlib with its own main, linked
-# statically with musl: out/bin/faas-rie. `make run` serves an example on
+# faas-rie is a staticlib with its own entry point, linked statically (and
+# without any libc): out/bin/faas-rie. `make run` serves an example on
 # 127.0.0.1:9000; `make image` builds the container images with podman or
 # docker (binaries built here, copied in: no builder stage).
 RIE_BIN     := $(OUT)/bin/faas-rie
@@ -287,10 +287,10 @@ rie: $(RIE_BIN) ## Build out/bin/faas-rie, the local emulator (static)
 # is only ever linked statically) reach no build script, proc macro or other
 # crate's build.
 RIE_TARGET  := $(shell rustc -vV | sed -n 's/^host: //p')
-$(RIE_BIN): $(RIE_SRC) $(wildcard c-abi/no-eh-frame.ld)
+$(RIE_BIN): $(RIE_SRC) $(wildcard c-abi/no-eh-frame.ld) crates/faas-rie/no-comment.ld
 	RUSTFLAGS='-C relocation-model=static' $(CARGO) build --release --locked -p faas-rie --target $(RIE_TARGET)
 	@mkdir -p $(@D)
-	$(MUSL_CC) -nostdlib -Wl,-u,_start target/$(RIE_TARGET)/release/libfaas_rie.a $(LDSTATIC) -o $@
+	$(MUSL_CC) -nostdlib -Wl,-u,_start -Wl,-T,crates/faas-rie/no-comment.ld target/$(RIE_TARGET)/release/libfaas_rie.a $(LDSTATIC) -o $@
 
 run: $(RIE_BIN) $(OUT)/static/$(RUN_EXAMPLE) ## Serve an example (RUN_EXAMPLE=echo-rs) on 127.0.0.1:9000 and print how to call it
 	$(INVOKE_HELP)

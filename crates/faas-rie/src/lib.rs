@@ -176,11 +176,12 @@ fn config() -> Config {
     let mut i = 1;
     while let Some(opt) = sys::arg(i) {
         let val = sys::arg(i + 1);
+        let bad = || -> ! { fail(&[b"faas-rie: bad value for ", opt]) };
         match OPTIONS.iter().position(|o| text::same(opt, o)) {
             // Retries and their delay may be 0; the rest may not.
-            Some(k @ 0..=4) => n[k] = val.and_then(parse_dec).filter(|&v| v <= 100_000 && (v > 0 || k >= 3)).unwrap_or_else(|| fail(&[b"faas-rie: ", opt, b" wants a number"])),
+            Some(k @ 0..=4) => n[k] = val.and_then(parse_dec).filter(|&v| v <= 100_000 && (v > 0 || k >= 3)).unwrap_or_else(|| bad()),
             Some(k @ 5..=6) => {
-                let a = Some(val.and_then(Addr::parse).unwrap_or_else(|| fail(&[b"faas-rie: ", opt, b" wants HOST:PORT"])));
+                let a = Some(val.and_then(Addr::parse).unwrap_or_else(|| bad()));
                 if k == 5 {
                     listen = a;
                 } else {

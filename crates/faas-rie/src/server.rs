@@ -236,10 +236,7 @@ pub fn run(cfg: Config) -> ! {
     cfg.listen.text(&mut b, port);
     b.s(b", Runtime API on ");
     cfg.runtime_api.text(&mut b, rts[0].port);
-    b.s(b", function ").s(cfg.name).s(b", bootstrap ").s(&cfg.argv[..cfg.argv.len() - 1]).s(b"\n");
-    for c in &mut b {
-        *c = if *c == 0 { b' ' } else { *c };
-    }
+    b.s(b", function ").s(cfg.name).s(b", bootstrap ").s(&cfg.argv[..cfg.argv.iter().position(|&c| c == 0).unwrap_or(0)]).s(b"\n");
     sys::write_all(2, &b);
     let mut s = Server { cfg, lst, sig, conns: Vec::new(), gen: 0, rts, queue: Vec::new(), kick: Vec::new(), stopping: None, killed: false };
     sys::subreaper();

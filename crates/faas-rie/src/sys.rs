@@ -415,15 +415,13 @@ pub fn spawn(argv: &[u8], env: &[u8], out: &Fd) -> Option<i32> {
 }
 
 /// Replaces this process with the program `argv` (NUL-terminated strings
-/// laid end to end), keeping our environment; returns only on failure.
+/// laid end to end), keeping our environment and signal mask (nothing has
+/// been blocked yet); returns only on failure.
 pub fn exec(argv: &[u8]) {
     let argv = c_list(argv);
     // SAFETY: both arrays are NULL-terminated arrays of NUL-terminated
     // strings that outlive the call.
-    unsafe {
-        sc!(libc::SYS_rt_sigprocmask, libc::SIG_SETMASK, &0u64 as *const u64, 0, 8);
-        sc!(libc::SYS_execve, argv[0], argv.as_ptr(), ENVP.load(Relaxed));
-    }
+    unsafe { sc!(libc::SYS_execve, argv[0], argv.as_ptr(), ENVP.load(Relaxed)) };
 }
 
 /// Sends `sig` to process `pid`, or to its process group if `pid` < 0.
