@@ -34,11 +34,6 @@ fn panic(_: &core::panic::PanicInfo) -> ! {
     sys::abort(b"faas-rie: internal error (panic)\n")
 }
 
-/// Debug builds of `core` still name an unwinder; release builds do not.
-#[cfg(all(not(test), debug_assertions))]
-#[no_mangle]
-pub extern "C" fn rust_eh_personality() {}
-
 const HELP: &str = "\
 faas-rie: run a Lambda function locally for the unchanged AWS CLI and SDKs
 

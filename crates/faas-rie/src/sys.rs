@@ -58,12 +58,12 @@ core::arch::global_asm!(".globl _start", "_start:", "xor ebp, ebp", "mov rdi, rs
 core::arch::global_asm!(".globl _start", "_start:", "mov x29, xzr", "mov x30, xzr", "mov x0, sp", "bl {0}", "brk #0", sym start);
 
 // What the compiler calls for copies, fills and comparisons (strlen: it
-// recognises the loop in `entry`). Written in assembly, so that no compiler
+// recognises the loop in `entry`; memcmp: debug builds). Written in assembly, so that no compiler
 // turns their loops back into calls to themselves; on x86_64 the string
 // instructions (fast on every CPU with ERMS), on aarch64 plain byte loops.
 #[cfg(all(not(test), target_arch = "x86_64"))]
 core::arch::global_asm!(
-    ".globl memcpy, memmove, memset, bcmp, strlen",
+    ".globl memcpy, memmove, memset, memcmp, bcmp, strlen",
     "memmove:",
     "cmp rdi, rsi",
     "jbe memcpy",
@@ -87,12 +87,16 @@ core::arch::global_asm!(
     "rep stosb",
     "mov rax, r8",
     "ret",
+    "memcmp:",
     "bcmp:",
     "mov rcx, rdx",
     "xor eax, eax",
     "repe cmpsb",
-    "setne al",
-    "ret",
+    "je 1f",
+    "movzx eax, byte ptr [rdi - 1]",
+    "movzx ecx, byte ptr [rsi - 1]",
+    "sub eax, ecx",
+    "1: ret",
     "strlen:",
     "mov rcx, -1",
     "xor eax, eax",
@@ -103,7 +107,7 @@ core::arch::global_asm!(
 );
 #[cfg(all(not(test), target_arch = "aarch64"))]
 core::arch::global_asm!(
-    ".globl memcpy, memmove, memset, bcmp, strlen",
+    ".globl memcpy, memmove, memset, memcmp, bcmp, strlen",
     "memmove:",
     "cmp x0, x1",
     "b.ls memcpy",
@@ -130,17 +134,18 @@ core::arch::global_asm!(
     "subs x2, x2, #1",
     "b.ne 1b",
     "2: ret",
+    "memcmp:",
     "bcmp:",
     "cbz x2, 2f",
     "1: ldrb w3, [x0], #1",
     "ldrb w4, [x1], #1",
-    "cmp w3, w4",
+    "subs w3, w3, w4",
     "b.ne 3f",
     "subs x2, x2, #1",
     "b.ne 1b",
     "2: mov w0, #0",
     "ret",
-    "3: mov w0, #1",
+    "3: mov w0, w3",
     "ret",
     "strlen:",
     "mov x1, x0",
@@ -168,6 +173,12 @@ unsafe extern "C" fn start(sp: *const usize) -> ! {
     ENVP.store(argv.add(*sp + 1), Relaxed);
     exit(crate::start())
 }
+
+/// Debug builds of `core` still name an unwinder; release builds do not.
+/// (Here, not in lib.rs: `no_mangle` counts as unsafe code.)
+#[cfg(all(not(test), debug_assertions))]
+#[no_mangle]
+pub extern "C" fn rust_eh_personality() {}
 
 /// Entry `i` of a NULL-terminated array of C strings, as bytes.
 fn entry(list: &AtomicPtr<*const c_char>, i: usize) -> Option<&'static [u8]> {
