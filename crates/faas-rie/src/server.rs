@@ -962,8 +962,9 @@ impl Server {
             // A failed Event is retried, as Lambda does (after 1 and 2
             // minutes there; after --retry-delay, then twice that, here).
             if matches!(outcome, Outcome::Fail(..)) && job.tries < self.cfg.retries {
-                job.due_us = now + ((self.cfg.retry_ms * 1000) << job.tries);
+                job.due_us = now + ((self.cfg.retry_ms * 1000) << job.tries.min(16));
                 job.tries += 1;
+                job.streamed = false;
                 self.queue.push(job);
             }
             return;
