@@ -149,7 +149,15 @@ fn init_error_served_to_the_triggering_invoke() {
 fn streaming_relayed_with_error_trailers() {
     let rie = Rie::start(&["--", &ex("stream-c")], &[]);
     let r = post(rie.port, "function", "", br#""hi""#);
-    assert!(r.contains("Transfer-Encoding: chunked") && r.contains("start\n\"hi\"\nend\n"), "{r}");
+    // The chunks as faas-rie read them: their boundaries depend on timing.
+    let mut body = String::new();
+    let mut rest = r.split_once("\r\n\r\n").unwrap().1;
+    while let Some((size, more)) = rest.split_once("\r\n") {
+        let n = usize::from_str_radix(size, 16).unwrap();
+        body += &more[..n];
+        rest = &more[n + 2..];
+    }
+    assert!(r.contains("Transfer-Encoding: chunked") && body == "start\n\"hi\"\nend\n", "{r}");
     let r = post(rie.port, "function", "X-Amz-Log-Type: Tail\r\n", br#""fail""#);
     assert!(r.contains("start\n") && r.contains("X-Amz-Function-Error: Unhandled"), "{r}");
     assert!(r.contains("Lambda-Runtime-Function-Error-Type: Function.StreamFailed") && r.contains("X-Amz-Log-Result: "), "{r}");
@@ -209,9 +217,143 @@ fn execs_the_bootstrap_on_real_lambda_and_has_help() {
     let o = run(Command::new(out("bin/faas-rie")).arg("--help"), 10);
     let help = String::from_utf8_lossy(&o.stdout);
     assert!(o.status.success());
-    for word in ["--listen", "--runtime-api", "--pool", "--queue", "AWS_LAMBDA_FUNCTION_TIMEOUT", "AWS_LAMBDA_RUNTIME_API"] {
+    for word in ["--listen", "--runtime-api", "--pool", "--queue", "--init-timeout", "--event-retries", "--retry-delay", "response-streaming-invocations", "AWS_LAMBDA_FUNCTION_TIMEOUT", "AWS_LAMBDA_RUNTIME_API"] {
         assert!(help.contains(word), "--help does not mention {word}");
     }
     let o = run(Command::new(out("bin/faas-rie")).arg("--bogus"), 10);
     assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn streaming_invoke_is_an_event_stream_botocore_decodes() {
+    require("/usr/bin/python3", "install the Debian packages python3 and python3-boto3");
+    let drip = scratch("drip").join("first-seen");
+    let stream = Rie::start(&["--", &ex("stream-c")], &[]);
+    let ctx = Rie::start(&["--", &ex("context-c")], &[]);
+    let fix1 = Rie::start(&["--", fixture().to_str().unwrap()], &[("AWS_LAMBDA_FUNCTION_TIMEOUT", "1")]);
+    let fix = Rie::start(&["--", fixture().to_str().unwrap()], &[("DRIP_FILE", drip.to_str().unwrap())]);
+    let mut cmd = Command::new("/usr/bin/python3");
+    cmd.arg(root().join("tests/rie/eventstream_check.py")).args([stream.url(), ctx.url(), fix1.url(), fix.url()]).arg(&drip);
+    let o = run(&mut cmd, 300);
+    let text = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    assert!(o.status.success(), "event-stream checks failed (python3-botocore installed?):\n{text}");
+    assert!(text.contains("eventstream: 36 checks passed"), "{text}");
+}
+
+/// Reads a chunked response to its end: the head, the body's length (not
+/// kept: it may be 200 MiB) and the trailer lines.
+fn chunked_response(port: u16, raw: &[u8]) -> (String, u64, String) {
+    let mut s = std::io::BufReader::new(std::net::TcpStream::connect(("127.0.0.1", port)).unwrap());
+    s.get_ref().set_read_timeout(Some(std::time::Duration::from_secs(120))).unwrap();
+    std::io::Write::write_all(s.get_mut(), raw).unwrap();
+    let mut line = String::new();
+    let mut read_line = |s: &mut std::io::BufReader<std::net::TcpStream>| {
+        line.clear();
+        std::io::BufRead::read_line(s, &mut line).unwrap();
+        line.clone()
+    };
+    let mut head = String::new();
+    while !head.ends_with("\r\n\r\n") {
+        head += &read_line(&mut s);
+    }
+    assert!(head.contains("Transfer-Encoding: chunked"), "{head}");
+    let mut body = 0;
+    loop {
+        let size = u64::from_str_radix(read_line(&mut s).trim_end(), 16).unwrap();
+        if size == 0 {
+            break;
+        }
+        std::io::copy(&mut std::io::Read::take(&mut s, size), &mut std::io::sink()).unwrap();
+        body += size;
+        assert_eq!(read_line(&mut s), "\r\n");
+    }
+    let mut trailers = String::new();
+    loop {
+        let l = read_line(&mut s);
+        if l == "\r\n" || l.is_empty() {
+            break;
+        }
+        trailers += &l;
+    }
+    (head, body, trailers)
+}
+
+#[test]
+fn streamed_response_cut_at_200_mib() {
+    let rie = Rie::start(&["--", fixture().to_str().unwrap()], &[]);
+    let body = br#""big""#;
+    let req = format!("POST /2015-03-31/functions/function/invocations HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {}\r\n\r\n", body.len());
+    let (head, got, trailers) = chunked_response(rie.port, &[req.as_bytes(), body].concat());
+    assert!(head.starts_with("HTTP/1.1 200 "), "{head}");
+    assert_eq!(got, 200 << 20, "the caller gets exactly 200 MiB of the 200 MiB + 1 KiB");
+    assert!(trailers.contains("X-Amz-Function-Error: Unhandled") && trailers.contains("Lambda-Runtime-Function-Error-Type: Function.ResponseSizeTooLarge"), "{trailers}");
+    // The emulator and the runtime go on: the next invoke is answered by
+    // the same runtime (one init only).
+    let r = post(rie.port, "function", "", br#"{"after":"big"}"#);
+    assert!(r.starts_with("HTTP/1.1 200 ") && r.ends_with(r#"{"after":"big"}"#), "{r}");
+    let log = rie.wait_stdout("END RequestId: ", 2, 20);
+    assert!(log.contains("fixture: big stream: 200 MiB written"), "{log}");
+    assert_eq!(log.matches("Init Duration").count(), 1, "{log}");
+}
+
+/// The request id of an Event invoke, from its 202.
+fn event(port: u16, payload: &[u8]) -> String {
+    let r = post(port, "function", "X-Amz-Invocation-Type: Event\r\n", payload);
+    assert!(r.starts_with("HTTP/1.1 202 "), "{r}");
+    r.lines().find_map(|l| l.strip_prefix("x-amzn-RequestId: ")).unwrap().trim().to_string()
+}
+
+#[test]
+fn failed_events_are_retried() {
+    // Two retries (the default) 50 ms and 100 ms after the failures.
+    let rie = Rie::start(&["--retry-delay", "50", "--", &ex("context-c")], &[]);
+    let failing = event(rie.port, br#""fail""#);
+    let fine = event(rie.port, b"{}");
+    let start = |id: &str| format!("START RequestId: {id} ");
+    rie.wait_stdout(&start(&failing), 3, 20);
+    // A sync invoke after them, then time for a fourth attempt (due 200 ms
+    // after the third) that must not come.
+    assert!(post(rie.port, "function", "", b"{}").starts_with("HTTP/1.1 200 "));
+    std::thread::sleep(std::time::Duration::from_millis(1000));
+    let log = rie.stdout();
+    assert_eq!(log.matches(&start(&failing)).count(), 3, "a failed Event runs 1 + 2 times:\n{log}");
+    assert_eq!(log.matches(&start(&fine)).count(), 1, "a successful Event runs once:\n{log}");
+
+    // --event-retries 0: no retry.
+    let once = Rie::start(&["--event-retries", "0", "--retry-delay", "0", "--", &ex("context-c")], &[]);
+    let id = event(once.port, br#""fail""#);
+    once.wait_stdout("END RequestId: ", 1, 20);
+    assert!(post(once.port, "function", "", b"{}").starts_with("HTTP/1.1 200 "));
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_eq!(once.stdout().matches(&start(&id)).count(), 1);
+}
+
+#[test]
+fn slow_init_is_retried_once_then_times_out() {
+    // Init takes 1.5 s against a 1 s limit: timed out, retried with the
+    // function timeout (5 s), and then it works.
+    let rie = Rie::start(&["--init-timeout", "1", "--", fixture().to_str().unwrap()], &[("FIXTURE_INIT_MS", "1500"), ("AWS_LAMBDA_FUNCTION_TIMEOUT", "5")]);
+    let r = post(rie.port, "function", "", br#"{"slow":"init"}"#);
+    assert!(r.starts_with("HTTP/1.1 200 ") && r.ends_with(r#"{"slow":"init"}"#) && !r.contains("X-Amz-Function-Error"), "{r}");
+    let log = rie.wait_stdout("REPORT RequestId: ", 1, 20);
+    assert_eq!(log.matches("INIT_REPORT Init Duration: ").count(), 1, "{log}");
+    assert!(log.contains("\tPhase: init\tStatus: timeout"), "{log}");
+    assert_eq!(log.matches("Init Duration").count(), 2, "INIT_REPORT, then the REPORT of the retried init:\n{log}");
+
+    // Init takes 2.5 s: over the limit, and over the 2 s function timeout
+    // on the retry too: the invoke fails.
+    let rie = Rie::start(&["--init-timeout", "1", "--", fixture().to_str().unwrap()], &[("FIXTURE_INIT_MS", "2500"), ("AWS_LAMBDA_FUNCTION_TIMEOUT", "2")]);
+    let r = post(rie.port, "function", "", b"{}");
+    assert!(r.starts_with("HTTP/1.1 200 ") && r.contains("X-Amz-Function-Error: Unhandled"), "{r}");
+    assert!(r.contains(r#""errorType":"Sandbox.Timedout""#) && r.contains("Task timed out after 2.00 seconds"), "{r}");
+    assert_eq!(rie.stdout().matches("INIT_REPORT").count(), 1, "{}", rie.stdout());
+}
+
+#[test]
+fn faas_rie_within_its_byte_budget() {
+    // The FROM-scratch image is faas-rie, a bootstrap and ~4 KB of tar and
+    // metadata; 44 KiB is faas-rie's share of the 64 KiB.
+    let size = std::fs::metadata(out("bin/faas-rie")).unwrap().len();
+    println!("faas-rie: {size} bytes (budget 45056)");
+    assert!(size <= 44 * 1024, "out/bin/faas-rie is {size} bytes, over its 44 KiB budget");
 }

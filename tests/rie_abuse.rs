@@ -607,3 +607,75 @@ fn pipelined_and_abandoned_callers() {
     assert_eq!(starts(&rie), 1 + 3 + GONE + 1);
     println!("rie-abuse: 3 pipelined invokes answered in order; {GONE} callers gone before their answer: each ran once, 0 descriptors leaked");
 }
+
+#[test]
+fn a_400_is_read_not_reset() {
+    // A malformed head followed by more bytes than faas-rie reads: it
+    // answers 400, shuts its side and drops the rest until the caller is
+    // done, so the caller reads the whole answer and then a clean end
+    // (a close with unread input would send a reset instead).
+    let (mut rie, base) = warm(&["--", &fix()]);
+    let junk = vec![b'x'; 200 * 1024];
+    for (api, port) in [("invoke", rie.port), ("runtime", rt_port(&rie))] {
+        let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        s.write_all(&[&b"garbage\r\n\r\n"[..], &junk].concat()).unwrap_or_else(|e| panic!("{api} API: writing: {e}"));
+        let mut v = Vec::new();
+        s.read_to_end(&mut v).unwrap_or_else(|e| panic!("{api} API: {e} after {:?}", String::from_utf8_lossy(&v)));
+        let r = String::from_utf8_lossy(&v);
+        assert!(r.starts_with("HTTP/1.1 400 ") && r.contains("InvalidRequestContentException"), "{api} API: {r}");
+    }
+    clean(&mut rie, base, "400 with more input");
+    println!("rie-abuse: a malformed head and 200 KiB more: 400, read to a clean end on both APIs");
+}
+
+#[test]
+fn streamed_response_over_200_mib_gets_413() {
+    // The test is the runtime (the bootstrap only sleeps): it streams
+    // 200 MiB + 64 KiB, and reads its answer.
+    let rie = Rie::start(&["--", "/bin/sleep", "120"], &[]);
+    let port = rie.port;
+    let caller = std::thread::spawn(move || {
+        let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        s.write_all(b"POST /2015-03-31/functions/function/invocations HTTP/1.1\r\nConnection: close\r\nContent-Length: 2\r\n\r\n{}").unwrap();
+        let mut n = 0u64;
+        let mut buf = vec![0u8; 1 << 20];
+        let mut end = Vec::new();
+        loop {
+            match s.read(&mut buf).unwrap() {
+                0 => break,
+                k => {
+                    n += k as u64;
+                    end = [&end[end.len().saturating_sub(1000)..], &buf[..k]].concat();
+                }
+            }
+        }
+        (n, String::from_utf8_lossy(&end).into_owned())
+    });
+    until("the runtime started", || !children_of(pid(&rie)).is_empty());
+    let mut rt = TcpStream::connect(("127.0.0.1", rt_port(&rie))).unwrap();
+    rt.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    let id = next(&mut rt);
+    let head = format!("POST /2018-06-01/runtime/invocation/{id}/response HTTP/1.1\r\nHost: x\r\nLambda-Runtime-Function-Response-Mode: streaming\r\nTransfer-Encoding: chunked\r\n\r\n");
+    rt.write_all(head.as_bytes()).unwrap();
+    let chunk = [&b"10000\r\n"[..], &vec![b's'; 0x10000], b"\r\n"].concat();
+    for _ in 0..(200 * 16 + 1) {
+        rt.write_all(&chunk).unwrap();
+    }
+    rt.write_all(b"0\r\n\r\n").unwrap();
+    let (h, answer) = read_one(&mut rt);
+    assert_eq!(status(&h), 413, "{h}");
+    assert!(String::from_utf8_lossy(&answer).contains("209715200"), "{}", String::from_utf8_lossy(&answer));
+    let (n, end) = caller.join().unwrap();
+    assert!(n > 200 << 20 && end.contains("Function.ResponseSizeTooLarge"), "{n} bytes, ending {end:?}");
+    // Still serving: the runtime (the test) takes the next invoke.
+    let port = rie.port;
+    let caller = std::thread::spawn(move || invoke_raw(port, b"{}"));
+    let mut rt = TcpStream::connect(("127.0.0.1", rt_port(&rie))).unwrap();
+    rt.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    let id = next(&mut rt);
+    rt.write_all(format!("POST /2018-06-01/runtime/invocation/{id}/response HTTP/1.1\r\nContent-Length: 2\r\n\r\nok").as_bytes()).unwrap();
+    assert_eq!(status(&read_one(&mut rt).0), 202);
+    assert_eq!(body(&caller.join().unwrap()), "ok");
+    println!("rie-abuse: a stream of 200 MiB + 64 KiB: the caller had 200 MiB and Function.ResponseSizeTooLarge, the runtime 413, then the next invoke");
+}

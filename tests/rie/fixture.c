@@ -5,6 +5,10 @@
  * "flood" writes 8 MB to stdout, "fork" leaves a sleeping grandchild,
  * "ignoreterm" ignores SIGTERM from then on, "half" sends half a response
  * and exits; each of these answers its pid (or the grandchild's).
+ * Streams: "drip" sends "first\n", waits (20 s at most) for the file named
+ * by $DRIP_FILE, then sends "second\n" (or "no file\n" if it never came); "big" streams 200 MiB + 1 KiB, just
+ * over Lambda's streaming limit, and logs what its writes returned.
+ * $FIXTURE_INIT_MS: sleep that long before the first /next (a slow init).
  * With the argument "graceful" it runs with faas_run_graceful.
  */
 #define _DEFAULT_SOURCE
@@ -15,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 static int is(const uint8_t *event, size_t len, const char *name) {
@@ -49,6 +54,39 @@ static void half(faas_invocation *inv) {
     _exit(5);
 }
 
+static void sleep_ms(long ms) {
+    struct timespec ts = {ms / 1000, ms % 1000 * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* "drip": a chunk, then the next only once the caller has seen the first. */
+static int drip(faas_invocation *inv) {
+    const char *file = getenv("DRIP_FILE");
+    int rc = faas_stream_begin(inv, "text/plain");
+    if (rc == FAAS_OK) rc = faas_stream_write(inv, "first\n", 6);
+    int seen = 0;
+    for (int i = 0; rc == FAAS_OK && file && i < 2000 && !seen; i++) {
+        seen = access(file, F_OK) == 0;
+        if (!seen) sleep_ms(10);
+    }
+    if (rc != FAAS_OK) return rc;
+    return seen ? faas_stream_write(inv, "second\n", 7) : faas_stream_write(inv, "no file\n", 8);
+}
+
+/* "big": 200 MiB + 1 KiB in 1 MiB chunks; the emulator cuts it off. */
+static int big(faas_invocation *inv) {
+    static char mib[1 << 20];
+    int rc = faas_stream_begin(inv, NULL), n = 0;
+    memset(mib, 'b', sizeof mib);
+    for (; rc == FAAS_OK && n < 200; n++) {
+        rc = faas_stream_write(inv, mib, sizeof mib);
+    }
+    if (rc == FAAS_OK) rc = faas_stream_write(inv, mib, 1024);
+    printf("fixture: big stream: %d MiB written, last write returned %d\n", n, rc);
+    fflush(stdout);
+    return rc;
+}
+
 static int handle(void *user_data, faas_invocation *inv) {
     size_t len;
     const uint8_t *event = faas_event(inv, &len);
@@ -63,6 +101,12 @@ static int handle(void *user_data, faas_invocation *inv) {
     }
     if (is(event, len, "half")) {
         half(inv);
+    }
+    if (is(event, len, "drip")) {
+        return drip(inv);
+    }
+    if (is(event, len, "big")) {
+        return big(inv);
     }
     if (is(event, len, "flood")) {
         static char line[1024];
@@ -98,6 +142,9 @@ static void shutdown_hook(void *user_data) {
 }
 
 int main(int argc, char **argv) {
+    if (getenv("FIXTURE_INIT_MS")) {
+        sleep_ms(atol(getenv("FIXTURE_INIT_MS")));
+    }
     if (argc > 1 && strcmp(argv[1], "graceful") == 0) {
         return faas_run_graceful(handle, NULL, shutdown_hook, NULL);
     }

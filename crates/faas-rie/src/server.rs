@@ -3,14 +3,17 @@
 //! output pipes and a signalfd. Single-threaded, so there is no locking:
 //! every invocation is a [`Job`] that waits in one bounded queue until a
 //! runtime asks for it on `/next`, and is answered exactly once.
+//!
+//! The `#[inline(never)]` marks are measured: inlined into their one
+//! caller, these functions made the binary larger (more spills), not smaller.
 
 use crate::sys::{self, Fd, Io};
-use crate::text::{self, Put};
-use crate::Config;
-use alloc::{boxed::Box, collections::VecDeque, vec, vec::Vec};
-use faas::http::{self, Chunked, Framing, Header};
+use crate::text::{self, header, Put};
+use crate::{Addr, Config};
+use alloc::vec::Vec;
+use faas::http::{self, Chunked, Header};
 
-/// Longest request head accepted.
+/// Longest request head accepted, and most headers in it.
 const HEAD_MAX: usize = 64 * 1024;
 const MAX_HEADERS: usize = 64;
 const MAX_CONNS: usize = 1024;
@@ -18,62 +21,41 @@ const MAX_CONNS: usize = 1024;
 const MAX_HOLD: usize = 4;
 /// Lambda's shutdown budget for a runtime with internal extensions only.
 const GRACE_US: u64 = 300_000;
-/// Invoke payload limits: synchronous (`faas::MAX_PAYLOAD`, 6 MiB) and Event.
-const SYNC_LIMIT: usize = faas::MAX_PAYLOAD;
-const EVENT_LIMIT: usize = 1024 * 1024;
-/// A buffered function response may be this long (Lambda's 6 MiB + 100 B).
+/// Invoke payload limits: synchronous (6 MiB) and Event (1 MiB).
+const SYNC_LIMIT: usize = 6 << 20;
+const EVENT_LIMIT: usize = 1 << 20;
+/// A buffered function response may be this long (Lambda's 6 MiB + 100 B),
+/// a streamed one 200 MiB.
 const RESPONSE_LIMIT: usize = SYNC_LIMIT + 100;
+const STREAM_LIMIT: u64 = 200 << 20;
 /// `X-Amz-Log-Result` carries the last 4 KB of the invocation's log.
 const TAIL: usize = 4096;
 /// A streamed response waits for a caller with this much unsent.
 const BACKLOG: usize = 4 << 20;
 /// Events this large go to the runtime chunked, as Lambda sends them.
 const CHUNKED_EVENT: usize = 100 * 1024;
+/// A connection answered before its request's end reads (and drops) what
+/// its peer still sends for this long, or this much (see [`linger`]).
+const LINGER_US: u64 = 1_000_000;
+const LINGER_MAX: usize = 1 << 20;
 const ACCOUNT: &[u8] = b"012345678912";
 
 /// A connection slot and its generation, so a late answer never reaches a
 /// new connection that reused the slot.
 type Token = (usize, u32);
 
-/// A request head, copied out of the read buffer.
-struct Req {
-    method: Vec<u8>,
-    target: Vec<u8>,
-    headers: Vec<(Vec<u8>, Vec<u8>)>,
-    keep_alive: bool,
-}
-
-impl Req {
-    fn header(&self, name: &str) -> Option<&[u8]> {
-        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name.as_bytes())).map(|(_, v)| &v[..])
-    }
-}
-
-/// A request body being read. Kept bytes collect at the front of the
-/// connection's input buffer; bytes past `limit` are read and dropped, so an
-/// oversized request is drained before it is refused.
-struct Body {
-    req: Req,
-    framing: Framing,
-    /// Bytes of a `Length` body not yet read.
-    left: u64,
-    dec: Chunked,
-    got: usize,
-    rd: usize,
-    limit: usize,
-    dropped: bool,
-    /// A streamed function response: relay each piece as it arrives.
-    stream: bool,
-}
-
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum Rd {
     Head,
-    Body(Box<Body>),
+    Body,
     /// Not reading: an invoke in flight, or a runtime parked on `/next`.
     Wait,
     /// An extension's `event/next`, never answered (it registered for no
     /// events): closed when the runtime sends more, goes or is stopped.
     Hold,
+    /// Answered before the request's end: dropping input until the peer
+    /// closes (see [`linger`]).
+    Linger,
 }
 
 struct Conn {
@@ -88,30 +70,92 @@ struct Conn {
     eof: bool,
     /// Close once `out` is sent.
     close: bool,
+    // The request being read: its head, then its body. Kept bytes collect
+    // at the front of `inb`; bytes past `limit` are read and dropped, so an
+    // oversized request is drained before it is refused.
+    head: Vec<u8>,
+    chunked: bool,
+    /// Bytes of a Content-Length body not yet read.
+    left: u64,
+    dec: Chunked,
+    /// Body bytes kept at the front of `inb`, and (chunked) how far the
+    /// decoder has read.
+    got: usize,
+    pos: usize,
+    limit: usize,
+    dropped: bool,
+    /// A streamed function response: relayed as it arrives; bytes so far.
+    stream: bool,
+    relayed: u64,
+    /// When a lingering close gives up.
+    until: u64,
+}
+
+/// The Runtime API's error answers, as indexes into [`RT_ERRORS`].
+#[derive(Clone, Copy)]
+enum RtErr {
+    NoPath,
+    BadId,
+    NotInit,
+    ExtState,
+    ExtId,
+    ExtMany,
+    Stopped,
+}
+
+/// Status, error type and message of each [`RtErr`]; from 429 on, the
+/// connection closes after the answer.
+const RT_ERRORS: [(u16, &[u8], &[u8]); 7] = [
+    (404, b"NotFound", b"no such Runtime API path"),
+    (400, b"InvalidRequestID", b"no invocation with this id is in progress"),
+    (403, b"InvalidStateTransition", b"not in the init phase"),
+    (403, b"Extension.InvalidState", b"extensions register during init"),
+    (403, b"Extension.InvalidExtensionIdentifier", b"not a registered extension"),
+    (429, b"Extension.TooManyRequests", b"too many event/next requests held"),
+    (500, b"Runtime.ExitError", b"this runtime has been stopped"),
+];
+
+/// A request, parsed again from its saved head once its body is read.
+struct Req<'a> {
+    method: &'a [u8],
+    target: &'a [u8],
+    hs: &'a [Header<'a>],
+    keep: bool,
+}
+
+impl Req<'_> {
+    fn h(&self, name: &[u8]) -> Option<&[u8]> {
+        header(self.hs, name)
+    }
 }
 
 /// One invocation, from the caller to the runtime and back.
 struct Job {
-    id: Vec<u8>,
+    id: [u8; 36],
     payload: Vec<u8>,
-    /// The waiting caller (RequestResponse); `None` for Event.
+    /// The waiting caller; `None` for Event.
     client: Option<Token>,
     keep: bool,
     tail: bool,
-    arn: Vec<u8>,
-    trace: Vec<u8>,
-    client_context: Option<Vec<u8>>,
+    /// InvokeWithResponseStream: the caller gets an event stream.
+    events: bool,
+    /// The `/next` headers it brings: ARN, trace id, client context.
+    hdrs: Vec<u8>,
     start_us: u64,
     deadline_us: u64,
-    /// The caller has the head of a streamed response already.
+    /// The runtime has begun a streamed response.
     streamed: bool,
+    /// Retries so far (of an Event), and when the next is due.
+    tries: u64,
+    due_us: u64,
 }
 
-enum Outcome {
-    /// A response body and its content type (empty for a finished stream).
-    Ok(Vec<u8>, Vec<u8>),
+#[derive(Clone, Copy)]
+enum Outcome<'a> {
+    /// A response body and its content type.
+    Ok(&'a [u8], &'a [u8]),
     /// An error type and its JSON document.
-    Fail(Vec<u8>, Vec<u8>),
+    Fail(&'a [u8], &'a [u8]),
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -129,6 +173,10 @@ struct Rt {
     out: Option<Fd>,
     state: St,
     spawn_us: u64,
+    /// When init must be over; and whether this start retries an init
+    /// that ran out of time.
+    init_end_us: u64,
+    init_retry: bool,
     /// Init duration, reported with the first invocation after a start.
     init_us: Option<u64>,
     /// The connection parked on `/next`.
@@ -136,8 +184,8 @@ struct Rt {
     job: Option<Job>,
     /// The current invocation's log, for `X-Amz-Log-Result`.
     log: Vec<u8>,
-    /// The identifier of its registered extension; empty if none.
-    ext: Vec<u8>,
+    /// The identifier of its registered extension, if any.
+    ext: Option<[u8; 36]>,
 }
 
 struct Server {
@@ -147,7 +195,9 @@ struct Server {
     conns: Vec<Option<Conn>>,
     gen: u32,
     rts: Vec<Rt>,
-    queue: VecDeque<Job>,
+    /// Invocations waiting for a runtime, oldest first; failed Events
+    /// waiting for their retry among them.
+    queue: Vec<Job>,
     /// Connections that may hold a further request already read.
     kick: Vec<usize>,
     /// Shutting down: when to stop waiting for the runtimes.
@@ -156,39 +206,39 @@ struct Server {
     killed: bool,
 }
 
-#[derive(Clone, Copy)]
-enum Kind {
-    Sig,
-    Lst,
-    RtLst(usize),
-    Pipe(usize),
-    Conn(Token),
-}
-
-fn fatal(msg: &[&[u8]]) -> ! {
-    for m in msg {
-        sys::write_all(2, m);
-    }
+fn fatal(msg: &[u8]) -> ! {
+    sys::write_all(2, msg);
     sys::write_all(2, b"\n");
     sys::exit(1)
 }
 
-pub fn run(cfg: Config) -> i32 {
-    let sig = sys::signals().unwrap_or_else(|| fatal(&[b"faas-rie: cannot set up signals"]));
-    let listen = cfg.listen;
-    let (lst, port) = sys::listen(listen.ip(), listen.port).unwrap_or_else(|| fatal(&[b"faas-rie: cannot listen on ", &listen.text(listen.port)]));
+fn listen(a: &Addr, port: u16) -> (Fd, u16) {
+    sys::listen(a.ip(), port).unwrap_or_else(|| {
+        let mut m = Vec::new();
+        m.s(b"faas-rie: cannot listen on ");
+        a.text(&mut m, port);
+        fatal(&m)
+    })
+}
+
+pub fn run(cfg: Config) -> ! {
+    let sig = sys::signals().unwrap_or_else(|| fatal(b"faas-rie: cannot set up signals"));
+    let (lst, port) = listen(&cfg.listen, cfg.listen.port);
     let mut rts = Vec::new();
     for i in 0..cfg.pool {
-        let api = cfg.runtime_api;
+        let api = &cfg.runtime_api;
         let want = if api.port == 0 { 0 } else { api.port.saturating_add(i as u16) };
-        let (lst, port) = sys::listen(api.ip(), want).unwrap_or_else(|| fatal(&[b"faas-rie: cannot listen on ", &api.text(want)]));
-        rts.push(Rt { lst, port, pid: 0, out: None, state: St::Down, spawn_us: 0, init_us: None, next: None, job: None, log: Vec::new(), ext: Vec::new() });
+        let (lst, port) = listen(api, want);
+        rts.push(Rt { lst, port, pid: 0, out: None, state: St::Down, spawn_us: 0, init_end_us: 0, init_retry: false, init_us: None, next: None, job: None, log: Vec::new(), ext: None });
     }
-    let mut banner = Vec::new();
-    banner.s(b"faas-rie: Invoke API on http://").s(&listen.text(port)).s(b", Runtime API on ").s(&cfg.runtime_api.text(rts[0].port));
-    banner.s(b", function ").s(&cfg.name).s(b", bootstrap ").s(&cfg.argv[0]).s(b"\n");
-    sys::write_all(2, &banner);
-    let mut s = Server { cfg, lst, sig, conns: Vec::new(), gen: 0, rts, queue: VecDeque::new(), kick: Vec::new(), stopping: None, killed: false };
+    let mut b = Vec::new();
+    b.s(b"faas-rie: Invoke API on http://");
+    cfg.listen.text(&mut b, port);
+    b.s(b", Runtime API on ");
+    cfg.runtime_api.text(&mut b, rts[0].port);
+    b.s(b", function ").s(cfg.name).s(b", bootstrap ").s(&cfg.argv[..cfg.argv.iter().position(|&c| c == 0).unwrap_or(0)]).s(b"\n");
+    sys::write_all(2, &b);
+    let mut s = Server { cfg, lst, sig, conns: Vec::new(), gen: 0, rts, queue: Vec::new(), kick: Vec::new(), stopping: None, killed: false };
     sys::subreaper();
     loop {
         s.step();
@@ -197,57 +247,66 @@ pub fn run(cfg: Config) -> i32 {
 
 impl Server {
     fn step(&mut self) {
+        // One pollfd per signalfd, listener, runtime (listener and pipe) and
+        // connection slot; -1 for what is absent.
         let mut fds = Vec::new();
-        let mut kinds = Vec::new();
-        let mut add = |fd: &Fd, ev: i16, k: Kind| {
-            fds.push(libc::pollfd { fd: fd.raw(), events: ev, revents: 0 });
-            kinds.push(k);
-        };
-        add(&self.sig, libc::POLLIN, Kind::Sig);
-        add(&self.lst, libc::POLLIN, Kind::Lst);
-        for (i, rt) in self.rts.iter().enumerate() {
-            add(&rt.lst, libc::POLLIN, Kind::RtLst(i));
-            if let Some(p) = &rt.out {
-                add(p, libc::POLLIN, Kind::Pipe(i));
-            }
+        let mut add = |fd: i32, ev: i16| fds.push(libc::pollfd { fd, events: ev, revents: 0 });
+        add(self.sig.raw(), libc::POLLIN);
+        add(self.lst.raw(), libc::POLLIN);
+        for rt in &self.rts {
+            add(rt.lst.raw(), libc::POLLIN);
+            add(rt.out.as_ref().map_or(-1, Fd::raw), libc::POLLIN);
         }
-        for (ci, c) in self.conns.iter().enumerate() {
-            let Some(c) = c else { continue };
+        for c in &self.conns {
+            let Some(c) = c else {
+                add(-1, 0);
+                continue;
+            };
             let mut ev = if c.out.len() > c.sent { libc::POLLOUT } else { 0 };
-            if !matches!(c.rd, Rd::Wait) && !c.close && !self.stream_blocked(c) {
+            if c.rd != Rd::Wait && !c.close && !self.stream_blocked(c) {
                 ev |= libc::POLLIN;
             }
-            add(&c.fd, ev, Kind::Conn((ci, c.gen)));
+            add(c.fd.raw(), ev);
         }
         sys::poll(&mut fds, self.next_timer());
-        for (p, k) in fds.iter().zip(kinds) {
-            if p.revents == 0 {
+        // Connections first, listeners last: a slot reused by accept is
+        // never mistaken for the connection polled.
+        let base = 2 + 2 * self.rts.len();
+        for ci in 0..self.conns.len() {
+            let ev = fds[base + ci].revents;
+            let Some(rd) = self.conns[ci].as_ref().map(|c| c.rd) else {
+                continue;
+            };
+            if ev == 0 {
                 continue;
             }
-            match k {
-                Kind::Sig => self.signals(),
-                Kind::Lst => self.accept(None),
-                Kind::RtLst(i) => self.accept(Some(i)),
-                Kind::Pipe(i) => self.drain_pipe(i),
-                Kind::Conn((ci, gen)) => {
-                    if !self.conns.get(ci).is_some_and(|c| c.as_ref().is_some_and(|c| c.gen == gen)) {
-                        continue;
-                    }
-                    if matches!(self.conn_rd(ci), Some(Rd::Hold)) {
-                        self.drop_conn(ci);
-                        continue;
-                    }
-                    if p.revents & libc::POLLOUT != 0 {
-                        self.flush(ci);
-                    }
-                    if p.revents & (libc::POLLIN | libc::POLLHUP | libc::POLLERR) != 0 {
-                        self.service(ci);
-                    }
-                    if p.revents & (libc::POLLHUP | libc::POLLERR) != 0 && matches!(self.conn_rd(ci), Some(Rd::Wait)) {
-                        self.drop_conn(ci); // gone while we were not reading
-                    }
-                }
+            if rd == Rd::Hold {
+                self.drop_conn(ci);
+                continue;
             }
+            if ev & libc::POLLOUT != 0 {
+                self.flush(ci);
+            }
+            if ev & (libc::POLLIN | libc::POLLHUP | libc::POLLERR) != 0 {
+                self.service(ci);
+            }
+            if ev & (libc::POLLHUP | libc::POLLERR) != 0 && self.conns[ci].as_ref().is_some_and(|c| c.rd == Rd::Wait) {
+                self.drop_conn(ci); // gone while we were not reading
+            }
+        }
+        for i in 0..self.rts.len() {
+            if fds[3 + 2 * i].revents != 0 {
+                self.drain_pipe(i);
+            }
+            if fds[2 + 2 * i].revents != 0 {
+                self.accept(Some(i));
+            }
+        }
+        if fds[1].revents != 0 {
+            self.accept(None);
+        }
+        if fds[0].revents != 0 {
+            self.signals();
         }
         self.timers();
         while let Some(ci) = self.kick.pop() {
@@ -259,40 +318,44 @@ impl Server {
         }
     }
 
-    fn conn_rd(&self, ci: usize) -> Option<&Rd> {
-        self.conns.get(ci)?.as_ref().map(|c| &c.rd)
-    }
-
     /// A streamed response is not read while its caller is far behind.
     fn stream_blocked(&self, c: &Conn) -> bool {
-        let Rd::Body(b) = &c.rd else { return false };
         let client = c.rt.and_then(|i| self.rts[i].job.as_ref()).and_then(|j| j.client);
-        b.stream && client.and_then(|t| self.client(t)).is_some_and(|cl| cl.out.len() - cl.sent > BACKLOG)
+        c.stream && c.rd == Rd::Body && client.and_then(|t| self.client(t)).is_some_and(|cl| cl.out.len() - cl.sent > BACKLOG)
     }
 
     fn client(&self, (ci, gen): Token) -> Option<&Conn> {
         self.conns.get(ci)?.as_ref().filter(|c| c.gen == gen)
     }
 
+    #[inline(never)]
     fn client_mut(&mut self, (ci, gen): Token) -> Option<&mut Conn> {
         self.conns.get_mut(ci)?.as_mut().filter(|c| c.gen == gen)
     }
 
     /// Milliseconds until the next deadline, or -1 for none.
-    fn next_timer(&self) -> i32 {
-        let mut next = self.stopping;
+    fn next_timer(&self) -> i64 {
+        let mut next = self.stopping.unwrap_or(u64::MAX);
         for rt in &self.rts {
-            let due = match (&rt.job, rt.state) {
-                (Some(j), _) => Some(j.deadline_us),
-                (None, St::Init) => Some(rt.spawn_us + self.cfg.timeout_ms * 1000),
-                _ => None,
-            };
-            next = match (next, due) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            };
+            match (&rt.job, rt.state) {
+                (Some(j), _) => next = next.min(j.deadline_us),
+                (None, St::Init) => next = next.min(rt.init_end_us),
+                _ => {}
+            }
         }
-        next.map_or(-1, |t| (t.saturating_sub(sys::mono_us()).div_ceil(1000)).min(60_000) as i32)
+        let now = sys::mono_us();
+        for j in self.queue.iter().filter(|j| j.due_us > now) {
+            next = next.min(j.due_us);
+        }
+        for c in self.conns.iter().flatten() {
+            if c.rd == Rd::Linger {
+                next = next.min(c.until);
+            }
+        }
+        if next == u64::MAX {
+            return -1;
+        }
+        (next.saturating_sub(now).div_ceil(1000)).min(60_000) as i64
     }
 
     fn accept(&mut self, rt: Option<usize>) {
@@ -302,26 +365,53 @@ impl Server {
                 None => &self.lst,
             };
             let Some(fd) = sys::accept(lst) else { break };
-            if self.conns.iter().flatten().count() >= MAX_CONNS {
-                // Full: make room by closing the oldest caller still sending
-                // (or idle), so slow clients cannot hold every slot; with
-                // none, the new connection is closed.
-                let idle = |c: &Conn| c.rt.is_none() && matches!(c.rd, Rd::Head | Rd::Body(_));
+            // A free slot, a new one, or, with all 1024 taken, the slot of
+            // the oldest caller still sending (or idle, or closing), so slow
+            // clients cannot hold every slot; with none, the new connection
+            // is closed.
+            let mut slot = self.conns.iter().position(Option::is_none);
+            if slot.is_none() && self.conns.len() >= MAX_CONNS {
+                let idle = |c: &Conn| c.rt.is_none() && matches!(c.rd, Rd::Head | Rd::Body | Rd::Linger);
                 let old = self.conns.iter().enumerate().filter_map(|(ci, c)| c.as_ref().filter(|c| idle(c)).map(|c| (c.gen, ci)));
                 let Some((_, ci)) = old.min() else { continue };
                 self.drop_conn(ci);
+                slot = Some(ci);
+            }
+            let ci = slot.unwrap_or(self.conns.len());
+            if ci == self.conns.len() {
+                self.conns.push(None);
             }
             self.gen = self.gen.wrapping_add(1);
-            let c = Conn { fd, gen: self.gen, rt, inb: Vec::new(), out: Vec::new(), sent: 0, rd: Rd::Head, eof: false, close: false };
-            match self.conns.iter().position(Option::is_none) {
-                Some(ci) => self.conns[ci] = Some(c),
-                None => self.conns.push(Some(c)),
-            }
+            let c = Conn {
+                fd,
+                gen: self.gen,
+                rt,
+                inb: Vec::new(),
+                out: Vec::new(),
+                sent: 0,
+                rd: Rd::Head,
+                eof: false,
+                close: false,
+                head: Vec::new(),
+                chunked: false,
+                left: 0,
+                dec: Chunked::default(),
+                got: 0,
+                pos: 0,
+                limit: 0,
+                dropped: false,
+                stream: false,
+                relayed: 0,
+                until: 0,
+            };
+            self.conns[ci] = Some(c);
         }
     }
 
     fn flush(&mut self, ci: usize) {
-        let Some(Some(c)) = self.conns.get_mut(ci) else { return };
+        let Some(Some(c)) = self.conns.get_mut(ci) else {
+            return;
+        };
         while c.sent < c.out.len() {
             match sys::send(&c.fd, &c.out[c.sent..]) {
                 Io::Done(n) => c.sent += n,
@@ -332,7 +422,11 @@ impl Server {
         c.out.clear();
         c.sent = 0;
         if c.close {
-            self.drop_conn(ci);
+            if c.rd != Rd::Linger || c.eof {
+                return self.drop_conn(ci);
+            }
+            sys::shutdown_write(&c.fd);
+            c.close = false;
         }
     }
 
@@ -348,7 +442,9 @@ impl Server {
 
     /// Reads and handles what a connection sent, as far as it goes.
     fn service(&mut self, ci: usize) {
-        let Some(mut c) = self.conns.get_mut(ci).and_then(Option::take) else { return };
+        let Some(mut c) = self.conns.get_mut(ci).and_then(Option::take) else {
+            return;
+        };
         loop {
             if self.progress(&mut c, ci) {
                 continue;
@@ -356,11 +452,7 @@ impl Server {
             if c.eof || c.close || matches!(c.rd, Rd::Wait | Rd::Hold) {
                 break;
             }
-            let have = c.inb.len();
-            c.inb.resize(have + 64 * 1024, 0);
-            let r = sys::read(&c.fd, &mut c.inb[have..]);
-            c.inb.truncate(have + if let Io::Done(n) = r { n } else { 0 });
-            match r {
+            match sys::read_more(&c.fd, &mut c.inb) {
                 Io::Done(_) => {}
                 Io::Again => break,
                 Io::Closed => c.eof = true,
@@ -368,10 +460,8 @@ impl Server {
         }
         // A caller that half-closed still gets its answer; anything else that
         // ends mid-request is dropped.
-        let keep = !c.eof || (c.rt.is_none() && matches!(c.rd, Rd::Wait)) || c.out.len() > c.sent;
-        if c.eof {
-            c.close = true;
-        }
+        let keep = !c.eof || (c.rt.is_none() && c.rd == Rd::Wait) || c.out.len() > c.sent;
+        c.close |= c.eof;
         self.conns[ci] = Some(c);
         if !keep {
             self.drop_conn(ci);
@@ -380,150 +470,226 @@ impl Server {
 
     /// One step of reading a request. False when more input is needed, or
     /// when the connection waits for us.
+    #[inline(never)]
     fn progress(&mut self, c: &mut Conn, ci: usize) -> bool {
-        match &mut c.rd {
+        match c.rd {
             Rd::Wait | Rd::Hold => false,
-            Rd::Head if c.inb.is_empty() => false,
-            Rd::Head => {
-                let mut hs = [Header::default(); MAX_HEADERS];
-                let (req, framing, len) = match http::parse_head(&c.inb, &mut hs) {
-                    Ok(Some(h)) if h.len <= HEAD_MAX => {
-                        let hs = &hs[..h.headers];
-                        let http10 = h.start[2].eq_ignore_ascii_case(b"HTTP/1.0");
-                        let conn = http::header(hs, "connection").unwrap_or_default();
-                        let keep_alive = if http10 { conn.eq_ignore_ascii_case(b"keep-alive") } else { !conn.eq_ignore_ascii_case(b"close") };
-                        let headers = hs.iter().map(|h| (h.name.to_vec(), h.value.to_vec())).collect();
-                        let req = Req { method: h.start[0].to_vec(), target: h.start[1].to_vec(), headers, keep_alive };
-                        (req, http::framing(hs), h.len)
-                    }
-                    Ok(None) if c.inb.len() <= HEAD_MAX => return false,
-                    _ => return self.bad_request(c),
-                };
-                c.inb.drain(..len);
-                let framing = match framing {
-                    Ok(Framing::UntilClose) => Framing::Length(0), // a request without a length has no body
-                    Ok(f) => f,
-                    Err(_) => return self.bad_request(c),
-                };
-                if req.header("expect").is_some_and(|v| v.eq_ignore_ascii_case(b"100-continue")) {
-                    c.out.s(b"HTTP/1.1 100 Continue\r\n\r\n");
-                }
-                let event = req.header("x-amz-invocation-type") == Some(&b"Event"[..]);
-                let stream = c.rt.is_some() && req.header("lambda-runtime-function-response-mode") == Some(&b"streaming"[..]);
-                let limit = match c.rt {
-                    None if event => EVENT_LIMIT,
-                    None => SYNC_LIMIT,
-                    Some(_) => RESPONSE_LIMIT,
-                };
-                let left = if let Framing::Length(n) = framing { n } else { 0 };
-                let mut b = Box::new(Body { req, framing, left, dec: Chunked::default(), got: 0, rd: 0, limit, dropped: false, stream });
-                if let (true, Some(i)) = (stream, c.rt) {
-                    b.stream = self.stream_begin(i, &b.req);
-                    if b.stream {
-                        b.limit = usize::MAX;
-                    }
-                }
-                c.rd = Rd::Body(b);
-                true
+            Rd::Linger => {
+                c.got += c.inb.len();
+                c.inb.clear();
+                c.eof |= c.got > LINGER_MAX;
+                false
             }
-            Rd::Body(b) => {
-                let done = match pump(b, &mut c.inb) {
-                    Ok(done) => done,
-                    Err(()) => return self.bad_request(c),
-                };
-                if b.stream {
-                    if let Some(i) = c.rt {
-                        self.relay(i, &c.inb[..b.got]);
-                    }
-                    let cut = b.dec.trailers.unwrap_or(b.rd);
-                    c.inb.drain(..cut);
-                    b.rd -= cut;
-                    b.got = 0;
-                    b.dec.trailers = b.dec.trailers.map(|_| 0);
+            Rd::Head => !c.inb.is_empty() && self.head(c),
+            Rd::Body => self.body(c, ci),
+        }
+    }
+
+    /// Parses a request head and sets up reading its body.
+    fn head(&mut self, c: &mut Conn) -> bool {
+        let mut hs = [Header::default(); MAX_HEADERS];
+        let h = match http::parse_head(&c.inb, &mut hs) {
+            Ok(Some(h)) if h.len <= HEAD_MAX => h,
+            Ok(None) if c.inb.len() <= HEAD_MAX => return false,
+            _ => return self.bad_request(c),
+        };
+        let hs = &hs[..h.headers];
+        // Framing: chunked (the last coding), or one Content-Length, or no
+        // body at all.
+        let (mut chunked, mut len) = (false, None);
+        for x in hs {
+            if text::eqi(x.name, b"transfer-encoding") {
+                let mut last = x.value.rsplit(|&b| b == b',').next().unwrap_or_default();
+                while let [b' ' | b'\t', rest @ ..] = last {
+                    last = rest;
                 }
-                if !done {
-                    return false;
+                if !text::eqi(last, b"chunked") {
+                    return self.bad_request(c);
                 }
-                let Rd::Body(b) = core::mem::replace(&mut c.rd, Rd::Head) else { return false };
-                let body: Vec<u8> = c.inb.drain(..if b.stream { b.rd } else { b.got }).collect();
-                match c.rt {
-                    Some(i) => self.runtime_request(c, ci, i, *b, body),
-                    None => self.invoke_request(c, ci, b.req, body, b.dropped),
+                chunked = true;
+            } else if text::eqi(x.name, b"content-length") {
+                match http::parse_dec(x.value) {
+                    Some(v) if len.is_none_or(|l| l == v) => len = Some(v),
+                    _ => return self.bad_request(c),
                 }
-                true
             }
         }
+        if header(hs, b"expect").is_some_and(|v| text::eqi(v, b"100-continue")) {
+            c.out.s(b"HTTP/1.1 100 Continue\r\n\r\n");
+        }
+        c.limit = match c.rt {
+            Some(_) => RESPONSE_LIMIT,
+            None if header(hs, b"x-amz-invocation-type") == Some(b"Event") => EVENT_LIMIT,
+            None => SYNC_LIMIT,
+        };
+        c.stream = false;
+        if let Some(i) = c.rt {
+            let ctype = header(hs, b"content-type").filter(|t| text::header_safe(t)).unwrap_or(b"application/octet-stream");
+            if header(hs, b"lambda-runtime-function-response-mode") == Some(b"streaming") && self.stream_begin(i, h.start[1], ctype) {
+                c.stream = true;
+                c.limit = usize::MAX;
+            }
+        }
+        c.head.clear();
+        c.head.s(&c.inb[..h.len]);
+        c.inb.drain(..h.len);
+        c.chunked = chunked;
+        c.left = if chunked { 0 } else { len.unwrap_or(0) };
+        c.dec = Chunked::default();
+        (c.got, c.pos, c.dropped, c.relayed) = (0, 0, false, 0);
+        c.rd = Rd::Body;
+        true
+    }
+
+    /// Reads what is buffered of a body; handles the request once it is whole.
+    #[inline(never)]
+    fn body(&mut self, c: &mut Conn, ci: usize) -> bool {
+        let done = if c.chunked {
+            let end = c.inb.len();
+            let Ok(done) = c.dec.decode(&mut c.inb, &mut c.got, &mut c.pos, end, c.limit) else {
+                return self.bad_request(c);
+            };
+            c.dropped = c.dec.overflow > 0;
+            if !c.stream {
+                c.inb.drain(c.got..c.pos); // consumed framing
+                c.pos = c.got;
+            }
+            done
+        } else {
+            let take = (c.inb.len() - c.got).min(c.left as usize);
+            let keep = take.min(c.limit.saturating_sub(c.got));
+            c.inb.drain(c.got + keep..c.got + take);
+            c.dropped |= keep < take;
+            c.got += keep;
+            c.pos = c.got;
+            c.left -= take as u64;
+            c.left == 0
+        };
+        if c.stream {
+            let i = c.rt.unwrap_or_default();
+            let n = c.got.min((STREAM_LIMIT - c.relayed) as usize);
+            self.relay(i, &c.inb[..n]);
+            c.relayed += n as u64;
+            if n < c.got {
+                // Over 200 MiB: the caller has had all it gets; the runtime
+                // hears 413, as from Lambda, and goes on to its next event.
+                c.inb.clear();
+                self.too_large(c, i, STREAM_LIMIT);
+                return false;
+            }
+            let cut = if c.chunked { c.dec.trailers.unwrap_or(c.pos) } else { c.got };
+            c.inb.drain(..cut);
+            c.pos -= cut;
+            c.got = 0;
+            c.dec.trailers = c.dec.trailers.map(|_| 0);
+        }
+        if !done {
+            return false;
+        }
+        c.rd = Rd::Head;
+        // The body (for a stream: its trailer lines) leaves the buffer;
+        // what follows it stays for the next request.
+        let rest = c.inb.split_off(if c.stream { c.pos } else { c.got });
+        let body = core::mem::replace(&mut c.inb, rest);
+        let head = core::mem::take(&mut c.head);
+        let mut hs = [Header::default(); MAX_HEADERS];
+        let Ok(Some(h)) = http::parse_head(&head, &mut hs) else {
+            return self.bad_request(c);
+        };
+        let hs = &hs[..h.headers];
+        let conn = header(hs, b"connection").unwrap_or_default();
+        let keep = !c.eof && if text::eqi(h.start[2], b"HTTP/1.0") { text::eqi(conn, b"keep-alive") } else { !text::eqi(conn, b"close") };
+        let req = Req { method: h.start[0], target: h.start[1], hs, keep };
+        match c.rt {
+            Some(i) => self.runtime_request(c, ci, i, &req, &body),
+            None => self.invoke_request(c, ci, &req, body),
+        }
+        true
     }
 
     fn bad_request(&mut self, c: &mut Conn) -> bool {
         c.inb.clear();
-        let id = text::uuid();
-        aws_error(c, false, 400, b"InvalidRequestContentException", &id, b"malformed HTTP request");
+        aws_error(c, false, 400, b"InvalidRequestContentException", &text::uuid(), b"malformed HTTP request");
+        linger(c);
         false
     }
 
     // --- the Invoke API ---
 
-    fn invoke_request(&mut self, c: &mut Conn, ci: usize, req: Req, payload: Vec<u8>, dropped: bool) {
+    #[inline(never)]
+    fn invoke_request(&mut self, c: &mut Conn, ci: usize, req: &Req, payload: Vec<u8>) {
         let id = text::uuid();
-        let keep = req.keep_alive && !c.eof;
-        let Some((given, qualifier)) = text::invoke_target(&req.target).filter(|_| req.method == b"POST") else {
-            let msg = [&b"unknown operation: "[..], &req.method, b" ", &req.target].concat();
-            return aws_error(c, keep, 404, b"UnknownOperationException", &id, &msg);
-        };
-        let Some(in_name) = text::match_name(&given, &self.cfg.name) else {
-            let msg = [&b"Function not found: "[..], &self.arn(&given, None)].concat();
-            return aws_error(c, keep, 404, b"ResourceNotFoundException", &id, &msg);
-        };
-        let kind = req.header("x-amz-invocation-type").unwrap_or(b"RequestResponse");
-        if dropped {
-            let limit = if kind == b"Event" { EVENT_LIMIT } else { SYNC_LIMIT };
-            let msg = Vec::new().s(b"Request must be smaller than ").dec(limit as u64).s(b" bytes for the Invoke operation").to_vec();
-            return aws_error(c, keep, 413, b"RequestTooLargeException", &id, &msg);
-        }
-        if !matches!(kind, b"RequestResponse" | b"Event" | b"DryRun") {
-            return aws_error(c, keep, 400, b"InvalidParameterValueException", &id, b"X-Amz-Invocation-Type must be RequestResponse, Event or DryRun");
-        }
-        // Client context: base64 JSON in, JSON to the runtime (newlines,
-        // which JSON allows between tokens, would break the header).
-        let client_context = match req.header("x-amz-client-context") {
-            None => None,
-            Some(b64) => match text::unbase64(b64).filter(|j| j.first() == Some(&b'{')) {
-                Some(mut json) => {
-                    json.iter_mut().filter(|b| b.is_ascii_control()).for_each(|b| *b = b' ');
-                    Some(json)
-                }
-                None => return aws_error(c, keep, 400, b"InvalidRequestContentException", &id, b"Client context must be a valid Base64-encoded JSON object."),
-            },
-        };
-        if kind == b"DryRun" {
-            return respond(c, keep, 204, &[(b"x-amzn-RequestId", &id)], b"");
-        }
-        if self.queue.len() >= self.cfg.queue {
-            return aws_error(c, keep, 429, b"TooManyRequestsException", &id, b"Rate Exceeded.");
-        }
-        let qualifier = in_name.map(<[u8]>::to_vec).or(qualifier);
-        let trace = req.header("x-amzn-trace-id").filter(|t| http::is_header_safe(t) && !t.is_empty()).map_or_else(text::trace_id, <[u8]>::to_vec);
-        let event = kind == b"Event";
-        let client = (!event).then(|| (ci, c.gen));
-        let tail = !event && req.header("x-amz-log-type") == Some(&b"Tail"[..]);
-        let arn = self.arn(&self.cfg.name.clone(), qualifier.as_deref());
-        let job = Job { id: id.clone(), payload, client, keep, tail, arn, trace, client_context, start_us: 0, deadline_us: 0, streamed: false };
-        self.queue.push_back(job);
-        if event {
-            respond(c, keep, 202, &[(b"x-amzn-RequestId", &id)], b"");
-        } else {
-            c.rd = Rd::Wait;
+        let mut m = Vec::new();
+        if let Err((status, etype)) = self.invoke(c, ci, req, payload, id, &mut m) {
+            aws_error(c, req.keep, status, etype, &id, &m);
         }
     }
 
-    fn arn(&self, name: &[u8], qualifier: Option<&[u8]>) -> Vec<u8> {
-        let mut v = Vec::new();
-        v.s(b"arn:aws:lambda:").s(&self.cfg.region).s(b":").s(ACCOUNT).s(b":function:").s(name);
-        if let Some(q) = qualifier {
-            v.s(b":").s(q);
+    /// Checks an invoke and queues it: or its error status and type, with
+    /// the message in `m`.
+    fn invoke(&mut self, c: &mut Conn, ci: usize, req: &Req, payload: Vec<u8>, id: [u8; 36], m: &mut Vec<u8>) -> Result<(), (u16, &'static [u8])> {
+        let keep = req.keep;
+        let Some((given, qualifier, events)) = text::invoke_target(req.target).filter(|_| req.method == b"POST") else {
+            m.s(b"unknown operation: ").s(req.method).s(b" ").s(req.target);
+            return Err((404, b"UnknownOperationException"));
+        };
+        let Some(in_name) = text::match_name(&given, self.cfg.name) else {
+            m.s(b"Function not found: ");
+            arn(m, self.cfg.region, &given, None);
+            return Err((404, b"ResourceNotFoundException"));
+        };
+        let kind = req.h(b"x-amz-invocation-type").unwrap_or(b"RequestResponse");
+        let event = kind == b"Event";
+        if c.dropped {
+            m.s(b"Request must be smaller than ").dec(if event { EVENT_LIMIT } else { SYNC_LIMIT } as u64).s(b" bytes for the Invoke operation");
+            return Err((413, b"RequestTooLargeException"));
         }
-        v
+        if !(kind == b"RequestResponse" || kind == b"DryRun" || event && !events) {
+            m.s(b"X-Amz-Invocation-Type must be RequestResponse, DryRun or (not streaming) Event");
+            return Err((400, b"InvalidParameterValueException"));
+        }
+        let mut hdrs = Vec::new();
+        hdrs.s(b"\r\nLambda-Runtime-Invoked-Function-Arn: ");
+        arn(&mut hdrs, self.cfg.region, self.cfg.name, in_name.or(qualifier.as_deref()));
+        hdrs.s(b"\r\nLambda-Runtime-Trace-Id: ");
+        if let Some(t) = req.h(b"x-amzn-trace-id").filter(|t| text::header_safe(t) && !t.is_empty()) {
+            hdrs.s(t);
+        } else {
+            text::trace_id(&mut hdrs);
+        }
+        // Client context: base64 JSON in, JSON to the runtime (newlines,
+        // which JSON allows between tokens, would break the header).
+        if let Some(b64) = req.h(b"x-amz-client-context") {
+            let Some(mut json) = text::unbase64(b64).filter(|j| j.first() == Some(&b'{')) else {
+                m.s(b"Client context must be a valid Base64-encoded JSON object.");
+                return Err((400, b"InvalidRequestContentException"));
+            };
+            json.iter_mut().filter(|b| b.is_ascii_control()).for_each(|b| *b = b' ');
+            hdrs.s(b"\r\nLambda-Runtime-Client-Context: ").s(&json);
+        }
+        if kind == b"DryRun" {
+            respond(c, keep, 204, &id, b"", b"");
+            return Ok(());
+        }
+        if self.queue.iter().filter(|j| j.tries == 0).count() >= self.cfg.queue {
+            m.s(b"Rate Exceeded.");
+            return Err((429, b"TooManyRequestsException"));
+        }
+        let tail = !event && req.h(b"x-amz-log-type") == Some(b"Tail");
+        let client = (!event).then_some((ci, c.gen));
+        let job = Job { id, payload, client, keep, tail, events, hdrs, start_us: 0, deadline_us: 0, streamed: false, tries: 0, due_us: 0 };
+        self.queue.push(job);
+        if event {
+            respond(c, keep, 202, &id, b"", b"");
+        } else {
+            c.rd = Rd::Wait;
+        }
+        if events {
+            // Every answer from here on is an event in this stream.
+            c.out.s(b"HTTP/1.1 200 OK\r\nContent-Type: application/vnd.amazon.eventstream\r\nX-Amz-Executed-Version: $LATEST\r\nx-amzn-RequestId: ");
+            c.out.s(&id).s(b"\r\nTransfer-Encoding: chunked\r\n\r\n");
+        }
+        Ok(())
     }
 
     // --- the runtimes ---
@@ -536,16 +702,19 @@ impl Server {
         }
         for i in 0..self.rts.len() {
             let rt = &self.rts[i];
-            if self.queue.is_empty() || rt.state != St::Ready || rt.job.is_some() {
+            if rt.state != St::Ready || rt.job.is_some() {
                 continue;
             }
-            let Some(ci) = rt.next.filter(|&ci| matches!(self.conns.get(ci), Some(Some(_)))) else { continue };
-            if let Some(job) = self.queue.pop_front() {
+            let Some(ci) = rt.next.filter(|&ci| matches!(self.conns.get(ci), Some(Some(_)))) else {
+                continue;
+            };
+            if let Some(job) = self.take_job() {
                 self.send_next(i, ci, job);
             }
         }
+        let now = sys::mono_us();
         let soon = self.rts.iter().filter(|r| r.state == St::Init || (r.state == St::Ready && r.job.is_none())).count();
-        let mut need = self.queue.len().saturating_sub(soon);
+        let mut need = self.queue.iter().filter(|j| j.due_us <= now).count().saturating_sub(soon);
         for i in 0..self.rts.len() {
             if need > 0 && self.rts[i].state == St::Down {
                 self.spawn(i);
@@ -554,202 +723,224 @@ impl Server {
         }
     }
 
+    /// The oldest job that is due (a retry waits for its time).
+    fn take_job(&mut self) -> Option<Job> {
+        let now = sys::mono_us();
+        let k = self.queue.iter().position(|j| j.due_us <= now)?;
+        Some(self.queue.remove(k))
+    }
+
+    #[inline(never)]
     fn send_next(&mut self, i: usize, ci: usize, mut job: Job) {
         let now = sys::mono_us();
         job.start_us = now;
         job.deadline_us = now + self.cfg.timeout_ms * 1000;
-        let mut h = Vec::new();
-        h.s(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nLambda-Runtime-Aws-Request-Id: ").s(&job.id);
-        h.s(b"\r\nLambda-Runtime-Deadline-Ms: ").dec(sys::real_ms() + self.cfg.timeout_ms);
-        h.s(b"\r\nLambda-Runtime-Invoked-Function-Arn: ").s(&job.arn).s(b"\r\nLambda-Runtime-Trace-Id: ").s(&job.trace);
-        if let Some(cc) = &job.client_context {
-            h.s(b"\r\nLambda-Runtime-Client-Context: ").s(cc);
-        }
-        let p = &job.payload;
-        if p.len() >= CHUNKED_EVENT {
-            let mut size = [0u8; 16];
-            let mut w = http::Writer::new(&mut size);
-            w.put_hex(p.len() as u64);
-            h.s(b"\r\nTransfer-Encoding: chunked\r\n\r\n").s(w.finish().unwrap_or(b"0")).s(b"\r\n").s(p).s(b"\r\n0\r\n\r\n");
-        } else {
-            h.s(b"\r\nContent-Length: ").dec(p.len() as u64).s(b"\r\n\r\n").s(p);
-        }
-        let start = [&b"START RequestId: "[..], &job.id, b" Version: $LATEST\n"].concat();
-        self.emit(i, &start);
         if let Some(Some(c)) = self.conns.get_mut(ci) {
-            c.out.s(&h);
+            let h = &mut c.out;
+            h.s(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nLambda-Runtime-Aws-Request-Id: ").s(&job.id);
+            h.s(b"\r\nLambda-Runtime-Deadline-Ms: ").dec(sys::real_ms() + self.cfg.timeout_ms).s(&job.hdrs);
+            let p = &job.payload;
+            if p.len() >= CHUNKED_EVENT {
+                h.s(b"\r\nTransfer-Encoding: chunked\r\n\r\n");
+                chunk(h, p);
+                h.s(b"0\r\n\r\n");
+            } else {
+                h.s(b"\r\nContent-Length: ").dec(p.len() as u64).s(b"\r\n\r\n").s(p);
+            }
             c.rd = Rd::Head;
             self.kick.push(ci);
         }
-        job.payload = Vec::new();
+        self.line(i, &[b"START RequestId: ", &job.id, b" Version: $LATEST\n"]);
+        if job.client.is_some() {
+            job.payload = Vec::new(); // an Event keeps its payload for a retry
+        }
         self.rts[i].next = None;
         self.rts[i].job = Some(job);
     }
 
     fn spawn(&mut self, i: usize) {
-        let Some((r, w)) = sys::pipe() else { return self.init_failed(i, b"Runtime.Unknown", b"cannot create a pipe") };
         let mut env = self.cfg.env.clone();
-        env.push([&b"AWS_LAMBDA_RUNTIME_API="[..], &self.cfg.runtime_api.text(self.rts[i].port)].concat());
-        let pid = sys::spawn(&sys::CArgs::new(&self.cfg.argv), &sys::CArgs::new(&env), &w);
-        drop(w);
+        env.s(b"AWS_LAMBDA_RUNTIME_API=");
+        self.cfg.runtime_api.text(&mut env, self.rts[i].port);
+        env.s(b"\0");
+        let now = sys::mono_us();
+        let cfg = &self.cfg;
         let rt = &mut self.rts[i];
-        rt.out = Some(r);
-        rt.spawn_us = sys::mono_us();
+        rt.spawn_us = now;
+        rt.init_end_us = now + 1000 * if rt.init_retry { cfg.timeout_ms } else { cfg.init_ms };
         rt.state = St::Init;
         rt.log.clear();
-        match pid {
+        let started = sys::pipe().and_then(|(r, w)| {
+            rt.out = Some(r);
+            sys::spawn(&cfg.argv, &env, &w)
+        });
+        match started {
             Some(pid) => rt.pid = pid,
-            None => self.init_failed(i, b"Runtime.Unknown", b"cannot start the bootstrap"),
+            None => self.init_failed(i, b"Runtime.Unknown", &error_doc(b"Runtime.Unknown", b"cannot start the bootstrap")),
         }
     }
 
-    fn runtime_request(&mut self, c: &mut Conn, ci: usize, i: usize, b: Body, body: Vec<u8>) {
-        let req = &b.req;
-        let keep = req.keep_alive && !c.eof;
+    #[inline(never)]
+    fn runtime_request(&mut self, c: &mut Conn, ci: usize, i: usize, req: &Req, body: &[u8]) {
+        if let Err(e) = self.runtime_call(c, ci, i, req, body) {
+            let (status, etype, message) = RT_ERRORS[e as usize];
+            rt_reply(c, req.keep && status < 429, status, etype, message);
+        }
+    }
+
+    /// Serves one Runtime API request; or says which error to answer.
+    fn runtime_call(&mut self, c: &mut Conn, ci: usize, i: usize, req: &Req, body: &[u8]) -> Result<(), RtErr> {
+        let keep = req.keep;
         let path = req.target.split(|&x| x == b'?').next().unwrap_or_default();
-        let post = req.method == b"POST";
-        let etype = || req.header("lambda-runtime-function-error-type").filter(|t| http::is_header_safe(t) && !t.is_empty()).unwrap_or(b"Runtime.Unknown").to_vec();
-        if req.method == b"GET" && path == b"/2018-06-01/runtime/invocation/next" {
-            if self.rts[i].job.is_some() {
+        let (get, post) = (req.method == b"GET", req.method == b"POST");
+        let etype = req.h(b"lambda-runtime-function-error-type").filter(|t| text::header_safe(t) && !t.is_empty()).unwrap_or(b"Runtime.Unknown");
+        let rt = &mut self.rts[i];
+        if get && path == b"/2018-06-01/runtime/invocation/next" {
+            if rt.job.is_some() {
                 // Asking for the next event without answering this one.
-                let doc = error_doc(b"Runtime.NoResponse", b"the runtime asked for the next event without answering this one");
-                self.finish(i, Outcome::Fail(b"Runtime.NoResponse".to_vec(), doc));
+                let doc = error_doc(b"Runtime.NoResponse", b"/next before this invocation's answer");
+                self.finish(i, Outcome::Fail(b"Runtime.NoResponse", &doc));
             }
             let rt = &mut self.rts[i];
             if rt.state == St::Init {
                 rt.init_us = Some(sys::mono_us() - rt.spawn_us);
                 rt.state = St::Ready;
+                rt.init_retry = false;
             }
-            if rt.state == St::Ready {
-                rt.next = Some(ci);
-                c.rd = Rd::Wait;
-            } else {
-                rt_reply(c, false, 500, b"Runtime.ExitError", b"this runtime has been stopped");
+            if rt.state != St::Ready {
+                return Err(RtErr::Stopped);
             }
+            rt.next = Some(ci);
+            c.rd = Rd::Wait;
         } else if post && path == b"/2018-06-01/runtime/init/error" {
-            if self.rts[i].state != St::Init {
-                return rt_reply(c, keep, 403, b"InvalidStateTransition", b"not in the init phase");
+            if rt.state != St::Init {
+                return Err(RtErr::NotInit);
             }
             rt_reply(c, keep, 202, b"", b"");
-            let t = etype();
-            let doc = if body.is_empty() { error_doc(&t, b"init failed") } else { body };
-            self.init_failed(i, &t, &doc);
-        } else if let Some((id, what)) = path.strip_prefix(b"/2018-06-01/runtime/invocation/").and_then(|p| {
-            let slash = p.iter().rposition(|&x| x == b'/')?;
-            Some((&p[..slash], &p[slash + 1..]))
-        }) {
-            let current = self.rts[i].job.as_ref().is_some_and(|j| j.id == id);
+            let doc = error_doc(etype, b"init failed");
+            self.init_failed(i, etype, if body.is_empty() { &doc } else { body });
+        } else if let Some((id, what)) = invocation(path) {
             if !post || !(what == b"response" || what == b"error") {
-                return rt_reply(c, keep, 404, b"NotFound", b"no such Runtime API path");
+                return Err(RtErr::NoPath);
             }
-            if !current {
-                return rt_reply(c, keep, 400, b"InvalidRequestID", b"no invocation with this id is in progress");
+            if rt.job.as_ref().is_none_or(|j| j.id != id) {
+                return Err(RtErr::BadId);
             }
-            if b.stream {
-                return self.stream_end(c, i, &body);
-            }
-            if b.dropped {
-                rt_reply(c, keep, 413, b"RequestEntityTooLarge", b"Exceeded maximum allowed payload size (6291556 bytes).");
-                let t = b"Function.ResponseSizeTooLarge";
-                let doc = error_doc(t, b"Response payload size exceeded maximum allowed payload size (6291556 bytes).");
-                return self.finish(i, Outcome::Fail(t.to_vec(), doc));
-            }
-            rt_reply(c, keep, 202, b"", b"");
-            if what == b"response" {
-                let ctype = req.header("content-type").filter(|t| http::is_header_safe(t)).unwrap_or(b"application/json").to_vec();
-                self.finish(i, Outcome::Ok(body, ctype));
+            if c.stream {
+                self.stream_end(c, i, body);
+            } else if c.dropped {
+                self.too_large(c, i, RESPONSE_LIMIT as u64);
             } else {
-                let t = etype();
-                let doc = if body.is_empty() { error_doc(&t, b"") } else { body };
-                self.finish(i, Outcome::Fail(t, doc));
+                rt_reply(c, keep, 202, b"", b"");
+                let doc = error_doc(etype, b"");
+                let ctype = req.h(b"content-type").filter(|t| text::header_safe(t)).unwrap_or(b"application/json");
+                let outcome = if what == b"response" { Outcome::Ok(body, ctype) } else { Outcome::Fail(etype, if body.is_empty() { &doc } else { body }) };
+                self.finish(i, outcome);
             }
         } else if post && path == b"/2020-01-01/extension/register" {
             // A runtime registers a no-op internal extension to be sent
             // SIGTERM; as on Lambda, only during init.
-            let rt = &mut self.rts[i];
             if rt.state != St::Init {
-                return rt_reply(c, keep, 403, b"Extension.InvalidState", b"extensions register during init");
+                return Err(RtErr::ExtState);
             }
-            if rt.ext.is_empty() {
-                rt.ext = text::uuid();
-            }
+            let ext = *rt.ext.get_or_insert_with(text::uuid);
+            let mut h = Vec::new();
+            h.s(b"Lambda-Extension-Identifier: ").s(&ext).s(b"\r\nContent-Type: application/json\r\n");
             let mut v = Vec::new();
-            v.s(br#"{"functionName":""#).json(&self.cfg.name).s(br#"","functionVersion":"$LATEST","handler":""}"#);
-            respond(c, keep, 200, &[(b"Lambda-Extension-Identifier", &rt.ext), (b"Content-Type", b"application/json")], &v);
-        } else if req.method == b"GET" && path == b"/2020-01-01/extension/event/next" {
+            v.s(br#"{"functionName":""#).json(self.cfg.name).s(br#"","functionVersion":"$LATEST","handler":""}"#);
+            respond(c, keep, 200, b"", &h, &v);
+        } else if get && path == b"/2020-01-01/extension/event/next" {
             // Registered for no events: held open, never answered.
-            let held = self.conns.iter().flatten().filter(|h| h.rt == Some(i) && matches!(h.rd, Rd::Hold)).count();
-            let ext = &self.rts[i].ext;
-            if ext.is_empty() || req.header("lambda-extension-identifier") != Some(&ext[..]) {
-                rt_reply(c, keep, 403, b"Extension.InvalidExtensionIdentifier", b"not a registered extension");
-            } else if held >= MAX_HOLD {
-                rt_reply(c, false, 429, b"Extension.TooManyRequests", b"too many event/next requests held");
-            } else {
-                c.rd = Rd::Hold;
+            if rt.ext.is_none() || req.h(b"lambda-extension-identifier") != rt.ext.as_ref().map(|e| &e[..]) {
+                return Err(RtErr::ExtId);
             }
+            if self.conns.iter().flatten().filter(|h| h.rt == Some(i) && h.rd == Rd::Hold).count() >= MAX_HOLD {
+                return Err(RtErr::ExtMany);
+            }
+            c.rd = Rd::Hold;
         } else {
-            rt_reply(c, keep, 404, b"NotFound", b"no such Runtime API path");
+            return Err(RtErr::NoPath);
         }
+        Ok(())
     }
 
-    /// A streamed response begins: send the caller its head. False if the
-    /// stream is not for the invocation in progress.
-    fn stream_begin(&mut self, i: usize, req: &Req) -> bool {
-        let path = &req.target;
-        let Some(job) = self.rts[i].job.as_mut() else { return false };
-        let want = [&b"/2018-06-01/runtime/invocation/"[..], &job.id, b"/response"].concat();
-        if *path != want || job.streamed {
+    /// A function response over `limit`: 413 to the runtime (which closes
+    /// the connection), Function.ResponseSizeTooLarge to the caller.
+    fn too_large(&mut self, c: &mut Conn, i: usize, limit: u64) {
+        let mut m = Vec::new();
+        m.s(b"Response payload size exceeded maximum allowed payload size (").dec(limit).s(b" bytes).");
+        rt_reply(c, false, 413, b"RequestEntityTooLarge", &m);
+        linger(c);
+        let t = b"Function.ResponseSizeTooLarge";
+        self.finish(i, Outcome::Fail(t, &error_doc(t, &m)));
+    }
+
+    /// A streamed response begins: send a plain caller its head. False if
+    /// the stream is not for the invocation in progress.
+    fn stream_begin(&mut self, i: usize, target: &[u8], ctype: &[u8]) -> bool {
+        let Some(job) = self.rts[i].job.as_mut() else {
+            return false;
+        };
+        if job.streamed || invocation(target) != Some((&job.id, b"response")) {
             return false;
         }
         job.streamed = true;
-        let ctype = req.header("content-type").filter(|t| http::is_header_safe(t)).unwrap_or(b"application/octet-stream").to_vec();
-        let (id, client) = (job.id.clone(), job.client);
-        if let Some(c) = client.and_then(|t| self.client_mut(t)) {
-            c.out.s(b"HTTP/1.1 200 OK\r\nContent-Type: ").s(&ctype).s(b"\r\nX-Amz-Executed-Version: $LATEST\r\nx-amzn-RequestId: ").s(&id);
+        let (id, client, events) = (job.id, job.client, job.events);
+        if let (false, Some(c)) = (events, client.and_then(|t| self.client_mut(t))) {
+            c.out.s(b"HTTP/1.1 200 OK\r\nContent-Type: ").s(ctype).s(b"\r\nX-Amz-Executed-Version: $LATEST\r\nx-amzn-RequestId: ").s(&id);
             c.out.s(b"\r\nTransfer-Encoding: chunked\r\nTrailer: X-Amz-Function-Error, X-Amz-Log-Result\r\n\r\n");
         }
         true
     }
 
-    /// Passes a piece of a streamed response on to the caller as one chunk.
+    /// Passes a piece of a streamed response on to the caller: one chunk,
+    /// or one PayloadChunk event.
     fn relay(&mut self, i: usize, data: &[u8]) {
-        let client = self.rts[i].job.as_ref().and_then(|j| j.client);
-        if let (false, Some(c)) = (data.is_empty(), client.and_then(|t| self.client_mut(t))) {
-            let mut size = [0u8; 16];
-            let mut w = http::Writer::new(&mut size);
-            w.put_hex(data.len() as u64);
-            c.out.s(w.finish().unwrap_or(b"0")).s(b"\r\n").s(data).s(b"\r\n");
+        let Some(job) = self.rts[i].job.as_ref() else {
+            return;
+        };
+        let events = job.events;
+        if let (false, Some(c)) = (data.is_empty(), job.client.and_then(|t| self.client_mut(t))) {
+            if events {
+                text::event_chunk(&mut c.out, text::PAYLOAD_CHUNK, data);
+            } else {
+                chunk(&mut c.out, data);
+            }
         }
     }
 
     /// The stream ended; `trailers` are its raw trailer lines.
     fn stream_end(&mut self, c: &mut Conn, i: usize, trailers: &[u8]) {
         rt_reply(c, false, 202, b"", b"");
-        let raw = [&b"T T T\r\n"[..], trailers].concat();
+        let mut raw = Vec::new();
+        raw.s(b"T T T\r\n").s(trailers);
         let mut hs = [Header::default(); 16];
         let hs = match http::parse_head(&raw, &mut hs) {
             Ok(Some(h)) => &hs[..h.headers],
             _ => &[][..],
         };
-        let outcome = match http::header(hs, "lambda-runtime-function-error-type") {
+        match header(hs, b"lambda-runtime-function-error-type") {
             Some(t) => {
-                let body = http::header(hs, "lambda-runtime-function-error-body").and_then(text::unbase64);
-                Outcome::Fail(t.to_vec(), body.unwrap_or_else(|| error_doc(t, b"the function failed while streaming")))
+                let body = header(hs, b"lambda-runtime-function-error-body").and_then(text::unbase64);
+                let doc = body.unwrap_or_else(|| error_doc(t, b"the function failed while streaming"));
+                self.finish(i, Outcome::Fail(t, &doc))
             }
-            None => Outcome::Ok(Vec::new(), Vec::new()),
-        };
-        self.finish(i, outcome);
+            None => self.finish(i, Outcome::Ok(b"", b"")),
+        }
     }
 
     /// Ends the current invocation of runtime `i`: END and REPORT lines,
-    /// then the answer to the caller, if there is one.
+    /// then the answer to the caller, or a retry for a failed Event.
     fn finish(&mut self, i: usize, outcome: Outcome) {
         if self.rts[i].job.is_none() {
             return;
         }
         self.drain_pipe(i); // the function's last lines belong to this invocation
-        let Some(job) = self.rts[i].job.take() else { return };
-        let us = sys::mono_us().saturating_sub(job.start_us);
+        let Some(mut job) = self.rts[i].job.take() else {
+            return;
+        };
+        let now = sys::mono_us();
+        let us = now.saturating_sub(job.start_us);
         let rt = &self.rts[i];
         let mut l = Vec::new();
         l.s(b"END RequestId: ").s(&job.id).s(b"\nREPORT RequestId: ").s(&job.id).s(b"\tDuration: ").fixed2(us / 10);
@@ -762,41 +953,72 @@ impl Server {
         self.emit(i, &l);
         let rt = &mut self.rts[i];
         rt.init_us = None;
-        let tail = job.tail.then(|| text::base64(&rt.log[rt.log.len().saturating_sub(TAIL)..]));
+        let mut tail = Vec::new();
+        if job.tail {
+            tail.base64(&rt.log[rt.log.len().saturating_sub(TAIL)..]);
+        }
         rt.log.clear();
-        let Some((ci, gen)) = job.client else { return };
-        let Some(c) = self.client_mut((ci, gen)) else { return };
-        if job.streamed {
-            c.out.s(b"0\r\n");
-            if let Outcome::Fail(t, doc) = &outcome {
-                c.out.s(b"X-Amz-Function-Error: Unhandled\r\nLambda-Runtime-Function-Error-Type: ").s(t);
-                c.out.s(b"\r\nLambda-Runtime-Function-Error-Body: ").s(&text::base64(doc)).s(b"\r\n");
+        let Some((ci, gen)) = job.client else {
+            // A failed Event is retried, as Lambda does (after 1 and 2
+            // minutes there; after --retry-delay, then twice that, here).
+            if matches!(outcome, Outcome::Fail(..)) && job.tries < self.cfg.retries {
+                job.due_us = now + ((self.cfg.retry_ms * 1000) << job.tries.min(16));
+                job.tries += 1;
+                job.streamed = false;
+                self.queue.push(job);
             }
-            if let Some(tail) = &tail {
-                c.out.s(b"X-Amz-Log-Result: ").s(tail).s(b"\r\n");
+            return;
+        };
+        let Some(c) = self.client_mut((ci, gen)) else {
+            return;
+        };
+        if job.events {
+            if let Outcome::Ok(b, _) = outcome {
+                if !b.is_empty() {
+                    text::event_chunk(&mut c.out, text::PAYLOAD_CHUNK, b);
+                }
             }
-            c.out.s(b"\r\n");
-            if job.keep {
-                c.rd = Rd::Head;
-            } else {
-                c.close = true;
+            let mut m = Vec::new();
+            m.s(b"{");
+            if let Outcome::Fail(t, doc) = outcome {
+                m.s(br#""ErrorCode":""#).json(t).s(br#"","ErrorDetails":""#).json(doc).s(b"\"");
             }
+            if job.tail {
+                m.s(if m.len() > 1 { b"," } else { b"" }).s(br#""LogResult":""#).s(&tail).s(b"\"");
+            }
+            m.s(b"}");
+            text::event_chunk(&mut c.out, text::INVOKE_COMPLETE, &m);
+            c.out.s(b"0\r\n\r\n");
         } else {
-            let (body, ctype, failed) = match &outcome {
-                Outcome::Ok(b, t) => (b, &t[..], false),
-                Outcome::Fail(_, doc) => (doc, &b"application/json"[..], true),
+            let (body, ctype, fail) = match outcome {
+                Outcome::Ok(b, t) => (b, t, None),
+                Outcome::Fail(t, doc) => (doc, &b"application/json"[..], Some((t, doc))),
             };
-            let mut hs: Vec<(&[u8], &[u8])> = vec![(b"Content-Type", ctype), (b"X-Amz-Executed-Version", b"$LATEST"), (b"x-amzn-RequestId", &job.id)];
-            if failed {
-                hs.push((b"X-Amz-Function-Error", b"Unhandled"));
+            let mut h = Vec::new();
+            if !job.streamed {
+                h.s(b"Content-Type: ").s(ctype).s(b"\r\nX-Amz-Executed-Version: $LATEST\r\n");
             }
-            if let Some(tail) = &tail {
-                hs.push((b"X-Amz-Log-Result", tail));
+            if fail.is_some() {
+                h.s(b"X-Amz-Function-Error: Unhandled\r\n");
             }
-            respond(c, job.keep, 200, &hs, body);
-            if job.keep {
-                c.rd = Rd::Head;
+            if job.tail {
+                h.s(b"X-Amz-Log-Result: ").s(&tail).s(b"\r\n");
             }
+            if job.streamed {
+                // The last chunk, then the same as trailers.
+                c.out.s(b"0\r\n").s(&h);
+                if let Some((t, doc)) = fail {
+                    c.out.s(b"Lambda-Runtime-Function-Error-Type: ").s(t).s(b"\r\nLambda-Runtime-Function-Error-Body: ").base64(doc).s(b"\r\n");
+                }
+                c.out.s(b"\r\n");
+            } else {
+                respond(c, job.keep, 200, &job.id, &h, body);
+            }
+        }
+        if job.keep {
+            c.rd = Rd::Head;
+        } else {
+            c.close = true;
         }
         self.kick.push(ci);
     }
@@ -805,11 +1027,12 @@ impl Server {
     /// `/next`): the invoke that triggered it gets the error.
     fn init_failed(&mut self, i: usize, etype: &[u8], doc: &[u8]) {
         self.drain_pipe(i);
-        if let Some(mut job) = self.queue.pop_front() {
+        self.rts[i].init_retry = false;
+        if let Some(mut job) = self.take_job() {
             job.start_us = self.rts[i].spawn_us;
-            self.emit(i, &[&b"START RequestId: "[..], &job.id, b" Version: $LATEST\n"].concat());
+            self.line(i, &[b"START RequestId: ", &job.id, b" Version: $LATEST\n"]);
             self.rts[i].job = Some(job);
-            self.finish(i, Outcome::Fail(etype.to_vec(), doc.to_vec()));
+            self.finish(i, Outcome::Fail(etype, doc));
         }
         self.retire(i);
     }
@@ -819,14 +1042,14 @@ impl Server {
         self.drain_pipe(i);
         let rt = &mut self.rts[i];
         if rt.pid > 0 {
-            sys::kill_group(rt.pid, libc::SIGKILL);
+            sys::kill(-rt.pid, libc::SIGKILL);
         }
         rt.pid = 0;
         rt.out = None;
         rt.state = St::Down;
         rt.next = None;
         rt.init_us = None;
-        rt.ext.clear();
+        rt.ext = None;
         for c in &mut self.conns {
             if c.as_ref().is_some_and(|c| c.rt == Some(i)) {
                 *c = None;
@@ -836,18 +1059,41 @@ impl Server {
 
     fn timers(&mut self) {
         let now = sys::mono_us();
-        let t = self.cfg.timeout_ms;
         for i in 0..self.rts.len() {
             let rt = &self.rts[i];
-            let secs = Vec::new().fixed2(t / 10).to_vec();
-            if let Some(id) = rt.job.as_ref().filter(|j| now >= j.deadline_us).map(|j| j.id.clone()) {
-                let msg = [&b"RequestId: "[..], &id, b" Error: Task timed out after ", &secs, b" seconds"].concat();
-                self.emit(i, &[&msg[..], b"\n"].concat());
-                self.finish(i, Outcome::Fail(b"Sandbox.Timedout".to_vec(), error_doc(b"Sandbox.Timedout", &msg)));
+            let job = rt.job.as_ref().map(|j| (j.id, now >= j.deadline_us));
+            let init = job.is_none() && rt.state == St::Init && now >= rt.init_end_us;
+            if init && !rt.init_retry {
+                // As Lambda: an init past its limit (10 s) is tried once
+                // more, at the invoke, with the function's timeout.
+                let mut l = Vec::new();
+                l.s(b"INIT_REPORT Init Duration: ").fixed2((now - rt.spawn_us) / 10).s(b" ms\tPhase: init\tStatus: timeout\n");
+                self.emit(i, &l);
                 self.retire(i);
-            } else if rt.job.is_none() && rt.state == St::Init && now >= rt.spawn_us + t * 1000 {
-                let msg = [&b"Init timed out after "[..], &secs, b" seconds"].concat();
-                self.init_failed(i, b"Sandbox.Timedout", &error_doc(b"Sandbox.Timedout", &msg));
+                self.rts[i].init_retry = true;
+                if self.stopping.is_none() {
+                    self.spawn(i);
+                }
+            } else if init || job.is_some_and(|j| j.1) {
+                let mut msg = Vec::new();
+                if let Some((id, _)) = job {
+                    msg.s(b"RequestId: ").s(&id).s(b" Error: ");
+                }
+                msg.s(b"Task timed out after ").fixed2(self.cfg.timeout_ms / 10).s(b" seconds");
+                let t = b"Sandbox.Timedout";
+                let doc = error_doc(t, &msg);
+                self.line(i, &[&msg, b"\n"]);
+                if init {
+                    self.init_failed(i, t, &doc);
+                } else {
+                    self.finish(i, Outcome::Fail(t, &doc));
+                    self.retire(i);
+                }
+            }
+        }
+        for c in &mut self.conns {
+            if c.as_ref().is_some_and(|c| c.rd == Rd::Linger && now >= c.until) {
+                *c = None;
             }
         }
         // Shutting down: exit once every runtime is reaped; SIGKILL what
@@ -859,7 +1105,7 @@ impl Server {
         if now >= s {
             for rt in &self.rts {
                 if rt.pid > 0 {
-                    sys::kill_group(rt.pid, libc::SIGKILL);
+                    sys::kill(-rt.pid, libc::SIGKILL);
                 }
             }
             self.killed = true;
@@ -876,7 +1122,7 @@ impl Server {
                 // with a registered extension; the rest are killed at once.
                 sys::write_all(2, b"faas-rie: stopping\n");
                 let mut grace = 0;
-                for rt in self.rts.iter().filter(|r| r.pid > 0 && !r.ext.is_empty()) {
+                for rt in self.rts.iter().filter(|r| r.pid > 0 && r.ext.is_some()) {
                     sys::kill(rt.pid, libc::SIGTERM);
                     grace = GRACE_US;
                 }
@@ -892,15 +1138,15 @@ impl Server {
             let rt = self.rts.iter().position(|r| r.pid == pid);
             if rt.is_some() {
                 // What the runtime started goes with it, as on Lambda.
-                sys::kill_group(pid, libc::SIGKILL);
+                sys::kill(-pid, libc::SIGKILL);
             }
             let status = sys::reap(pid);
             let Some(i) = rt else { continue };
             self.drain_pipe(i);
             let mut why = Vec::new();
             why.s(b"Runtime exited with error: ");
-            if libc::WIFSIGNALED(status) {
-                let sig = libc::WTERMSIG(status);
+            let sig = status & 0x7f;
+            if sig != 0 {
                 let name: &[u8] = match sig {
                     libc::SIGKILL => b" (killed)",
                     libc::SIGABRT => b" (aborted)",
@@ -910,19 +1156,22 @@ impl Server {
                 };
                 why.s(b"signal: ").dec(sig as u64).s(name);
             } else {
-                why.s(b"exit status ").dec(libc::WEXITSTATUS(status) as u64);
+                why.s(b"exit status ").dec((status >> 8 & 0xff) as u64);
             }
             self.rts[i].pid = 0;
             let t = b"Runtime.ExitError";
-            if let Some(id) = self.rts[i].job.as_ref().map(|j| j.id.clone()) {
-                let msg = [&b"RequestId: "[..], &id, b" Error: ", &why].concat();
-                self.emit(i, &[&msg[..], b"\n"].concat());
-                self.finish(i, Outcome::Fail(t.to_vec(), error_doc(t, &msg)));
+            if let Some(id) = self.rts[i].job.as_ref().map(|j| j.id) {
+                let mut msg = Vec::new();
+                msg.s(b"RequestId: ").s(&id).s(b" Error: ").s(&why);
+                self.line(i, &[&msg, b"\n"]);
+                self.finish(i, Outcome::Fail(t, &error_doc(t, &msg)));
             } else if self.rts[i].state == St::Init {
-                self.emit(i, &[&why[..], b"\n"].concat());
+                self.line(i, &[&why, b"\n"]);
                 self.init_failed(i, t, &error_doc(t, &why));
             } else if self.stopping.is_none() {
-                sys::write_all(2, &[&b"faas-rie: "[..], &why, b"; the next invoke starts a new runtime\n"].concat());
+                why.s(b"; the next invoke starts a new runtime\n");
+                sys::write_all(2, b"faas-rie: ");
+                sys::write_all(2, &why);
             }
             self.retire(i);
         }
@@ -930,65 +1179,95 @@ impl Server {
 
     /// Forwards what the runtime wrote to our stdout and to its log.
     fn drain_pipe(&mut self, i: usize) {
-        let mut buf = [0u8; 16 * 1024];
         // Bounded, so a runtime that never stops writing cannot starve the
         // loop (a pipe holds 64 KiB: this empties it).
         for _ in 0..64 {
-            let Some(p) = &self.rts[i].out else { return };
-            match sys::read(p, &mut buf) {
-                Io::Done(n) => self.emit(i, &buf[..n]),
+            let rt = &mut self.rts[i];
+            let Some(p) = &rt.out else { return };
+            let at = rt.log.len();
+            match sys::read_more(p, &mut rt.log) {
+                Io::Done(_) => {
+                    sys::write_all(1, &rt.log[at..]);
+                    trim(&mut rt.log);
+                }
                 Io::Again => return,
                 Io::Closed => {
-                    self.rts[i].out = None;
+                    rt.out = None;
                     return;
                 }
             }
         }
     }
 
+    /// A line of runtime `i`'s log made of `parts`.
+    fn line(&mut self, i: usize, parts: &[&[u8]]) {
+        let mut v = Vec::new();
+        for p in parts {
+            v.s(p);
+        }
+        self.emit(i, &v);
+    }
+
     /// A line of runtime `i`'s log: to stdout, and kept for Tail.
     fn emit(&mut self, i: usize, line: &[u8]) {
         sys::write_all(1, line);
-        let log = &mut self.rts[i].log;
-        log.extend_from_slice(line);
-        if log.len() > 4 * TAIL {
-            log.drain(..log.len() - TAIL);
-        }
+        trim(self.rts[i].log.s(line));
     }
 }
 
-/// Reads what is buffered of a body; `Ok(true)` once it is complete.
-fn pump(b: &mut Body, inb: &mut Vec<u8>) -> Result<bool, ()> {
-    match b.framing {
-        Framing::Chunked => {
-            let end = inb.len();
-            let done = b.dec.decode(inb, &mut b.got, &mut b.rd, end, b.limit).map_err(|_| ())?;
-            b.dropped = b.dec.overflow > 0;
-            if !b.stream {
-                inb.drain(b.got..b.rd); // consumed framing
-                b.rd = b.got;
-            }
-            Ok(done)
-        }
-        _ => {
-            let take = (inb.len() - b.got).min(usize::try_from(b.left).unwrap_or(usize::MAX));
-            let keep = take.min(b.limit.saturating_sub(b.got));
-            inb.drain(b.got + keep..b.got + take);
-            b.dropped |= keep < take;
-            b.got += keep;
-            b.left -= take as u64;
-            Ok(b.left == 0)
-        }
+/// Keeps a runtime's log from growing: Tail needs only its last 4 KB.
+fn trim(log: &mut Vec<u8>) {
+    if log.len() > 16 * TAIL {
+        log.drain(..log.len() - TAIL);
     }
+}
+
+/// Closes `c` after its answer, lingering: once the answer is sent, our
+/// side is shut, and what the peer still sends is read and dropped until it
+/// closes too (or for a bounded while), so the peer reads the answer
+/// instead of a connection reset. For answers given before a request was
+/// read to its end.
+fn linger(c: &mut Conn) {
+    c.rd = Rd::Linger;
+    c.got = 0;
+    c.until = sys::mono_us() + LINGER_US;
+}
+
+/// `/2018-06-01/runtime/invocation/{id}/{what}` as (id, what).
+fn invocation(path: &[u8]) -> Option<(&[u8], &[u8])> {
+    let p = path.strip_prefix(b"/2018-06-01/runtime/invocation/")?;
+    let slash = p.iter().rposition(|&x| x == b'/')?;
+    Some((&p[..slash], &p[slash + 1..]))
+}
+
+/// Appends a function ARN.
+fn arn(v: &mut Vec<u8>, region: &[u8], name: &[u8], qualifier: Option<&[u8]>) {
+    v.s(b"arn:aws:lambda:").s(region).s(b":").s(ACCOUNT).s(b":function:").s(name);
+    if let Some(q) = qualifier {
+        v.s(b":").s(q);
+    }
+}
+
+/// Appends `data` as one HTTP chunk.
+fn chunk(out: &mut Vec<u8>, data: &[u8]) {
+    out.hexn(data.len() as u64).s(b"\r\n").s(data).s(b"\r\n");
 }
 
 /// Peak resident memory of `pid` in MB (VmHWM), 0 if unknown.
+#[inline(never)]
 fn peak_mb(pid: i32) -> u64 {
-    let path = Vec::new().s(b"/proc/").dec(pid.max(0) as u64).s(b"/status").to_vec();
-    let Some(status) = sys::read_file(&path, 4096) else { return 0 };
-    let kb = status.split(|&b| b == b'\n').find_map(|l| l.strip_prefix(b"VmHWM:"));
-    let kb = kb.map(|v| v.iter().copied().filter(u8::is_ascii_digit).collect::<Vec<u8>>());
-    kb.and_then(|d| http::parse_dec(&d)).map_or(0, |kb| kb.div_ceil(1024))
+    let mut path = Vec::new();
+    path.s(b"/proc/").dec(pid.max(0) as u64).s(b"/status\0");
+    let buf = sys::read_file(&path);
+    let mut kb = 0;
+    if let Some(at) = text::find(&buf, b"VmHWM:") {
+        for &b in buf[at..].iter().take_while(|&&b| b != b'\n') {
+            if b.is_ascii_digit() {
+                kb = kb * 10 + u64::from(b - b'0');
+            }
+        }
+    }
+    kb.div_ceil(1024)
 }
 
 fn error_doc(etype: &[u8], message: &[u8]) -> Vec<u8> {
@@ -997,47 +1276,53 @@ fn error_doc(etype: &[u8], message: &[u8]) -> Vec<u8> {
     v
 }
 
-fn reason(status: u16) -> &'static [u8] {
+/// `HTTP/1.1 ` then this is the status line.
+fn status_line(status: u16) -> &'static [u8] {
     match status {
-        100 => b"Continue",
-        200 => b"OK",
-        202 => b"Accepted",
-        204 => b"No Content",
-        400 => b"Bad Request",
-        403 => b"Forbidden",
-        404 => b"Not Found",
-        413 => b"Request Entity Too Large",
-        429 => b"Too Many Requests",
-        _ => b"Internal Server Error",
+        200 => b"200 OK",
+        202 => b"202 Accepted",
+        204 => b"204 No Content",
+        400 => b"400 Bad Request",
+        403 => b"403 Forbidden",
+        404 => b"404 Not Found",
+        413 => b"413 Request Entity Too Large",
+        429 => b"429 Too Many Requests",
+        _ => b"500 Internal Server Error",
     }
 }
 
-/// Writes a whole response; without `keep`, the connection closes after it.
-fn respond(c: &mut Conn, keep: bool, status: u16, headers: &[(&[u8], &[u8])], body: &[u8]) {
-    c.out.s(b"HTTP/1.1 ").dec(u64::from(status)).s(b" ").s(reason(status));
-    for (n, v) in headers {
-        c.out.s(b"\r\n").s(n).s(b": ").s(v);
+/// Writes a whole response: status, `x-amzn-RequestId` (if `id` is not
+/// empty), the header lines `hdrs`, and the body. Without `keep`, the
+/// connection closes after it.
+fn respond(c: &mut Conn, keep: bool, status: u16, id: &[u8], hdrs: &[u8], body: &[u8]) {
+    c.out.s(b"HTTP/1.1 ").s(status_line(status)).s(b"\r\n");
+    if !id.is_empty() {
+        c.out.s(b"x-amzn-RequestId: ").s(id).s(b"\r\n");
     }
+    c.out.s(hdrs);
     if status != 204 {
-        c.out.s(b"\r\nContent-Length: ").dec(body.len() as u64);
+        c.out.s(b"Content-Length: ").dec(body.len() as u64).s(b"\r\n");
     }
     if !keep {
-        c.out.s(b"\r\nConnection: close");
+        c.out.s(b"Connection: close\r\n");
         c.close = true;
         c.rd = Rd::Wait;
     }
-    c.out.s(b"\r\n\r\n").s(body);
+    c.out.s(b"\r\n").s(body);
 }
 
 /// An Invoke API service error in the AWS shape.
 fn aws_error(c: &mut Conn, keep: bool, status: u16, etype: &[u8], id: &[u8], message: &[u8]) {
+    let mut h = Vec::new();
+    h.s(b"Content-Type: application/json\r\nx-amzn-ErrorType: ").s(etype).s(b"\r\n");
     let mut body = Vec::new();
     body.s(br#"{"Type":"User","message":""#).json(message).s(br#""}"#);
-    respond(c, keep, status, &[(b"Content-Type", b"application/json"), (b"x-amzn-ErrorType", etype), (b"x-amzn-RequestId", id)], &body);
+    respond(c, keep, status, id, &h, &body);
 }
 
 /// A Runtime API reply: `{"status":"OK"}` for 2xx, else an error document.
 fn rt_reply(c: &mut Conn, keep: bool, status: u16, etype: &[u8], message: &[u8]) {
-    let body = if status < 300 { br#"{"status":"OK"}"#.to_vec() } else { error_doc(etype, message) };
-    respond(c, keep, status, &[(b"Content-Type", b"application/json")], &body);
+    let doc = error_doc(etype, message);
+    let body: &[u8] = if status < 300 { br#"{"status":"OK"}"# } else { &doc };
+    respond(c, keep, status, b"", b"Content-Type: application/json\r\n", body);
 }

@@ -1,10 +1,220 @@
-//! The only module that talks to libc; the rest of the crate denies unsafe
-//! code. Sockets are non-blocking and every descriptor is close-on-exec, so
-//! the child runtime inherits nothing but its stdout and stderr.
+//! The only module with unsafe code: the program entry, Linux system calls,
+//! the few memory functions the compiler calls, and the allocator. faas-rie
+//! links no C library at all (its start-up code and wrappers would cost a
+//! sixth of the 64 KiB image; glibc's memcpy would not even work without
+//! its start-up code): `_start` is below, every call is a raw system call,
+//! so any C compiler links it (`-nostdlib`). Sockets are non-blocking and
+//! every descriptor is close-on-exec, so the child runtime inherits nothing
+//! but its stdout and stderr.
 #![allow(unsafe_code)]
 
 use alloc::vec::Vec;
-use core::ffi::{c_char, c_int, c_void};
+use core::ffi::{c_char, c_int};
+use core::sync::atomic::{AtomicPtr, AtomicUsize, Ordering::Relaxed};
+
+#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+compile_error!("faas-rie makes raw system calls for x86_64 and aarch64 only");
+
+// A raw system call: `sc!(number, args..)` is the result, or `-errno`.
+// Unsafe: the arguments must be valid for the call. Only the registers a
+// call uses are loaded.
+#[cfg(target_arch = "x86_64")]
+macro_rules! sc {
+    (@ $n:expr; $($r:tt = $a:expr),*) => {{
+        let r: isize;
+        core::arch::asm!("syscall", inlateout("rax") $n as isize => r, $(in($r) $a as usize,)* lateout("rcx") _, lateout("r11") _, options(nostack));
+        r
+    }};
+    ($n:expr) => { sc!(@ $n;) };
+    ($n:expr, $a:expr) => { sc!(@ $n; "rdi" = $a) };
+    ($n:expr, $a:expr, $b:expr) => { sc!(@ $n; "rdi" = $a, "rsi" = $b) };
+    ($n:expr, $a:expr, $b:expr, $c:expr) => { sc!(@ $n; "rdi" = $a, "rsi" = $b, "rdx" = $c) };
+    ($n:expr, $a:expr, $b:expr, $c:expr, $d:expr) => { sc!(@ $n; "rdi" = $a, "rsi" = $b, "rdx" = $c, "r10" = $d) };
+    ($n:expr, $a:expr, $b:expr, $c:expr, $d:expr, $e:expr) => { sc!(@ $n; "rdi" = $a, "rsi" = $b, "rdx" = $c, "r10" = $d, "r8" = $e) };
+    ($n:expr, $a:expr, $b:expr, $c:expr, $d:expr, $e:expr, $f:expr) => { sc!(@ $n; "rdi" = $a, "rsi" = $b, "rdx" = $c, "r10" = $d, "r8" = $e, "r9" = $f) };
+}
+
+#[cfg(target_arch = "aarch64")]
+macro_rules! sc {
+    (@ $n:expr, $a:expr; $($r:tt = $b:expr),*) => {{
+        let r: isize;
+        core::arch::asm!("svc 0", in("x8") $n, inlateout("x0") $a as isize => r, $(in($r) $b as usize,)* options(nostack));
+        r
+    }};
+    ($n:expr) => { sc!(@ $n, 0;) };
+    ($n:expr, $a:expr) => { sc!(@ $n, $a;) };
+    ($n:expr, $a:expr, $b:expr) => { sc!(@ $n, $a; "x1" = $b) };
+    ($n:expr, $a:expr, $b:expr, $c:expr) => { sc!(@ $n, $a; "x1" = $b, "x2" = $c) };
+    ($n:expr, $a:expr, $b:expr, $c:expr, $d:expr) => { sc!(@ $n, $a; "x1" = $b, "x2" = $c, "x3" = $d) };
+    ($n:expr, $a:expr, $b:expr, $c:expr, $d:expr, $e:expr) => { sc!(@ $n, $a; "x1" = $b, "x2" = $c, "x3" = $d, "x4" = $e) };
+    ($n:expr, $a:expr, $b:expr, $c:expr, $d:expr, $e:expr, $f:expr) => { sc!(@ $n, $a; "x1" = $b, "x2" = $c, "x3" = $d, "x4" = $e, "x5" = $f) };
+}
+
+// The kernel starts us with argc, the argv pointers, NULL, the environment
+// pointers and NULL on the stack; `start` gets that address.
+#[cfg(all(not(test), target_arch = "x86_64"))]
+core::arch::global_asm!(".globl _start", "_start:", "xor ebp, ebp", "mov rdi, rsp", "and rsp, -16", "call {0}", "ud2", sym start);
+#[cfg(all(not(test), target_arch = "aarch64"))]
+core::arch::global_asm!(".globl _start", "_start:", "mov x29, xzr", "mov x30, xzr", "mov x0, sp", "bl {0}", "brk #0", sym start);
+
+// What the compiler calls for copies, fills and comparisons (strlen: it
+// recognises the loop in `entry`; memcmp: debug builds). Written in assembly, so that no compiler
+// turns their loops back into calls to themselves; on x86_64 the string
+// instructions (fast on every CPU with ERMS), on aarch64 plain byte loops.
+#[cfg(all(not(test), target_arch = "x86_64"))]
+core::arch::global_asm!(
+    ".globl memcpy, memmove, memset, memcmp, bcmp, strlen",
+    "memmove:",
+    "cmp rdi, rsi",
+    "jbe memcpy",
+    "mov rax, rdi",
+    "lea rsi, [rsi + rdx - 1]",
+    "lea rdi, [rdi + rdx - 1]",
+    "mov rcx, rdx",
+    "std",
+    "rep movsb",
+    "cld",
+    "ret",
+    "memcpy:",
+    "mov rax, rdi",
+    "mov rcx, rdx",
+    "rep movsb",
+    "ret",
+    "memset:",
+    "mov r8, rdi",
+    "mov eax, esi",
+    "mov rcx, rdx",
+    "rep stosb",
+    "mov rax, r8",
+    "ret",
+    "memcmp:",
+    "bcmp:",
+    "mov rcx, rdx",
+    "xor eax, eax",
+    "repe cmpsb",
+    "je 1f",
+    "movzx eax, byte ptr [rdi - 1]",
+    "movzx ecx, byte ptr [rsi - 1]",
+    "sub eax, ecx",
+    "1: ret",
+    "strlen:",
+    "mov rcx, -1",
+    "xor eax, eax",
+    "repne scasb",
+    "not rcx",
+    "lea rax, [rcx - 1]",
+    "ret",
+);
+#[cfg(all(not(test), target_arch = "aarch64"))]
+core::arch::global_asm!(
+    ".globl memcpy, memmove, memset, memcmp, bcmp, strlen",
+    "memmove:",
+    "cmp x0, x1",
+    "b.ls memcpy",
+    "add x1, x1, x2",
+    "add x3, x0, x2",
+    "cbz x2, 2f",
+    "1: ldrb w4, [x1, #-1]!",
+    "strb w4, [x3, #-1]!",
+    "subs x2, x2, #1",
+    "b.ne 1b",
+    "2: ret",
+    "memcpy:",
+    "mov x3, x0",
+    "cbz x2, 2f",
+    "1: ldrb w4, [x1], #1",
+    "strb w4, [x3], #1",
+    "subs x2, x2, #1",
+    "b.ne 1b",
+    "2: ret",
+    "memset:",
+    "mov x3, x0",
+    "cbz x2, 2f",
+    "1: strb w1, [x3], #1",
+    "subs x2, x2, #1",
+    "b.ne 1b",
+    "2: ret",
+    "memcmp:",
+    "bcmp:",
+    "cbz x2, 2f",
+    "1: ldrb w3, [x0], #1",
+    "ldrb w4, [x1], #1",
+    "subs w3, w3, w4",
+    "b.ne 3f",
+    "subs x2, x2, #1",
+    "b.ne 1b",
+    "2: mov w0, #0",
+    "ret",
+    "3: mov w0, w3",
+    "ret",
+    "strlen:",
+    "mov x1, x0",
+    "1: ldrb w2, [x1], #1",
+    "cbnz w2, 1b",
+    "sub x0, x1, x0",
+    "sub x0, x0, #1",
+    "ret",
+);
+
+static ARGC: AtomicUsize = AtomicUsize::new(0);
+static ARGV: AtomicPtr<*const c_char> = AtomicPtr::new(core::ptr::null_mut());
+static ENVP: AtomicPtr<*const c_char> = AtomicPtr::new(core::ptr::null_mut());
+
+/// The entry point proper, called by `_start`.
+///
+/// # Safety
+/// `sp` is the initial stack pointer the kernel set: argc, then the argv
+/// and environment arrays.
+#[cfg(not(test))]
+unsafe extern "C" fn start(sp: *const usize) -> ! {
+    let argv = sp.add(1) as *mut *const c_char;
+    ARGC.store(*sp, Relaxed);
+    ARGV.store(argv, Relaxed);
+    ENVP.store(argv.add(*sp + 1), Relaxed);
+    exit(crate::start())
+}
+
+/// Debug builds of `core` still name an unwinder; release builds do not.
+/// (Here, not in lib.rs: `no_mangle` counts as unsafe code.)
+#[cfg(all(not(test), debug_assertions))]
+#[no_mangle]
+pub extern "C" fn rust_eh_personality() {}
+
+/// Entry `i` of a NULL-terminated array of C strings, as bytes.
+fn entry(list: &AtomicPtr<*const c_char>, i: usize) -> Option<&'static [u8]> {
+    let p = list.load(Relaxed);
+    if p.is_null() {
+        return None;
+    }
+    // SAFETY: the kernel's argv and environment arrays are NULL-terminated,
+    // their strings NUL-terminated; we never change them, so they live for
+    // the whole process. `i` never passes the NULL: callers stop there.
+    unsafe {
+        let s = *p.add(i);
+        if s.is_null() {
+            return None;
+        }
+        let mut n = 0;
+        while *s.add(n) != 0 {
+            n += 1;
+        }
+        Some(core::slice::from_raw_parts(s as *const u8, n))
+    }
+}
+
+/// Command-line argument `i` (0 is the program).
+pub fn arg(i: usize) -> Option<&'static [u8]> {
+    if i < ARGC.load(Relaxed) {
+        entry(&ARGV, i)
+    } else {
+        None
+    }
+}
+
+/// Environment entry `i` (`NAME=value`).
+pub fn env(i: usize) -> Option<&'static [u8]> {
+    entry(&ENVP, i)
+}
 
 /// An owned descriptor; closed on drop.
 #[derive(Debug)]
@@ -13,7 +223,7 @@ pub struct Fd(c_int);
 impl Drop for Fd {
     fn drop(&mut self) {
         // SAFETY: we own this descriptor and nobody uses it after drop.
-        unsafe { libc::close(self.0) };
+        unsafe { sc!(libc::SYS_close, self.0) };
     }
 }
 
@@ -23,9 +233,8 @@ impl Fd {
     }
 }
 
-fn errno() -> c_int {
-    // SAFETY: __errno_location always returns this thread's errno slot.
-    unsafe { *libc::__errno_location() }
+fn fd(r: isize) -> Option<Fd> {
+    (r >= 0).then_some(Fd(r as c_int))
 }
 
 /// What a non-blocking read or write did.
@@ -41,241 +250,212 @@ fn io(n: isize) -> Io {
     match n {
         1.. => Io::Done(n as usize),
         0 => Io::Closed,
-        _ if matches!(errno(), libc::EAGAIN | libc::EINTR) => Io::Again,
+        _ if n == -(libc::EAGAIN as isize) || n == -(libc::EINTR as isize) => Io::Again,
         _ => Io::Closed,
     }
 }
 
-pub fn read(fd: &Fd, buf: &mut [u8]) -> Io {
-    // SAFETY: `buf` is valid for writes of `buf.len()` bytes.
-    io(unsafe { libc::read(fd.0, buf.as_mut_ptr() as *mut c_void, buf.len()) })
+/// Reads what there is into the spare room of `v`, making room for 16 KiB
+/// at least (no zero-filling, no copy).
+pub fn read_more(fd: &Fd, v: &mut Vec<u8>) -> Io {
+    v.reserve(16 * 1024);
+    let (len, room) = (v.len(), v.capacity() - v.len());
+    // SAFETY: the spare capacity is valid for writes of `room` bytes, and
+    // only the bytes read are then counted in.
+    unsafe {
+        let r = io(sc!(libc::SYS_read, fd.0, v.as_mut_ptr().add(len), room));
+        if let Io::Done(n) = r {
+            v.set_len(len + n);
+        }
+        r
+    }
 }
 
 /// Sends without ever raising SIGPIPE.
 pub fn send(fd: &Fd, buf: &[u8]) -> Io {
-    if buf.is_empty() {
-        return Io::Done(0);
-    }
     // SAFETY: `buf` is valid for reads of `buf.len()` bytes.
-    io(unsafe { libc::send(fd.0, buf.as_ptr() as *const c_void, buf.len(), libc::MSG_NOSIGNAL) })
+    io(unsafe { sc!(libc::SYS_sendto, fd.0, buf.as_ptr(), buf.len(), libc::MSG_NOSIGNAL, 0, 0) })
 }
 
 /// Writes all of `buf` to a blocking descriptor (our stdout and stderr).
+#[inline(never)]
 pub fn write_all(fd: c_int, mut buf: &[u8]) {
     while !buf.is_empty() {
         // SAFETY: `buf` is valid for reads of `buf.len()` bytes.
-        let n = unsafe { libc::write(fd, buf.as_ptr() as *const c_void, buf.len()) };
+        let n = unsafe { sc!(libc::SYS_write, fd, buf.as_ptr(), buf.len()) };
         if n > 0 {
             buf = &buf[n as usize..];
-        } else if n < 0 && errno() == libc::EINTR {
-            continue;
-        } else {
+        } else if n != -(libc::EINTR as isize) {
             return; // nobody reads our output: drop it rather than stop serving
         }
     }
 }
 
-fn sockaddr(ip: &[u8], port: u16) -> (libc::sockaddr_in6, libc::socklen_t, c_int) {
-    // SAFETY: sockaddr_in6 is a plain C struct for which all-zero is valid.
-    let mut sa: libc::sockaddr_in6 = unsafe { core::mem::zeroed() };
-    if ip.len() == 4 {
-        // SAFETY: sockaddr_in is smaller than sockaddr_in6 and has no invalid bit patterns.
-        let v4 = unsafe { &mut *(&mut sa as *mut libc::sockaddr_in6 as *mut libc::sockaddr_in) };
-        v4.sin_family = libc::AF_INET as libc::sa_family_t;
-        v4.sin_port = port.to_be();
-        v4.sin_addr.s_addr = u32::from_ne_bytes([ip[0], ip[1], ip[2], ip[3]]);
-        (sa, core::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t, libc::AF_INET)
-    } else {
-        sa.sin6_family = libc::AF_INET6 as libc::sa_family_t;
-        sa.sin6_port = port.to_be();
-        sa.sin6_addr.s6_addr.copy_from_slice(&ip[..16]);
-        (sa, core::mem::size_of::<libc::sockaddr_in6>() as libc::socklen_t, libc::AF_INET6)
-    }
+/// Ends our side of a connection (the peer reads end of stream) while we
+/// still read what it sends.
+pub fn shutdown_write(fd: &Fd) {
+    // SAFETY: plain system call on a descriptor we own.
+    unsafe { sc!(libc::SYS_shutdown, fd.0, libc::SHUT_WR) };
 }
 
 /// A non-blocking TCP listener on `ip` (4 or 16 bytes) and `port` (0: any);
 /// returns it with the port actually bound.
 pub fn listen(ip: &[u8], port: u16) -> Option<(Fd, u16)> {
-    let (mut sa, len, family) = sockaddr(ip, port);
-    // SAFETY: plain syscall; the descriptor is owned by `Fd` at once.
-    let fd = Fd(unsafe { libc::socket(family, libc::SOCK_STREAM | libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK, 0) });
-    if fd.0 < 0 {
-        return None;
-    }
+    // sockaddr_in and sockaddr_in6 agree on family and port; an IPv4 address
+    // sits at offset 4, an IPv6 one at offset 8.
+    let mut sa = [0u8; 28];
+    let v4 = ip.len() == 4;
+    let family = if v4 { libc::AF_INET } else { libc::AF_INET6 };
+    sa[..2].copy_from_slice(&(family as u16).to_ne_bytes());
+    sa[2..4].copy_from_slice(&port.to_be_bytes());
+    let at = if v4 { 4 } else { 8 };
+    sa[at..at + ip.len()].copy_from_slice(ip);
+    let len = if v4 { 16 } else { 28 };
     let one: c_int = 1;
-    let mut got = len;
-    // SAFETY: every pointer refers to a live local of the size passed.
-    let ok = unsafe {
-        libc::setsockopt(fd.0, libc::SOL_SOCKET, libc::SO_REUSEADDR, &one as *const c_int as *const c_void, 4);
-        libc::bind(fd.0, &sa as *const libc::sockaddr_in6 as *const libc::sockaddr, len) == 0
-            && libc::listen(fd.0, 1024) == 0
-            && libc::getsockname(fd.0, &mut sa as *mut libc::sockaddr_in6 as *mut libc::sockaddr, &mut got) == 0
-    };
-    // sin_port and sin6_port sit at the same offset.
-    ok.then(|| (fd, u16::from_be(sa.sin6_port)))
+    let mut got = len as libc::socklen_t;
+    // SAFETY: every pointer refers to a live local of the size passed; the
+    // descriptor is owned by `Fd` at once.
+    unsafe {
+        let fd = fd(sc!(libc::SYS_socket, family, libc::SOCK_STREAM | libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK, 0))?;
+        sc!(libc::SYS_setsockopt, fd.0, libc::SOL_SOCKET, libc::SO_REUSEADDR, &one as *const c_int, 4);
+        let ok = sc!(libc::SYS_bind, fd.0, sa.as_ptr(), len) == 0 && sc!(libc::SYS_listen, fd.0, 1024) == 0 && sc!(libc::SYS_getsockname, fd.0, sa.as_mut_ptr(), &mut got as *mut libc::socklen_t) == 0;
+        ok.then(|| (fd, u16::from_be_bytes([sa[2], sa[3]])))
+    }
 }
 
 /// Accepts one connection, non-blocking, with Nagle off (small heads must
 /// not wait for an ACK).
 pub fn accept(lst: &Fd) -> Option<Fd> {
-    // SAFETY: NULL address arguments are allowed; the result is owned at once.
-    let fd = unsafe { libc::accept4(lst.0, core::ptr::null_mut(), core::ptr::null_mut(), libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK) };
-    if fd < 0 {
-        return None;
-    }
     let one: c_int = 1;
-    // SAFETY: `one` outlives the call and its size is passed.
-    unsafe { libc::setsockopt(fd, libc::IPPROTO_TCP, libc::TCP_NODELAY, &one as *const c_int as *const c_void, 4) };
-    Some(Fd(fd))
-}
-
-pub fn poll(fds: &mut [libc::pollfd], timeout_ms: c_int) {
-    // SAFETY: `fds` is a valid array of `fds.len()` pollfd.
-    unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, timeout_ms) };
-}
-
-fn sigset(sigs: &[c_int]) -> libc::sigset_t {
-    // SAFETY: sigset_t is plain data, initialised by sigemptyset.
-    let mut set: libc::sigset_t = unsafe { core::mem::zeroed() };
-    // SAFETY: `set` is a valid sigset_t.
+    // SAFETY: NULL address arguments are allowed; the result is owned at
+    // once; `one` outlives the call and its size is passed.
     unsafe {
-        libc::sigemptyset(&mut set);
-        for &s in sigs {
-            libc::sigaddset(&mut set, s);
-        }
+        let fd = fd(sc!(libc::SYS_accept4, lst.0, 0, 0, libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK))?;
+        sc!(libc::SYS_setsockopt, fd.0, libc::IPPROTO_TCP, libc::TCP_NODELAY, &one as *const c_int, 4);
+        Some(fd)
     }
-    set
 }
 
-/// Blocks SIGCHLD, SIGTERM and SIGINT and returns a signalfd that reports
-/// them, so signals are handled in the poll loop like any other input.
-/// SIGPIPE is ignored: a vanished reader is seen as a write error.
+/// Waits for the descriptors (`timeout_ms` < 0: no limit).
+pub fn poll(fds: &mut [libc::pollfd], timeout_ms: i64) {
+    let ts = [timeout_ms / 1000, timeout_ms % 1000 * 1_000_000];
+    let tsp = if timeout_ms < 0 { core::ptr::null() } else { ts.as_ptr() };
+    // SAFETY: `fds` is a valid array of `fds.len()` pollfd; `ts` is a timespec.
+    unsafe { sc!(libc::SYS_ppoll, fds.as_mut_ptr(), fds.len(), tsp, 0, 8) };
+}
+
+const fn bit(sig: c_int) -> u64 {
+    1 << (sig - 1)
+}
+
+/// Blocks SIGCHLD, SIGTERM, SIGINT and SIGPIPE, and returns a signalfd for
+/// the first three, so signals are handled in the poll loop like any other
+/// input. SIGPIPE stays blocked: a vanished reader is seen as a write error.
 pub fn signals() -> Option<Fd> {
-    let set = sigset(&[libc::SIGCHLD, libc::SIGTERM, libc::SIGINT]);
-    // SAFETY: `set` is a valid sigset_t; SIG_IGN is a valid disposition.
-    let fd = unsafe {
-        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
-        libc::sigprocmask(libc::SIG_BLOCK, &set, core::ptr::null_mut());
-        libc::signalfd(-1, &set, libc::SFD_CLOEXEC | libc::SFD_NONBLOCK)
-    };
-    (fd >= 0).then_some(Fd(fd))
+    let set = bit(libc::SIGCHLD) | bit(libc::SIGTERM) | bit(libc::SIGINT);
+    let all = set | bit(libc::SIGPIPE);
+    // SAFETY: the sets are kernel sigsets of 8 bytes, as passed.
+    unsafe {
+        sc!(libc::SYS_rt_sigprocmask, libc::SIG_BLOCK, &all as *const u64, 0, 8);
+        fd(sc!(libc::SYS_signalfd4, -1i32, &set as *const u64, 8, libc::SFD_CLOEXEC | libc::SFD_NONBLOCK))
+    }
 }
 
 /// The next pending signal number from a signalfd, if any.
 pub fn next_signal(fd: &Fd) -> Option<u32> {
-    // SAFETY: signalfd_siginfo is plain data; the kernel fills it whole.
-    let mut si: libc::signalfd_siginfo = unsafe { core::mem::zeroed() };
-    let n = core::mem::size_of::<libc::signalfd_siginfo>();
-    // SAFETY: `si` is valid for writes of `n` bytes.
-    let got = unsafe { libc::read(fd.0, &mut si as *mut libc::signalfd_siginfo as *mut c_void, n) };
-    (got == n as isize).then_some(si.ssi_signo)
+    // A signalfd_siginfo (128 bytes); ssi_signo comes first.
+    let mut si = core::mem::MaybeUninit::<[u32; 32]>::uninit();
+    // SAFETY: `si` is valid for writes of its 128 bytes; ssi_signo is read
+    // only once the kernel wrote the whole of it.
+    unsafe { (sc!(libc::SYS_read, fd.0, si.as_mut_ptr(), 128) == 128).then(|| *(si.as_ptr() as *const u32)) }
 }
 
 /// A pipe for the child's stdout and stderr: (read end, non-blocking; write end).
 pub fn pipe() -> Option<(Fd, Fd)> {
     let mut p = [0 as c_int; 2];
-    // SAFETY: `p` has room for the two descriptors.
-    let rc = unsafe { libc::pipe2(p.as_mut_ptr(), libc::O_CLOEXEC) };
-    if rc != 0 {
-        return None;
+    // SAFETY: `p` has room for the two descriptors, which we then own.
+    unsafe {
+        if sc!(libc::SYS_pipe2, p.as_mut_ptr(), libc::O_CLOEXEC) != 0 {
+            return None;
+        }
+        sc!(libc::SYS_fcntl, p[0], libc::F_SETFL, libc::O_NONBLOCK);
     }
-    // SAFETY: p[0] is a descriptor we own.
-    unsafe { libc::fcntl(p[0], libc::F_SETFL, libc::O_NONBLOCK) };
     Some((Fd(p[0]), Fd(p[1])))
 }
 
-/// NUL-terminated copies of strings, and the pointer array execve wants.
-pub struct CArgs {
-    _store: Vec<Vec<u8>>,
-    ptrs: Vec<*const c_char>,
-}
-
-impl CArgs {
-    pub fn new(items: &[Vec<u8>]) -> Self {
-        let store: Vec<Vec<u8>> = items.iter().map(|s| s.iter().copied().filter(|&b| b != 0).chain([0]).collect()).collect();
-        let mut ptrs: Vec<*const c_char> = store.iter().map(|s| s.as_ptr() as *const c_char).collect();
-        ptrs.push(core::ptr::null());
-        CArgs { _store: store, ptrs }
+/// The pointer array execve wants, over NUL-terminated strings laid end to end.
+fn c_list(block: &[u8]) -> Vec<*const c_char> {
+    let mut v = Vec::new();
+    let mut at = 0;
+    for (i, &b) in block.iter().enumerate() {
+        if b == 0 {
+            v.push(block[at..].as_ptr() as *const c_char);
+            at = i + 1;
+        }
     }
+    v.push(core::ptr::null());
+    v
 }
 
-/// Starts `argv[0]` with `argv` and `env`, its stdout and stderr on `out`, in
-/// a process group of its own (so a timeout kills whatever it started too).
+/// Starts the program `argv` (NUL-terminated strings laid end to end) with
+/// the environment `env` (the same), its stdout and stderr on `out`, in a
+/// process group of its own (so a timeout kills whatever it started too).
 /// Returns the pid.
-pub fn spawn(argv: &CArgs, env: &CArgs, out: &Fd) -> Option<i32> {
-    let empty = sigset(&[]);
-    // SAFETY: fork in a single-threaded process. The child only makes
-    // async-signal-safe calls (setpgid, sigprocmask, signal, dup2, execve,
-    // write, _exit) on memory prepared before the fork.
+pub fn spawn(argv: &[u8], env: &[u8], out: &Fd) -> Option<i32> {
+    let (argv, env) = (c_list(argv), c_list(env));
+    // SAFETY: a fork (clone with only SIGCHLD) of a single-threaded
+    // process. The child makes only system calls, on memory prepared before
+    // the fork, then execs or exits.
     unsafe {
-        let pid = libc::fork();
+        let pid = sc!(libc::SYS_clone, libc::SIGCHLD, 0, 0, 0, 0);
         if pid == 0 {
-            libc::setpgid(0, 0);
-            libc::sigprocmask(libc::SIG_SETMASK, &empty, core::ptr::null_mut());
-            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
-            libc::dup2(out.0, 1);
-            libc::dup2(out.0, 2);
-            libc::execve(argv.ptrs[0], argv.ptrs.as_ptr(), env.ptrs.as_ptr());
-            let msg = b"faas-rie: cannot execute the bootstrap\n";
-            libc::write(2, msg.as_ptr() as *const c_void, msg.len());
-            libc::_exit(127);
+            sc!(libc::SYS_setpgid, 0, 0);
+            sc!(libc::SYS_rt_sigprocmask, libc::SIG_SETMASK, &0u64 as *const u64, 0, 8);
+            sc!(libc::SYS_dup3, out.0, 1, 0);
+            sc!(libc::SYS_dup3, out.0, 2, 0);
+            sc!(libc::SYS_execve, argv[0], argv.as_ptr(), env.as_ptr());
+            write_all(2, b"faas-rie: cannot execute the bootstrap\n");
+            exit(127);
         }
         if pid < 0 {
             return None;
         }
-        libc::setpgid(pid, pid); // also here, so no kill can race the child's own call
-        Some(pid)
+        sc!(libc::SYS_setpgid, pid, pid); // also here, so no kill can race the child's own call
+        Some(pid as i32)
     }
 }
 
-/// Replaces this process with `argv[0]` (the environment is kept); returns
-/// only on failure.
-pub fn exec(argv: &CArgs) {
-    extern "C" {
-        static environ: *const *const c_char;
-    }
-    let empty = sigset(&[]);
-    // SAFETY: argv is a NULL-terminated array of NUL-terminated strings that
-    // outlives the call; environ is the process environment.
-    unsafe {
-        libc::sigprocmask(libc::SIG_SETMASK, &empty, core::ptr::null_mut());
-        libc::execve(argv.ptrs[0], argv.ptrs.as_ptr(), environ);
-    }
+/// Replaces this process with the program `argv` (NUL-terminated strings
+/// laid end to end), keeping our environment and signal mask (nothing has
+/// been blocked yet); returns only on failure.
+pub fn exec(argv: &[u8]) {
+    let argv = c_list(argv);
+    // SAFETY: both arrays are NULL-terminated arrays of NUL-terminated
+    // strings that outlive the call.
+    unsafe { sc!(libc::SYS_execve, argv[0], argv.as_ptr(), ENVP.load(Relaxed)) };
 }
 
-/// Every `NAME=value` entry of our environment.
-pub fn environment() -> Vec<&'static [u8]> {
-    extern "C" {
-        static environ: *const *const c_char;
-    }
-    let mut out = Vec::new();
-    // SAFETY: environ is a NULL-terminated array of NUL-terminated strings,
-    // which we never change, so they live for the whole process.
-    unsafe {
-        let mut p = environ;
-        while !p.is_null() && !(*p).is_null() {
-            out.push(core::ffi::CStr::from_ptr(*p).to_bytes());
-            p = p.add(1);
-        }
-    }
-    out
-}
-
-/// Sends `sig` to the process group of `pid`.
-pub fn kill_group(pid: i32, sig: c_int) {
-    // SAFETY: plain syscall.
-    unsafe { libc::kill(-pid, sig) };
+/// Sends `sig` to process `pid`, or to its process group if `pid` < 0.
+pub fn kill(pid: i32, sig: c_int) {
+    // SAFETY: plain system call.
+    unsafe { sc!(libc::SYS_kill, pid, sig) };
 }
 
 /// An exited child, not yet reaped: while it is a zombie its pid (and so
 /// its process group id) cannot be reused, so its group can still be killed.
 pub fn exited() -> Option<i32> {
-    // SAFETY: siginfo_t is plain data, a valid out-parameter for waitid.
-    let mut si: libc::siginfo_t = unsafe { core::mem::zeroed() };
-    // SAFETY: as above; si_pid reads the field waitid filled in.
+    // A siginfo_t (128 bytes); si_pid is at offset 16 on 64-bit Linux, and
+    // Linux always writes it (0 when no child has exited).
+    let mut si = core::mem::MaybeUninit::<[i32; 32]>::uninit();
+    // SAFETY: `si` is valid for writes of its 128 bytes; si_pid is read
+    // only after a successful call, which wrote it.
     let pid = unsafe {
-        libc::waitid(libc::P_ALL, 0, &mut si, libc::WEXITED | libc::WNOHANG | libc::WNOWAIT);
-        si.si_pid()
+        let ok = sc!(libc::SYS_waitid, libc::P_ALL, 0, si.as_mut_ptr(), libc::WEXITED | libc::WNOHANG | libc::WNOWAIT, 0) == 0;
+        if ok {
+            *(si.as_ptr() as *const i32).add(4)
+        } else {
+            0
+        }
     };
     (pid > 0).then_some(pid)
 }
@@ -284,20 +464,14 @@ pub fn exited() -> Option<i32> {
 pub fn reap(pid: i32) -> c_int {
     let mut status: c_int = 0;
     // SAFETY: `status` is a valid out-parameter.
-    unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
+    unsafe { sc!(libc::SYS_wait4, pid, &mut status as *mut c_int, libc::WNOHANG, 0) };
     status
 }
 
 /// Orphans of our children become ours, so that we reap them.
 pub fn subreaper() {
-    // SAFETY: plain syscall.
-    unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1) };
-}
-
-/// Sends `sig` to process `pid` alone.
-pub fn kill(pid: i32, sig: c_int) {
-    // SAFETY: plain syscall.
-    unsafe { libc::kill(pid, sig) };
+    // SAFETY: plain system call.
+    unsafe { sc!(libc::SYS_prctl, libc::PR_SET_CHILD_SUBREAPER, 1) };
 }
 
 /// Monotonic time in microseconds, for durations.
@@ -310,66 +484,64 @@ pub fn real_ms() -> u64 {
     clock(libc::CLOCK_REALTIME) / 1_000_000
 }
 
+#[inline(never)]
 fn clock(id: libc::clockid_t) -> u64 {
-    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-    // SAFETY: `ts` is a valid out-parameter.
-    unsafe { libc::clock_gettime(id, &mut ts) };
-    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+    let mut ts = [0u64; 2];
+    // SAFETY: `ts` is a valid timespec out-parameter.
+    unsafe { sc!(libc::SYS_clock_gettime, id, ts.as_mut_ptr()) };
+    ts[0] * 1_000_000_000 + ts[1]
 }
 
 /// Random bytes for request ids and trace ids.
 pub fn random(buf: &mut [u8]) {
     // SAFETY: `buf` is valid for writes of `buf.len()` bytes. If getrandom
     // fails, the ids mix in the clock, which is enough to tell them apart.
-    unsafe { libc::getrandom(buf.as_mut_ptr() as *mut c_void, buf.len(), 0) };
+    unsafe { sc!(libc::SYS_getrandom, buf.as_mut_ptr(), buf.len(), 0) };
 }
 
-/// The whole of a small file (e.g. /proc/PID/status), at most `max` bytes.
-pub fn read_file(path: &[u8], max: usize) -> Option<Vec<u8>> {
-    let path = CArgs::new(&[path.to_vec()]);
-    // SAFETY: the path is NUL-terminated; the descriptor is owned at once.
-    let fd = Fd(unsafe { libc::open(path.ptrs[0], libc::O_RDONLY | libc::O_CLOEXEC) });
-    if fd.0 < 0 {
-        return None;
-    }
-    let mut out = alloc::vec![0u8; max];
-    let mut len = 0;
-    while len < max {
-        // SAFETY: the slice is valid for writes of its length.
-        let n = unsafe { libc::read(fd.0, out[len..].as_mut_ptr() as *mut c_void, max - len) };
-        if n <= 0 {
-            break;
+/// A small file (e.g. /proc/PID/status; the path NUL-terminated), empty
+/// if it cannot be read.
+pub fn read_file(path: &[u8]) -> Vec<u8> {
+    let mut v = Vec::new();
+    if path.last() == Some(&0) {
+        // SAFETY: the path is NUL-terminated; the descriptor is owned at once.
+        if let Some(fd) = fd(unsafe { sc!(libc::SYS_openat, libc::AT_FDCWD, path.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) }) {
+            while let Io::Done(_) = read_more(&fd, &mut v) {}
         }
-        len += n as usize;
     }
-    out.truncate(len);
-    Some(out)
+    v
 }
 
-/// True if `path` names something we may execute.
-pub fn executable(path: &[u8]) -> bool {
-    let path = CArgs::new(&[path.to_vec()]);
+/// True if the NUL-terminated `path` may be accessed with `mode`
+/// (`libc::F_OK`: exists; `libc::X_OK`: may be executed).
+pub fn access(path: &[u8], mode: c_int) -> bool {
+    if path.last() != Some(&0) {
+        return false;
+    }
     // SAFETY: the path is NUL-terminated.
-    unsafe { libc::access(path.ptrs[0], libc::X_OK) == 0 }
-}
-
-/// True if `path` exists.
-pub fn exists(path: &[u8]) -> bool {
-    let path = CArgs::new(&[path.to_vec()]);
-    // SAFETY: the path is NUL-terminated.
-    unsafe { libc::access(path.ptrs[0], libc::F_OK) == 0 }
+    unsafe { sc!(libc::SYS_faccessat, libc::AT_FDCWD, path.as_ptr(), mode, 0) == 0 }
 }
 
 pub fn exit(code: c_int) -> ! {
-    // SAFETY: _exit never returns and is always safe to call.
-    unsafe { libc::_exit(code) }
+    // SAFETY: exit_group never returns.
+    unsafe {
+        sc!(libc::SYS_exit_group, code);
+        core::hint::unreachable_unchecked()
+    }
 }
 
-/// The allocator. musl's malloc would cost 8 KB of the 64 KiB image budget,
-/// so: power-of-two size classes from 16 B to 64 KiB with free lists, carved
-/// from 1 MiB mmap arenas, and larger blocks as mappings of their own (grown
-/// with mremap, so a 6 MiB payload is never copied while it grows).
-/// GlobalAlloc hands `dealloc` the layout, so blocks need no header.
+/// A panic or an allocation failure: say so and abort.
+pub fn abort(msg: &[u8]) -> ! {
+    write_all(2, msg);
+    // SAFETY: plain system calls.
+    unsafe { sc!(libc::SYS_kill, sc!(libc::SYS_getpid), libc::SIGABRT) };
+    exit(134)
+}
+
+/// The allocator: power-of-two size classes from 16 B to 64 KiB with free
+/// lists, carved from 1 MiB mmap arenas, and larger blocks as mappings of
+/// their own (grown with mremap, so a 6 MiB payload is never copied while
+/// it grows). GlobalAlloc hands `dealloc` the layout, so blocks need no header.
 pub struct Alloc;
 
 const CLASSES: usize = 13; // 16 << 12 = 64 KiB
@@ -397,14 +569,18 @@ fn pages(n: usize) -> usize {
     (n + 4095) & !4095
 }
 
-fn map(len: usize) -> *mut u8 {
-    // SAFETY: an anonymous private mapping touches no existing memory.
-    let p = unsafe { libc::mmap(core::ptr::null_mut(), len, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_PRIVATE | libc::MAP_ANONYMOUS, -1, 0) };
-    if p == libc::MAP_FAILED {
+/// A failed mapping call returns -errno: null.
+fn mapped(p: isize) -> *mut u8 {
+    if (p as usize) > (-4096isize) as usize {
         core::ptr::null_mut()
     } else {
         p as *mut u8
     }
+}
+
+fn map(len: usize) -> *mut u8 {
+    // SAFETY: an anonymous private mapping touches no existing memory.
+    mapped(unsafe { sc!(libc::SYS_mmap, 0, len, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_PRIVATE | libc::MAP_ANONYMOUS, -1i32, 0) })
 }
 
 // SAFETY: blocks never overlap (a block is on a free list or handed out,
@@ -415,7 +591,9 @@ unsafe impl core::alloc::GlobalAlloc for Alloc {
         if l.align() > 16 {
             return core::ptr::null_mut();
         }
-        let Some(c) = class(l) else { return map(pages(l.size())) };
+        let Some(c) = class(l) else {
+            return map(pages(l.size()));
+        };
         let h = &mut *HEAP.0.get();
         let p = h.free[c];
         if !p.is_null() {
@@ -442,7 +620,7 @@ unsafe impl core::alloc::GlobalAlloc for Alloc {
                 h.free[c] = p;
             }
             None => {
-                libc::munmap(p as *mut c_void, pages(l.size()));
+                sc!(libc::SYS_munmap, p, pages(l.size()));
             }
         }
     }
@@ -450,14 +628,7 @@ unsafe impl core::alloc::GlobalAlloc for Alloc {
     unsafe fn realloc(&self, p: *mut u8, l: core::alloc::Layout, size: usize) -> *mut u8 {
         let new = core::alloc::Layout::from_size_align_unchecked(size, l.align());
         match (class(l), class(new)) {
-            (None, None) => {
-                let q = libc::mremap(p as *mut c_void, pages(l.size()), pages(size), libc::MREMAP_MAYMOVE);
-                if q == libc::MAP_FAILED {
-                    core::ptr::null_mut()
-                } else {
-                    q as *mut u8
-                }
-            }
+            (None, None) => mapped(sc!(libc::SYS_mremap, p, pages(l.size()), pages(size), libc::MREMAP_MAYMOVE)),
             (a, b) if a == b => p,
             _ => {
                 let q = self.alloc(new);
@@ -469,24 +640,4 @@ unsafe impl core::alloc::GlobalAlloc for Alloc {
             }
         }
     }
-}
-
-/// A panic or an allocation failure: say so and abort.
-pub fn abort(msg: &[u8]) -> ! {
-    write_all(2, msg);
-    // SAFETY: abort never returns and is always safe to call.
-    unsafe { libc::abort() }
-}
-
-/// The C entry point: collects the arguments and runs the program.
-#[cfg(not(test))]
-#[no_mangle]
-pub extern "C" fn main(argc: c_int, argv: *const *const c_char) -> c_int {
-    let mut args = Vec::new();
-    for i in 1..argc.max(0) as usize {
-        // SAFETY: the C runtime passes argc valid NUL-terminated strings,
-        // which live for the whole process.
-        args.push(unsafe { core::ffi::CStr::from_ptr(*argv.add(i)) }.to_bytes());
-    }
-    crate::start(&args)
 }

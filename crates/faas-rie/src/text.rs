@@ -1,8 +1,10 @@
-//! Small byte-string helpers: numbers, ids, base64 and percent decoding, and
-//! the function names and ARNs the Invoke API accepts. No `core::fmt`: it
-//! would cost more than the rest of this module.
+//! Small byte-string helpers: numbers, ids, base64 and percent decoding,
+//! header lookup, the function names and ARNs the Invoke API accepts, and
+//! AWS event-stream messages. No `core::fmt`: it would cost more than the
+//! rest of this module.
 
 use alloc::vec::Vec;
+use faas::http::Header;
 
 /// Appending to a byte buffer.
 pub trait Put {
@@ -12,8 +14,12 @@ pub trait Put {
     fn fixed2(&mut self, n: u64) -> &mut Self;
     /// `b` as lower-case hex.
     fn hex(&mut self, b: &[u8]) -> &mut Self;
+    /// `n` as a hex number (a chunk size).
+    fn hexn(&mut self, n: u64) -> &mut Self;
     /// `b` inside a JSON string.
     fn json(&mut self, b: &[u8]) -> &mut Self;
+    /// `b` in standard base64.
+    fn base64(&mut self, b: &[u8]) -> &mut Self;
 }
 
 // Out of line: inlined at each of the many call sites they would cost more
@@ -40,42 +46,145 @@ impl Put for Vec<u8> {
         self
     }
     #[inline(never)]
+    fn hexn(&mut self, n: u64) -> &mut Self {
+        let mut shift = 60;
+        while shift > 0 && n >> shift == 0 {
+            shift -= 4;
+        }
+        loop {
+            self.push(HEX[(n >> shift & 15) as usize]);
+            if shift == 0 {
+                return self;
+            }
+            shift -= 4;
+        }
+    }
+    #[inline(never)]
     fn json(&mut self, b: &[u8]) -> &mut Self {
         faas::json::escape(b, &mut |p: &[u8]| self.extend_from_slice(p));
+        self
+    }
+    #[inline(never)]
+    fn base64(&mut self, b: &[u8]) -> &mut Self {
+        let mut enc = faas::json::Base64::new(|p: &[u8]| self.extend_from_slice(p));
+        enc.write(b);
+        enc.finish();
         self
     }
 }
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
+/// Byte-string equality, out of line: compared with a literal inline, it
+/// becomes one compare and branch per byte.
+#[inline(never)]
+pub fn same(a: &[u8], b: &[u8]) -> bool {
+    a == b
+}
+
+/// True if `s` holds `b` (core's `contains` is unrolled: 200 B).
+#[allow(clippy::manual_contains)]
+pub fn has(s: &[u8], b: u8) -> bool {
+    s.iter().any(|&x| x == b)
+}
+
+/// ASCII case-insensitive equality (a plain loop: core's is unrolled).
+#[allow(clippy::manual_ignore_case_cmp)]
+pub fn eqi(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.to_ascii_lowercase() == y.to_ascii_lowercase())
+}
+
+/// The value of the first header called `name` (lower case), any case.
+pub fn header<'a>(hs: &[Header<'a>], name: &[u8]) -> Option<&'a [u8]> {
+    hs.iter().find(|h| eqi(h.name, name)).map(|h| h.value)
+}
+
+/// True if `v` may be sent as a header value as it is (no CR, LF or NUL).
+pub fn header_safe(v: &[u8]) -> bool {
+    v.iter().all(|&b| b == b'\t' || (b' '..0x7f).contains(&b))
+}
+
+/// Where `needle` first occurs in `hay`.
+pub fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    (0..hay.len()).find(|&i| hay[i..].starts_with(needle))
+}
+
+/// Parses a numeric IPv4 (`a.b.c.d`) or IPv6 (hex groups, one `::` for a
+/// run of zero groups; no embedded IPv4) address into `ip`; returns its
+/// length, 4 or 16. (musl's inet_pton would cost 800 B and needs the C
+/// library initialised.)
+pub fn parse_ip(s: &[u8], ip: &mut [u8; 16]) -> Option<usize> {
+    if !has(s, b':') {
+        let mut n = 0;
+        for part in s.split(|&b| b == b'.') {
+            *ip.get_mut(n)? = faas::http::parse_dec(part).filter(|&v| v < 256 && part.len() < 4)? as u8;
+            n += 1;
+        }
+        return (n == 4).then_some(4);
+    }
+    let mut g = [0u16; 8];
+    let (mut n, mut gap, mut i) = (0, None, 0);
+    if s.starts_with(b"::") {
+        (gap, i) = (Some(0), 2);
+    }
+    while i < s.len() {
+        let start = i;
+        let mut v = 0;
+        while i < s.len() && s[i] != b':' {
+            v = v << 4 | (s[i] as char).to_digit(16)?;
+            i += 1;
+        }
+        if i == start || i - start > 4 || n == 8 {
+            return None;
+        }
+        g[n] = v as u16;
+        n += 1;
+        if i < s.len() {
+            i += 1; // the ':'
+            if s.get(i) == Some(&b':') && gap.is_none() {
+                (gap, i) = (Some(n), i + 1);
+            } else if i == s.len() {
+                return None;
+            }
+        }
+    }
+    match gap {
+        None if n == 8 => {}
+        Some(at) if n < 8 => {
+            g.copy_within(at..n, 8 - (n - at));
+            g[at..8 - (n - at)].fill(0);
+        }
+        _ => return None,
+    }
+    for (k, v) in g.iter().enumerate() {
+        ip[2 * k..2 * k + 2].copy_from_slice(&v.to_be_bytes());
+    }
+    Some(16)
+}
+
 /// A random version-4 UUID, the shape of Lambda request ids.
-pub fn uuid() -> Vec<u8> {
+pub fn uuid() -> [u8; 36] {
     let mut r = [0u8; 16];
     crate::sys::random(&mut r);
     r[6] = (r[6] & 0x0f) | 0x40;
     r[8] = (r[8] & 0x3f) | 0x80;
-    let mut v = Vec::with_capacity(36);
-    v.hex(&r[..4]).s(b"-").hex(&r[4..6]).s(b"-").hex(&r[6..8]).s(b"-").hex(&r[8..10]).s(b"-").hex(&r[10..]);
+    let mut v = [b'-'; 36];
+    let mut j = 0;
+    for (i, &b) in r.iter().enumerate() {
+        j += matches!(i, 4 | 6 | 8 | 10) as usize;
+        v[j] = HEX[usize::from(b >> 4)];
+        v[j + 1] = HEX[usize::from(b & 15)];
+        j += 2;
+    }
     v
 }
 
-/// An X-Ray trace header for an invoke that brought none.
-pub fn trace_id() -> Vec<u8> {
+/// Appends an X-Ray trace header, for an invoke that brought none.
+pub fn trace_id(v: &mut Vec<u8>) {
     let mut r = [0u8; 20];
     crate::sys::random(&mut r);
     let t = (crate::sys::real_ms() / 1000) as u32;
-    let mut v = Vec::new();
     v.s(b"Root=1-").hex(&t.to_be_bytes()).s(b"-").hex(&r[..12]).s(b";Parent=").hex(&r[12..]).s(b";Sampled=0");
-    v
-}
-
-/// Standard base64 (what `X-Amz-Log-Result` carries).
-pub fn base64(b: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(b.len() / 3 * 4 + 4);
-    let mut enc = faas::json::Base64::new(|p: &[u8]| out.extend_from_slice(p));
-    enc.write(b);
-    enc.finish();
-    out
 }
 
 /// Decodes standard base64 (padding optional); `None` if malformed.
@@ -91,36 +200,43 @@ pub fn unpercent(s: &[u8]) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(s.len());
     let mut i = 0;
     while i < s.len() {
-        if s[i] == b'%' {
+        let mut b = s[i];
+        if b == b'%' {
             let h = s.get(i + 1..i + 3)?;
             let d = |c: u8| (c as char).to_digit(16);
-            out.push((d(h[0])? * 16 + d(h[1])?) as u8);
-            i += 3;
-        } else {
-            out.push(s[i]);
-            i += 1;
+            b = (d(h[0])? * 16 + d(h[1])?) as u8;
+            i += 2;
         }
+        out.push(b);
+        i += 1;
     }
     Some(out)
 }
 
-/// Splits a request target into the function name of an Invoke path
-/// (`/2015-03-31/functions/{name}/invocations`) and its `Qualifier` query
-/// parameter, both decoded. `None` if the target is not an Invoke path.
-pub fn invoke_target(target: &[u8]) -> Option<(Vec<u8>, Option<Vec<u8>>)> {
+/// A decoded Invoke path: the function name, the `Qualifier` query
+/// parameter, and whether it is the streaming invoke.
+pub type Target = (Vec<u8>, Option<Vec<u8>>, bool);
+
+/// Splits a request target of `/2015-03-31/functions/{name}/invocations`
+/// or `/2021-11-15/functions/{name}/response-streaming-invocations` (the
+/// streaming invoke) into its parts. `None` if it is neither.
+pub fn invoke_target(target: &[u8]) -> Option<Target> {
     let (path, query) = match target.iter().position(|&b| b == b'?') {
         Some(q) => (&target[..q], &target[q + 1..]),
         None => (target, &b""[..]),
     };
-    let name = path.strip_prefix(b"/2015-03-31/functions/")?.strip_suffix(b"/invocations")?;
-    if name.is_empty() || name.contains(&b'/') {
+    let (name, stream) = match path.strip_prefix(b"/2015-03-31/functions/") {
+        Some(p) => (p.strip_suffix(b"/invocations")?, false),
+        None => (path.strip_prefix(b"/2021-11-15/functions/")?.strip_suffix(b"/response-streaming-invocations")?, true),
+    };
+    if name.is_empty() || has(name, b'/') {
         return None;
     }
-    let qualifier = query.split(|&b| b == b'&').find_map(|kv| kv.strip_prefix(b"Qualifier="));
-    Some((unpercent(name)?, match qualifier {
+    let qualifier = match query.split(|&b| b == b'&').find_map(|kv| kv.strip_prefix(b"Qualifier=")) {
         Some(q) => Some(unpercent(q)?),
         None => None,
-    }))
+    };
+    Some((unpercent(name)?, qualifier, stream))
 }
 
 /// Matches an Invoke API function name against ours. Accepted: the name,
@@ -129,18 +245,60 @@ pub fn invoke_target(target: &[u8]) -> Option<(Vec<u8>, Option<Vec<u8>>)> {
 /// `arn:PARTITION:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]`.
 /// Returns the qualifier found in the name, if any.
 pub fn match_name<'a>(given: &'a [u8], ours: &[u8]) -> Option<Option<&'a [u8]>> {
-    let parts: Vec<&[u8]> = given.split(|&b| b == b':').collect();
-    let (name, qualifier) = match parts[..] {
-        [n] => (n, None),
-        [n, q] => (n, Some(q)),
-        [_, b"function", n] => (n, None),
-        [_, b"function", n, q] => (n, Some(q)),
-        [b"arn", _, b"lambda", _, _, b"function", n] => (n, None),
-        [b"arn", _, b"lambda", _, _, b"function", n, q] => (n, Some(q)),
+    let mut p: [&[u8]; 8] = [b""; 8];
+    let mut n = 0;
+    for part in given.split(|&b| b == b':') {
+        *p.get_mut(n)? = part;
+        n += 1;
+    }
+    // Where the name is: after `ACCOUNT:function:` or the full ARN prefix.
+    let at = match n {
+        1 | 2 => 0,
+        3 | 4 if p[1] == b"function" => 2,
+        7 | 8 if p[0] == b"arn" && p[2] == b"lambda" && p[5] == b"function" => 6,
         _ => return None,
     };
-    let ok = (name == ours || name == b"function") && qualifier.map_or(true, |q| !q.is_empty());
+    let qualifier = (n == at + 2).then_some(p[at + 1]);
+    let ok = (p[at] == ours || p[at] == b"function") && qualifier != Some(b"");
     ok.then_some(qualifier)
+}
+
+/// CRC-32 (IEEE, as zlib) of `data`, continuing from `crc`; bit by bit:
+/// a table would cost 1 KiB.
+pub fn crc32(crc: u32, data: &[u8]) -> u32 {
+    let mut c = !crc;
+    for &b in data {
+        c ^= u32::from(b);
+        for _ in 0..8 {
+            c = (c >> 1) ^ (0xEDB8_8320 & (c & 1).wrapping_neg());
+        }
+    }
+    !c
+}
+
+/// The encoded headers of the two event-stream messages of the streaming
+/// invoke: each a name length, name, type 7 (string), value length, value.
+pub const PAYLOAD_CHUNK: &[u8] = b"\x0b:event-type\x07\x00\x0cPayloadChunk\x0d:content-type\x07\x00\x18application/octet-stream\x0d:message-type\x07\x00\x05event";
+pub const INVOKE_COMPLETE: &[u8] = b"\x0b:event-type\x07\x00\x0eInvokeComplete\x0d:content-type\x07\x00\x10application/json\x0d:message-type\x07\x00\x05event";
+
+/// Appends one AWS event-stream message as one HTTP chunk: total length,
+/// headers length, CRC of those 8 bytes, headers, payload, CRC of it all.
+pub fn event_chunk(out: &mut Vec<u8>, headers: &[u8], payload: &[u8]) {
+    let total = 16 + headers.len() + payload.len();
+    out.hexn(total as u64).s(b"\r\n");
+    let at = out.len();
+    out.s(&(total as u32).to_be_bytes()).s(&(headers.len() as u32).to_be_bytes());
+    let crc = crc32(0, &out[at..]);
+    out.s(&crc.to_be_bytes()).s(headers).s(payload);
+    let crc = crc32(0, &out[at..]);
+    out.s(&crc.to_be_bytes()).s(b"\r\n");
+}
+
+#[cfg(test)]
+fn base64(b: &[u8]) -> Vec<u8> {
+    let mut v = Vec::new();
+    v.base64(b);
+    v
 }
 
 #[cfg(test)]
@@ -169,10 +327,18 @@ mod tests {
 
     #[test]
     fn targets() {
-        let (n, q) = invoke_target(b"/2015-03-31/functions/arn%3Aaws%3Alambda%3Aus-east-1%3A1%3Afunction%3Aecho/invocations?Qualifier=%24LATEST").unwrap();
-        assert_eq!((&n[..], q.as_deref()), (&b"arn:aws:lambda:us-east-1:1:function:echo"[..], Some(&b"$LATEST"[..])));
-        assert_eq!(invoke_target(b"/2015-03-31/functions/echo/invocations"), Some((b"echo".to_vec(), None)));
-        for bad in [&b"/2015-03-31/functions//invocations"[..], b"/2015-03-31/functions/a/b/invocations", b"/x", b"/2015-03-31/functions/%zz/invocations"] {
+        let (n, q, stream) = invoke_target(b"/2015-03-31/functions/arn%3Aaws%3Alambda%3Aus-east-1%3A1%3Afunction%3Aecho/invocations?Qualifier=%24LATEST").unwrap();
+        assert_eq!((&n[..], q.as_deref(), stream), (&b"arn:aws:lambda:us-east-1:1:function:echo"[..], Some(&b"$LATEST"[..]), false));
+        assert_eq!(invoke_target(b"/2015-03-31/functions/echo/invocations"), Some((b"echo".to_vec(), None, false)));
+        assert_eq!(invoke_target(b"/2021-11-15/functions/echo/response-streaming-invocations?Qualifier=1"), Some((b"echo".to_vec(), Some(b"1".to_vec()), true)));
+        for bad in [
+            &b"/2015-03-31/functions//invocations"[..],
+            b"/2015-03-31/functions/a/b/invocations",
+            b"/x",
+            b"/2015-03-31/functions/%zz/invocations",
+            b"/2015-03-31/functions/echo/response-streaming-invocations",
+            b"/2021-11-15/functions/echo/invocations",
+        ] {
             assert_eq!(invoke_target(bad), None);
         }
     }
@@ -188,7 +354,74 @@ mod tests {
         v.dec(0).s(b" ").dec(6291456).s(b" ").fixed2(123).s(b" ").fixed2(5).s(b" ").json(b"a\"\n");
         assert_eq!(v, b"0 6291456 1.23 0.05 a\\\"\\n");
         let id = uuid();
-        assert_eq!((id.len(), id[14], id.iter().filter(|&&b| b == b'-').count()), (36, b'4', 4));
+        assert_eq!((id[14], id.iter().filter(|&&b| b == b'-').count()), (b'4', 4));
+        assert!([8, 13, 18, 23].iter().all(|&i| id[i] == b'-'), "{:?}", core::str::from_utf8(&id));
+        let mut v = Vec::new();
+        v.hexn(0).s(b" ").hexn(0x1a).s(b" ").hexn(u64::MAX).s(b" ").base64(b"ab");
+        assert_eq!(v, b"0 1a ffffffffffffffff YWI=");
+    }
+
+    #[test]
+    fn ip_addresses() {
+        let v4: &[(&[u8], Option<[u8; 4]>)] =
+            &[(b"127.0.0.1", Some([127, 0, 0, 1])), (b"0.0.0.0", Some([0; 4])), (b"1.2.3", None), (b"1.2.3.4.5", None), (b"256.1.1.1", None), (b"1..2.3", None), (b"a.b.c.d", None), (b"", None)];
+        for &(s, want) in v4 {
+            let mut ip = [0u8; 16];
+            let got = parse_ip(s, &mut ip);
+            assert_eq!(got.map(|n| (n, <[u8; 4]>::try_from(&ip[..4]).unwrap())), want.map(|w| (4, w)), "{:?}", core::str::from_utf8(s));
+        }
+        let v6: &[(&[u8], Option<[u16; 8]>)] = &[
+            (b"::1", Some([0, 0, 0, 0, 0, 0, 0, 1])),
+            (b"::", Some([0; 8])),
+            (b"fe80::1:2", Some([0xfe80, 0, 0, 0, 0, 0, 1, 2])),
+            (b"1::", Some([1, 0, 0, 0, 0, 0, 0, 0])),
+            (b"1:2:3:4:5:6:7:8", Some([1, 2, 3, 4, 5, 6, 7, 8])),
+            (b"2001:DB8::ffff", Some([0x2001, 0xdb8, 0, 0, 0, 0, 0, 0xffff])),
+            (b"1:2:3:4:5:6:7", None),
+            (b"1:2:3:4:5:6:7:8:9", None),
+            (b"1::2::3", None),
+            (b":::", None),
+            (b"1:", None),
+            (b":1", None),
+            (b"12345::", None),
+            (b"g::", None),
+            (b"1:2:3:4::5:6:7:8", None),
+        ];
+        for &(s, want) in v6 {
+            let mut ip = [0u8; 16];
+            let got = parse_ip(s, &mut ip).map(|n| (n, core::array::from_fn(|k| u16::from_be_bytes([ip[2 * k], ip[2 * k + 1]]))));
+            assert_eq!(got, want.map(|w| (16, w)), "{:?}", core::str::from_utf8(s));
+        }
+    }
+
+    #[test]
+    fn event_stream() {
+        assert_eq!(crc32(0, b"123456789"), 0xCBF4_3926);
+        assert_eq!(crc32(crc32(0, b"1234"), b"56789"), 0xCBF4_3926);
+        let mut v = Vec::new();
+        event_chunk(&mut v, PAYLOAD_CHUNK, b"hi");
+        let msg = &v[v.iter().position(|&b| b == b'\n').unwrap() + 1..v.len() - 2];
+        assert_eq!(&v[..v.len() - msg.len() - 2], format!("{:x}\r\n", msg.len()).as_bytes());
+        let total = u32::from_be_bytes(msg[..4].try_into().unwrap()) as usize;
+        let hlen = u32::from_be_bytes(msg[4..8].try_into().unwrap()) as usize;
+        assert_eq!((total, hlen), (msg.len(), PAYLOAD_CHUNK.len()));
+        assert_eq!(u32::from_be_bytes(msg[8..12].try_into().unwrap()), crc32(0, &msg[..8]));
+        assert_eq!(&msg[12 + hlen..total - 4], b"hi");
+        assert_eq!(u32::from_be_bytes(msg[total - 4..].try_into().unwrap()), crc32(0, &msg[..total - 4]));
+        // Each header: name length, name, type 7, value length, value.
+        let mut h = &msg[12..12 + hlen];
+        let mut seen = Vec::new();
+        while !h.is_empty() {
+            let n = h[0] as usize;
+            let (name, rest) = h[1..].split_at(n);
+            assert_eq!(rest[0], 7);
+            let len = u16::from_be_bytes([rest[1], rest[2]]) as usize;
+            seen.push((String::from_utf8(name.to_vec()).unwrap(), String::from_utf8(rest[3..3 + len].to_vec()).unwrap()));
+            h = &rest[3 + len..];
+        }
+        assert_eq!(seen[0], (":event-type".into(), "PayloadChunk".into()));
+        assert_eq!(seen[1], (":content-type".into(), "application/octet-stream".into()));
+        assert_eq!(seen[2], (":message-type".into(), "event".into()));
     }
 }
 
@@ -212,6 +445,7 @@ mod properties {
             let _ = unpercent(&b);
             let _ = unbase64(&b);
             let _ = match_name(&b, b"my-fn");
+            let _ = parse_ip(&b, &mut [0; 16]);
         }
 
         #[test]
@@ -226,7 +460,7 @@ mod properties {
             if let Some(q) = &q {
                 t.extend(format!("?{extra}=1&Qualifier={}", String::from_utf8(percent(q.as_bytes())).unwrap()).bytes());
             }
-            let (n, got_q) = invoke_target(&t).expect("an Invoke path");
+            let (n, got_q, _) = invoke_target(&t).expect("an Invoke path");
             prop_assert_eq!(n, name.as_bytes());
             prop_assert_eq!(got_q, q.map(String::into_bytes));
         }
