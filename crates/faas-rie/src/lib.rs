@@ -105,7 +105,7 @@ impl Addr {
         let bare = host.strip_prefix(b"[").and_then(|h| h.strip_suffix(b"]")).unwrap_or(host);
         let port = u16::try_from(parse_dec(&s[colon + 1..])?).ok()?;
         let mut ip = [0; 16];
-        let len = text::parse_ip(bare, &mut ip)?;
+        let len = faas::addr::parse_ip(bare, &mut ip)?;
         Some(Addr { ip, len, host, port })
     }
 

@@ -109,59 +109,6 @@ pub fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     (0..hay.len()).find(|&i| hay[i..].starts_with(needle))
 }
 
-/// Parses a numeric IPv4 (`a.b.c.d`) or IPv6 (hex groups, one `::` for a
-/// run of zero groups; no embedded IPv4) address into `ip`; returns its
-/// length, 4 or 16. (musl's inet_pton would cost 800 B and needs the C
-/// library initialised.)
-pub fn parse_ip(s: &[u8], ip: &mut [u8; 16]) -> Option<usize> {
-    if !has(s, b':') {
-        let mut n = 0;
-        for part in s.split(|&b| b == b'.') {
-            *ip.get_mut(n)? = faas::http::parse_dec(part).filter(|&v| v < 256 && part.len() < 4)? as u8;
-            n += 1;
-        }
-        return (n == 4).then_some(4);
-    }
-    let mut g = [0u16; 8];
-    let (mut n, mut gap, mut i) = (0, None, 0);
-    if s.starts_with(b"::") {
-        (gap, i) = (Some(0), 2);
-    }
-    while i < s.len() {
-        let start = i;
-        let mut v = 0;
-        while i < s.len() && s[i] != b':' {
-            v = v << 4 | (s[i] as char).to_digit(16)?;
-            i += 1;
-        }
-        if i == start || i - start > 4 || n == 8 {
-            return None;
-        }
-        g[n] = v as u16;
-        n += 1;
-        if i < s.len() {
-            i += 1; // the ':'
-            if s.get(i) == Some(&b':') && gap.is_none() {
-                (gap, i) = (Some(n), i + 1);
-            } else if i == s.len() {
-                return None;
-            }
-        }
-    }
-    match gap {
-        None if n == 8 => {}
-        Some(at) if n < 8 => {
-            g.copy_within(at..n, 8 - (n - at));
-            g[at..8 - (n - at)].fill(0);
-        }
-        _ => return None,
-    }
-    for (k, v) in g.iter().enumerate() {
-        ip[2 * k..2 * k + 2].copy_from_slice(&v.to_be_bytes());
-    }
-    Some(16)
-}
-
 /// A random version-4 UUID, the shape of Lambda request ids.
 pub fn uuid() -> [u8; 36] {
     let mut r = [0u8; 16];
@@ -362,39 +309,6 @@ mod tests {
     }
 
     #[test]
-    fn ip_addresses() {
-        let v4: &[(&[u8], Option<[u8; 4]>)] =
-            &[(b"127.0.0.1", Some([127, 0, 0, 1])), (b"0.0.0.0", Some([0; 4])), (b"1.2.3", None), (b"1.2.3.4.5", None), (b"256.1.1.1", None), (b"1..2.3", None), (b"a.b.c.d", None), (b"", None)];
-        for &(s, want) in v4 {
-            let mut ip = [0u8; 16];
-            let got = parse_ip(s, &mut ip);
-            assert_eq!(got.map(|n| (n, <[u8; 4]>::try_from(&ip[..4]).unwrap())), want.map(|w| (4, w)), "{:?}", core::str::from_utf8(s));
-        }
-        let v6: &[(&[u8], Option<[u16; 8]>)] = &[
-            (b"::1", Some([0, 0, 0, 0, 0, 0, 0, 1])),
-            (b"::", Some([0; 8])),
-            (b"fe80::1:2", Some([0xfe80, 0, 0, 0, 0, 0, 1, 2])),
-            (b"1::", Some([1, 0, 0, 0, 0, 0, 0, 0])),
-            (b"1:2:3:4:5:6:7:8", Some([1, 2, 3, 4, 5, 6, 7, 8])),
-            (b"2001:DB8::ffff", Some([0x2001, 0xdb8, 0, 0, 0, 0, 0, 0xffff])),
-            (b"1:2:3:4:5:6:7", None),
-            (b"1:2:3:4:5:6:7:8:9", None),
-            (b"1::2::3", None),
-            (b":::", None),
-            (b"1:", None),
-            (b":1", None),
-            (b"12345::", None),
-            (b"g::", None),
-            (b"1:2:3:4::5:6:7:8", None),
-        ];
-        for &(s, want) in v6 {
-            let mut ip = [0u8; 16];
-            let got = parse_ip(s, &mut ip).map(|n| (n, core::array::from_fn(|k| u16::from_be_bytes([ip[2 * k], ip[2 * k + 1]]))));
-            assert_eq!(got, want.map(|w| (16, w)), "{:?}", core::str::from_utf8(s));
-        }
-    }
-
-    #[test]
     fn event_stream() {
         assert_eq!(crc32(0, b"123456789"), 0xCBF4_3926);
         assert_eq!(crc32(crc32(0, b"1234"), b"56789"), 0xCBF4_3926);
@@ -445,7 +359,6 @@ mod properties {
             let _ = unpercent(&b);
             let _ = unbase64(&b);
             let _ = match_name(&b, b"my-fn");
-            let _ = parse_ip(&b, &mut [0; 16]);
         }
 
         #[test]

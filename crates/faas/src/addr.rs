@@ -22,7 +22,8 @@ pub struct Addr<'a> {
 
 impl<'a> Addr<'a> {
     /// Parses an address in any of the accepted shapes. IP literals are
-    /// libc's `inet_pton` forms (dotted quad; RFC 4291 text in brackets).
+    /// read by libc's `inet_pton` (free in a glibc bootstrap, no bigger than
+    /// [`parse_ip`] in a static musl one): the same forms as [`parse_ip`].
     ///
     /// ```
     /// let a = faas::addr::Addr::parse("http://[::1]:9001/base/").unwrap();
@@ -101,11 +102,80 @@ impl<'a> Addr<'a> {
     }
 }
 
-/// Parses an IP literal (a dotted quad, or IPv6 text without brackets)
-/// into `out`; returns the bytes used, 4 or 16.
+/// Parses an IP literal: a dotted quad into the first 4 bytes of `out`
+/// (returns 4), or IPv6 text (RFC 4291: groups of 1 to 4 hex digits, one
+/// `::`, an optional dotted-quad tail) into all 16 (returns 16). Leading
+/// zeros in a dotted quad are refused, as libc's `inet_pton` does.
+/// For faas-rie, which links no libc; the runtime uses libc's `inet_pton`,
+/// which reads the same forms (a property test holds both to std's parsers).
 pub fn parse_ip(s: &[u8], out: &mut [u8; 16]) -> Option<usize> {
-    let v6 = s.iter().any(|&b| b == b':');
-    sys::inet_pton(v6, s, out).then_some(if v6 { 16 } else { 4 })
+    if !s.iter().any(|&b| b == b':') {
+        return v4(s, out).then_some(4);
+    }
+    let mut g = [0u16; 8];
+    let (mut n, mut gap) = (0, None);
+    let mut rest = s;
+    if let [b':', b':', r @ ..] = rest {
+        (gap, rest) = (Some(0), r);
+    }
+    while !rest.is_empty() {
+        let end = rest.iter().position(|&b| b == b':').unwrap_or(rest.len());
+        let (part, tail) = rest.split_at_checked(end)?;
+        if part.iter().any(|&b| b == b'.') {
+            // A dotted-quad tail: the last two groups.
+            let mut q = [0u8; 16];
+            if !tail.is_empty() || !v4(part, &mut q) {
+                return None;
+            }
+            for w in [u16::from_be_bytes([q[0], q[1]]), u16::from_be_bytes([q[2], q[3]])] {
+                *g.get_mut(n)? = w;
+                n += 1;
+            }
+            break;
+        }
+        if part.is_empty() || part.len() > 4 {
+            return None;
+        }
+        *g.get_mut(n)? = part.iter().try_fold(0u16, |v, &b| Some(v << 4 | (b as char).to_digit(16)? as u16))?;
+        n += 1;
+        rest = match tail {
+            [b':', b':', r @ ..] if gap.is_none() => {
+                gap = Some(n);
+                r
+            }
+            [b':', r @ ..] if !r.is_empty() => r,
+            [] => tail,
+            _ => return None,
+        };
+    }
+    // `::` stands for at least one zero group; without it there are eight.
+    let zeros = 8 - n;
+    let at = match gap {
+        Some(at) if zeros > 0 => at,
+        None if zeros == 0 => 8,
+        _ => return None,
+    };
+    for (k, o) in out.chunks_exact_mut(2).enumerate() {
+        let w = if k < at { g.get(k) } else { g.get(k.wrapping_sub(zeros)).filter(|_| k >= at + zeros) };
+        if let [hi, lo] = o {
+            [*hi, *lo] = w.copied().unwrap_or(0).to_be_bytes();
+        }
+    }
+    Some(16)
+}
+
+/// A dotted quad into the first 4 bytes of `out`.
+fn v4(s: &[u8], out: &mut [u8; 16]) -> bool {
+    let mut n = 0;
+    for part in s.split(|&b| b == b'.') {
+        let plain = part.len() <= 3 && (part.len() == 1 || part.first() != Some(&b'0'));
+        match (out.get_mut(n).filter(|_| n < 4), crate::http::parse_dec(part).filter(|&v| plain && v < 256)) {
+            (Some(o), Some(v)) => *o = v as u8,
+            _ => return false,
+        }
+        n += 1;
+    }
+    n == 4
 }
 
 fn parse_port(s: &[u8]) -> Option<u16> {
@@ -139,6 +209,31 @@ mod tests {
         }
         assert_eq!(Addr::parse("[::1]:1").unwrap().ip, [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
         assert_eq!(Addr::parse("10.1.2.3:1").unwrap().ip[..4], [10, 1, 2, 3]);
+    }
+
+    #[test]
+    fn ip_literals() {
+        let ip = |s: &str| {
+            let mut o = [0u8; 16];
+            parse_ip(s.as_bytes(), &mut o).map(|n| o[..n].to_vec())
+        };
+        let w = |ws: [u16; 8]| Some(ws.iter().flat_map(|w| w.to_be_bytes()).collect::<std::vec::Vec<u8>>());
+        assert_eq!(ip("127.0.0.1"), Some(std::vec![127, 0, 0, 1]));
+        assert_eq!(ip("255.255.255.255"), Some(std::vec![255; 4]));
+        assert_eq!(ip("::1"), w([0, 0, 0, 0, 0, 0, 0, 1]));
+        assert_eq!(ip("::"), w([0; 8]));
+        assert_eq!(ip("1::"), w([1, 0, 0, 0, 0, 0, 0, 0]));
+        assert_eq!(ip("fe80::1:2"), w([0xfe80, 0, 0, 0, 0, 0, 1, 2]));
+        assert_eq!(ip("1:2:3:4:5:6:7:8"), w([1, 2, 3, 4, 5, 6, 7, 8]));
+        assert_eq!(ip("1:2:3::6:7:8"), w([1, 2, 3, 0, 0, 6, 7, 8]));
+        assert_eq!(ip("::ffff:10.0.0.1"), w([0, 0, 0, 0, 0, 0xffff, 0x0a00, 1]));
+        assert_eq!(ip("1:2:3:4:5:6:1.2.3.4"), w([1, 2, 3, 4, 5, 6, 0x0102, 0x0304]));
+        assert_eq!(ip("ABCD::eF"), w([0xabcd, 0, 0, 0, 0, 0, 0, 0xef]));
+        for bad in ["", "1.2.3", "1.2.3.4.5", "256.0.0.1", "01.2.3.4", "1.2.3.-1", "1..2.3", "1:2", ":1", "1:", ":::", "1:::2",
+                    "1::2::3", "12345::", "1:2:3:4:5:6:7:8:9", "1:2:3:4:5:6:7:8::", "1:2:3:4:5:6:7::8", "::1.2.3.4:5", "g::",
+                    "::1.2.3", "1234.1.1.1", "1:2:3:4:5:6:7:1.2.3.4"] {
+            assert_eq!(ip(bad), None, "{bad:?}");
+        }
     }
 
     #[test]

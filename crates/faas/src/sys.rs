@@ -80,10 +80,10 @@ pub fn inet_pton(v6: bool, text: &[u8], out: &mut [u8; 16]) -> bool {
     for (d, s) in z.iter_mut().zip(text) {
         *d = *s;
     }
-    let family = if v6 { libc::AF_INET6 } else { libc::AF_INET };
     extern "C" {
         fn inet_pton(af: libc::c_int, src: *const libc::c_char, dst: *mut libc::c_void) -> libc::c_int;
     }
+    let family = if v6 { libc::AF_INET6 } else { libc::AF_INET };
     // SAFETY: `z` is NUL-terminated and `out` has room for an in6_addr.
     unsafe { inet_pton(family, z.as_ptr() as *const libc::c_char, out.as_mut_ptr() as *mut libc::c_void) == 1 }
 }

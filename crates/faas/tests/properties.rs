@@ -434,6 +434,41 @@ proptest! {
     }
 }
 
+const IP_TOKENS: &[&[u8]] = &[b"::", b":", b".", b"0", b"1", b"01", b"9", b"ff", b"FFFF", b"12345", b"255", b"256", b"a", b"g", b"1.2.3.4"];
+
+fn ip_text() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
+        tokens(IP_TOKENS, 14),
+        any::<[u8; 4]>().prop_map(|ip| std::net::Ipv4Addr::from(ip).to_string().into_bytes()),
+        any::<[u16; 8]>().prop_map(|ip| std::net::Ipv6Addr::from(ip).to_string().into_bytes()),
+        // Runs of zeros, so that `::` lands in every position.
+        vec(prop_oneof![Just(0u16), any::<u16>()], 8).prop_map(|w| {
+            std::net::Ipv6Addr::from(<[u16; 8]>::try_from(w).unwrap()).to_string().into_bytes()
+        }),
+        any::<[u8; 4]>().prop_map(|ip| format!("::ffff:{}", std::net::Ipv4Addr::from(ip)).into_bytes()),
+    ]
+}
+
+proptest! {
+    #![proptest_config(cases(3000))]
+
+    /// `addr::parse_ip` (faas-rie's) and libc's `inet_pton` (the runtime's)
+    /// read exactly what std's address parsers read.
+    #[test]
+    fn parse_ip_and_inet_pton_agree_with_std(s in ip_text()) {
+        let text = String::from_utf8_lossy(&s);
+        let std = text.parse::<std::net::Ipv4Addr>().map(|a| a.octets().to_vec())
+            .or_else(|_| text.parse::<std::net::Ipv6Addr>().map(|a| a.octets().to_vec())).ok();
+        let mut o = [0u8; 16];
+        let ours = faas::addr::parse_ip(&s, &mut o).map(|n| o[..n].to_vec());
+        prop_assert_eq!(&ours, &std, "parse_ip {:?}", text);
+        let v6 = s.contains(&b':');
+        let mut o = [0u8; 16];
+        let libc = faas::sys::inet_pton(v6, &s, &mut o).then(|| o[..if v6 { 16 } else { 4 }].to_vec());
+        prop_assert_eq!(&libc, &std, "inet_pton {:?}", text);
+    }
+}
+
 // ---------------------------------------------------------------------------
 // json::escape and json::error_document
 
