@@ -42,7 +42,9 @@ pub fn connect(v6: bool, ip: &[u8; 16], port: u16) -> Result<Fd, Error> {
         (libc::AF_INET, &sa4 as *const libc::sockaddr_in as *const libc::sockaddr, core::mem::size_of::<libc::sockaddr_in>())
     };
     // SAFETY: plain syscall; the returned descriptor is owned by `Fd` at once.
-    let fd = unsafe { libc::socket(family, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0) };
+    // (A direct system call: musl's wrapper adds a fallback for kernels
+    // older than 2.6.27, ~190 B of a static bootstrap.)
+    let fd = unsafe { libc::syscall(libc::SYS_socket, family, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0) } as i32;
     if fd < 0 {
         return Err(Error::Connect);
     }
@@ -154,7 +156,10 @@ pub fn send_all(fd: &Fd, parts: &[&[u8]]) -> Result<(), Error> {
         msg.msg_iov = rest.as_mut_ptr();
         msg.msg_iovlen = rest.len() as _;
         // SAFETY: every iovec points into a slice borrowed for this call.
-        let n = unsafe { libc::sendmsg(fd.0, &msg, libc::MSG_NOSIGNAL) };
+        // A direct system call: musl's sendmsg copies the header to pad it
+        // (~320 B of a static bootstrap); zeroed, the struct is already in
+        // the kernel's layout.
+        let n = unsafe { libc::syscall(libc::SYS_sendmsg, fd.0, &msg as *const libc::msghdr, libc::MSG_NOSIGNAL) } as isize;
         if n < 0 {
             if errno() == libc::EINTR {
                 continue;
@@ -192,17 +197,43 @@ pub fn ascii(b: &[u8]) -> Option<&str> {
     crate::http::is_ascii(b).then(|| unsafe { core::str::from_utf8_unchecked(b) })
 }
 
-/// The value of an environment variable, if set and ASCII.
+/// The value of an environment variable, if set and ASCII. (A walk over
+/// `environ`, as libc's getenv does; musl's costs ~450 B of a static
+/// bootstrap, and faas walks `environ` anyway for the trace id.)
 pub fn getenv(name: &core::ffi::CStr) -> Option<&'static str> {
-    // SAFETY: getenv returns NULL or a NUL-terminated string owned by the
-    // environment. faas never changes variables it hands out like this.
-    let p = unsafe { libc::getenv(name.as_ptr()) };
-    if p.is_null() {
-        return None;
+    let name = name.to_bytes_with_nul();
+    // SAFETY: `environ` is a NULL-terminated array of NUL-terminated
+    // strings; `starts_with` stops at the first byte that differs, which
+    // an entry's NUL is for any name (whose NUL stands for the `=`).
+    unsafe {
+        let mut p = environ;
+        while !p.is_null() && !(*p).is_null() {
+            if let Some(n) = starts_with(*p, name) {
+                // Entries faas hands out like this are never changed.
+                return ascii(core::ffi::CStr::from_ptr((*p).add(n)).to_bytes());
+            }
+            p = p.add(1);
+        }
     }
-    // SAFETY: non-null, NUL-terminated, lives as long as the environment entry.
-    let s = unsafe { core::ffi::CStr::from_ptr(p) };
-    ascii(s.to_bytes())
+    None
+}
+
+/// If the C string `s` starts with `prefix` (whose last byte, a NUL, must
+/// match a `=`), the length of the prefix.
+///
+/// # Safety
+/// `s` is a NUL-terminated string.
+unsafe fn starts_with(s: *const libc::c_char, prefix: &[u8]) -> Option<usize> {
+    let last = prefix.len().checked_sub(1)?;
+    for (k, &b) in prefix.iter().enumerate() {
+        let want = if k == last { b'=' } else { b };
+        // SAFETY: the bytes before index k matched non-NUL bytes, so s[k]
+        // is at most the terminating NUL.
+        if unsafe { *s.add(k) } as u8 != want {
+            return None;
+        }
+    }
+    Some(prefix.len())
 }
 
 /// Capacity of the `_X_AMZN_TRACE_ID=` entry; longer trace ids are not set.
@@ -210,6 +241,8 @@ const TRACE_CAP: usize = 1024;
 /// Entries the environment may hold once faas has to extend it.
 const ENV_CAP: usize = 512;
 const TRACE_NAME: &[u8] = b"_X_AMZN_TRACE_ID=";
+/// The name as [`starts_with`] takes it (the NUL stands for `=`).
+const TRACE_VAR: &[u8] = b"_X_AMZN_TRACE_ID\0";
 
 struct Env {
     /// The `_X_AMZN_TRACE_ID=value` entry, NUL-terminated.
@@ -245,7 +278,7 @@ pub fn set_trace_id(value: Option<&[u8]>) {
         let vars = environ;
         let (mut n, mut found) = (0, None);
         while !vars.is_null() && !(*vars.add(n)).is_null() {
-            if libc::strncmp(*vars.add(n), TRACE_NAME.as_ptr() as *const libc::c_char, TRACE_NAME.len()) == 0 {
+            if starts_with(*vars.add(n), TRACE_VAR).is_some() {
                 found = Some(n);
             }
             n += 1;
