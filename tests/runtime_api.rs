@@ -312,6 +312,12 @@ fn graceful_shutdown_on_sigterm() {
         let api = FakeApi::start(vec![Next::event("one", br#"{"name":"Ada"}"#), Next::Stall(20_000)]);
         let mut p = Proc::spawn(&out(bin), &[("AWS_LAMBDA_RUNTIME_API", &api.addr())]);
         api.wait_posts(1, 10);
+        // The extension's event/next comes on its own connection, which the
+        // server may record after the first post: wait for it too.
+        let t = std::time::Instant::now();
+        while !api.requests().iter().any(|r| r.path == "/2020-01-01/extension/event/next") && t.elapsed().as_secs() < 10 {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
         let reqs = api.requests();
         let find = |path: &str| reqs.iter().position(|r| r.path == path).unwrap_or_else(|| panic!("{bin}: no {path}: {reqs:#?}"));
         let (register, ext_next) = (find("/2020-01-01/extension/register"), find("/2020-01-01/extension/event/next"));
