@@ -372,18 +372,30 @@ impl Server {
             // the oldest caller still sending (or idle, or closing), so slow
             // clients cannot hold every slot; with none, the new connection
             // is closed.
-            let mut slot = self.conns.iter().position(Option::is_none);
-            if slot.is_none() && self.conns.len() >= MAX_CONNS {
-                let idle = |c: &Conn| c.rt.is_none() && matches!(c.rd, Rd::Head | Rd::Body | Rd::Linger);
-                let old = self.conns.iter().enumerate().filter_map(|(ci, c)| c.as_ref().filter(|c| idle(c)).map(|c| (c.gen, ci)));
-                let Some((_, ci)) = old.min() else { continue };
-                self.drop_conn(ci);
-                slot = Some(ci);
+            let mut best = None;
+            for (ci, c) in self.conns.iter().enumerate() {
+                // Free: 0; an idle caller: 1 + its generation (the oldest lowest).
+                let key = match c {
+                    None => 0,
+                    Some(c) if c.rt.is_none() && matches!(c.rd, Rd::Head | Rd::Body | Rd::Linger) => 1 + c.gen as u64,
+                    _ => continue,
+                };
+                if best.is_none_or(|(k, _)| key < k) {
+                    best = Some((key, ci));
+                }
             }
-            let ci = slot.unwrap_or(self.conns.len());
-            if ci == self.conns.len() {
-                self.conns.push(None);
-            }
+            let ci = match best {
+                Some((0, ci)) => ci,
+                _ if self.conns.len() < MAX_CONNS => {
+                    self.conns.push(None);
+                    self.conns.len() - 1
+                }
+                Some((_, ci)) => {
+                    self.drop_conn(ci);
+                    ci
+                }
+                None => continue,
+            };
             self.gen = self.gen.wrapping_add(1);
             let c = Box::new(Conn {
                 fd,

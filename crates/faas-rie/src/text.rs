@@ -82,6 +82,21 @@ pub fn same(a: &[u8], b: &[u8]) -> bool {
     a == b
 }
 
+/// Entry `k` of a list of NUL-separated words (the last one past the end).
+pub fn nth(list: &[u8], mut k: usize) -> &[u8] {
+    let mut at = 0;
+    for (i, &b) in list.iter().enumerate() {
+        if b == 0 {
+            if k == 0 {
+                return &list[at..i];
+            }
+            k -= 1;
+            at = i + 1;
+        }
+    }
+    &list[at..]
+}
+
 /// True if `s` holds `b` (core's `contains` is unrolled: 200 B).
 #[allow(clippy::manual_contains)]
 pub fn has(s: &[u8], b: u8) -> bool {
