@@ -144,8 +144,8 @@ fn fail(msg: &[&[u8]]) -> ! {
 /// already, NUL-separated: each value is completed by the configuration
 /// ([`config`]'s `suffix`) or fixed. (One string: a table of slices would
 /// cost 32 B an entry.)
-const DEFAULTS: &[u8] = b"AWS_LAMBDA_FUNCTION_NAME=\0AWS_LAMBDA_FUNCTION_MEMORY_SIZE=\0AWS_REGION=\0AWS_DEFAULT_REGION=\0_HANDLER=\0\
-AWS_LAMBDA_LOG_GROUP_NAME=/aws/lambda/\0AWS_LAMBDA_LOG_STREAM_NAME=[$LATEST]\0AWS_LAMBDA_FUNCTION_VERSION=$LATEST\0\
+const DEFAULTS: &[u8] = b"AWS_LAMBDA_FUNCTION_NAME=\0AWS_LAMBDA_LOG_GROUP_NAME=/aws/lambda/\0AWS_REGION=\0AWS_DEFAULT_REGION=\0\
+AWS_LAMBDA_FUNCTION_MEMORY_SIZE=\0_HANDLER=\0AWS_LAMBDA_LOG_STREAM_NAME=[$LATEST]\0AWS_LAMBDA_FUNCTION_VERSION=$LATEST\0\
 LAMBDA_TASK_ROOT=/var/task\0LAMBDA_RUNTIME_DIR=/var/runtime\0AWS_LAMBDA_INITIALIZATION_TYPE=on-demand\0TZ=:UTC";
 
 /// The options, NUL-separated: the numeric ones first, in the order of `n`
@@ -225,12 +225,20 @@ fn config() -> Config {
         }
         e += 1;
     }
-    let suffix: [&[u8]; 7] = [name, memory, region, region, sys::arg(i + 1).unwrap_or(b"handler"), name, &stream_name];
+    let handler = sys::arg(i + 1).unwrap_or(b"handler");
     for k in 0..12 {
+        let suffix = match k {
+            0..2 => name,
+            2..4 => region,
+            4 => memory,
+            5 => handler,
+            6 => &stream_name,
+            _ => b"",
+        };
         let entry = text::nth(DEFAULTS, k);
         let var = &entry[..entry.iter().position(|&b| b == b'=').unwrap_or(0) + 1];
         if getenv(var).is_none() {
-            env.s(entry).s(suffix.get(k).copied().unwrap_or_default()).s(b"\0");
+            env.s(entry).s(suffix).s(b"\0");
         }
     }
     // Both were checked, or are the defaults.

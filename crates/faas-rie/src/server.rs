@@ -104,17 +104,18 @@ enum RtErr {
     Stopped,
 }
 
-/// Status, error type and message of each [`RtErr`]; from 429 on, the
-/// connection closes after the answer.
-const RT_ERRORS: [(u16, &[u8], &[u8]); 7] = [
-    (404, b"NotFound", b"no such Runtime API path"),
-    (400, b"InvalidRequestID", b"no invocation with this id is in progress"),
-    (403, b"InvalidStateTransition", b"not in the init phase"),
-    (403, b"Extension.InvalidState", b"extensions register during init"),
-    (403, b"Extension.InvalidExtensionIdentifier", b"not a registered extension"),
-    (429, b"Extension.TooManyRequests", b"too many event/next requests held"),
-    (500, b"Runtime.ExitError", b"this runtime has been stopped"),
-];
+/// Status of each [`RtErr`]; from 429 on, the connection closes after
+/// the answer.
+const RT_STATUS: [Status; 7] = [NOT_FOUND, BAD_REQUEST, FORBIDDEN, FORBIDDEN, FORBIDDEN, TOO_MANY, SERVER_ERROR];
+/// Error type and message of each [`RtErr`], NUL-separated (one string: a
+/// table of slices would cost 32 B an entry).
+const RT_ERRORS: &[u8] = b"NotFound\0no such Runtime API path\0\
+InvalidRequestID\0no invocation with this id is in progress\0\
+InvalidStateTransition\0not in the init phase\0\
+Extension.InvalidState\0extensions register during init\0\
+Extension.InvalidExtensionIdentifier\0not a registered extension\0\
+Extension.TooManyRequests\0too many event/next requests held\0\
+Runtime.ExitError\0this runtime has been stopped";
 
 /// A request, parsed again from its saved head once its body is read.
 struct Req<'a> {
@@ -624,7 +625,7 @@ impl Server {
 
     fn bad_request(&mut self, c: &mut Conn) -> bool {
         c.inb.clear();
-        aws_error(c, false, 400, b"InvalidRequestContentException", &text::uuid(), b"malformed HTTP request");
+        aws_error(c, false, BAD_REQUEST, b"InvalidRequestContentException", &text::uuid(), b"malformed HTTP request");
         linger(c);
         false
     }
@@ -642,26 +643,26 @@ impl Server {
 
     /// Checks an invoke and queues it: or its error status and type, with
     /// the message in `m`.
-    fn invoke(&mut self, c: &mut Conn, ci: usize, req: &Req, payload: Vec<u8>, id: [u8; 36], m: &mut Vec<u8>) -> Result<(), (u16, &'static [u8])> {
+    fn invoke(&mut self, c: &mut Conn, ci: usize, req: &Req, payload: Vec<u8>, id: [u8; 36], m: &mut Vec<u8>) -> Result<(), (Status, &'static [u8])> {
         let keep = req.keep;
         let Some((given, qualifier, events)) = text::invoke_target(req.target).filter(|_| req.method == b"POST") else {
             m.s(b"unknown operation: ").s(req.method).s(b" ").s(req.target);
-            return Err((404, b"UnknownOperationException"));
+            return Err((NOT_FOUND, b"UnknownOperationException"));
         };
         let Some(in_name) = text::match_name(&given, self.cfg.name) else {
             m.s(b"Function not found: ");
             arn(m, self.cfg.region, &given, None);
-            return Err((404, b"ResourceNotFoundException"));
+            return Err((NOT_FOUND, b"ResourceNotFoundException"));
         };
         let kind = req.h(b"x-amz-invocation-type").unwrap_or(b"RequestResponse");
         let event = kind == b"Event";
         if c.dropped {
             m.s(b"Request must be smaller than ").dec(if event { EVENT_LIMIT } else { SYNC_LIMIT } as u64).s(b" bytes for the Invoke operation");
-            return Err((413, b"RequestTooLargeException"));
+            return Err((TOO_LARGE, b"RequestTooLargeException"));
         }
         if !(kind == b"RequestResponse" || kind == b"DryRun" || event && !events) {
             m.s(b"X-Amz-Invocation-Type must be RequestResponse, DryRun or (not streaming) Event");
-            return Err((400, b"InvalidParameterValueException"));
+            return Err((BAD_REQUEST, b"InvalidParameterValueException"));
         }
         let mut hdrs = Vec::new();
         hdrs.s(b"\r\nLambda-Runtime-Invoked-Function-Arn: ");
@@ -677,25 +678,25 @@ impl Server {
         if let Some(b64) = req.h(b"x-amz-client-context") {
             let Some(mut json) = text::unbase64(b64).filter(|j| j.first() == Some(&b'{')) else {
                 m.s(b"Client context must be a valid Base64-encoded JSON object.");
-                return Err((400, b"InvalidRequestContentException"));
+                return Err((BAD_REQUEST, b"InvalidRequestContentException"));
             };
             json.iter_mut().filter(|b| b.is_ascii_control()).for_each(|b| *b = b' ');
             hdrs.s(b"\r\nLambda-Runtime-Client-Context: ").s(&json);
         }
         if kind == b"DryRun" {
-            respond(c, keep, 204, &id, b"", b"");
+            respond(c, keep, NO_CONTENT, &id, b"", b"");
             return Ok(());
         }
         if self.queue.iter().filter(|j| j.tries == 0).count() >= self.cfg.queue {
             m.s(b"Rate Exceeded.");
-            return Err((429, b"TooManyRequestsException"));
+            return Err((TOO_MANY, b"TooManyRequestsException"));
         }
         let tail = !event && req.h(b"x-amz-log-type") == Some(b"Tail");
         let client = (!event).then_some((ci, c.gen));
         let job = Box::new(Job { id, payload, client, keep, tail, events, hdrs, start_us: 0, deadline_us: 0, streamed: false, tries: 0, due_us: 0 });
         self.queue.push(job);
         if event {
-            respond(c, keep, 202, &id, b"", b"");
+            respond(c, keep, ACCEPTED, &id, b"", b"");
         } else {
             c.rd = Rd::Wait;
         }
@@ -798,8 +799,9 @@ impl Server {
     #[inline(never)]
     fn runtime_request(&mut self, c: &mut Conn, ci: usize, i: usize, req: &Req, body: &[u8]) {
         if let Err(e) = self.runtime_call(c, ci, i, req, body) {
-            let (status, etype, message) = RT_ERRORS[e as usize];
-            rt_reply(c, req.keep && status < 429, status, etype, message);
+            let k = e as usize;
+            let status = RT_STATUS[k];
+            rt_reply(c, req.keep && status < TOO_MANY, status, text::nth(RT_ERRORS, 2 * k), text::nth(RT_ERRORS, 2 * k + 1));
         }
     }
 
@@ -831,7 +833,7 @@ impl Server {
             if rt.state != St::Init {
                 return Err(RtErr::NotInit);
             }
-            rt_reply(c, keep, 202, b"", b"");
+            rt_reply(c, keep, ACCEPTED, b"", b"");
             let doc = error_doc(etype, b"init failed");
             self.init_failed(i, etype, if body.is_empty() { &doc } else { body });
         } else if let Some((id, what)) = invocation(path) {
@@ -846,7 +848,7 @@ impl Server {
             } else if c.dropped {
                 self.too_large(c, i, RESPONSE_LIMIT as u64);
             } else {
-                rt_reply(c, keep, 202, b"", b"");
+                rt_reply(c, keep, ACCEPTED, b"", b"");
                 let doc = error_doc(etype, b"");
                 let ctype = req.h(b"content-type").filter(|t| text::header_safe(t)).unwrap_or(b"application/json");
                 let outcome = if what == b"response" { Outcome::Ok(body, ctype) } else { Outcome::Fail(etype, if body.is_empty() { &doc } else { body }) };
@@ -863,7 +865,7 @@ impl Server {
             h.s(b"Lambda-Extension-Identifier: ").s(&ext).s(b"\r\nContent-Type: application/json\r\n");
             let mut v = Vec::new();
             v.s(br#"{"functionName":""#).json(self.cfg.name).s(br#"","functionVersion":"$LATEST","handler":""}"#);
-            respond(c, keep, 200, b"", &h, &v);
+            respond(c, keep, OK, b"", &h, &v);
         } else if get && path == b"/2020-01-01/extension/event/next" {
             // Registered for no events: held open, never answered.
             if rt.ext.is_none() || req.h(b"lambda-extension-identifier") != rt.ext.as_ref().map(|e| &e[..]) {
@@ -884,7 +886,7 @@ impl Server {
     fn too_large(&mut self, c: &mut Conn, i: usize, limit: u64) {
         let mut m = Vec::new();
         m.s(b"Response payload size exceeded maximum allowed payload size (").dec(limit).s(b" bytes).");
-        rt_reply(c, false, 413, b"RequestEntityTooLarge", &m);
+        rt_reply(c, false, TOO_LARGE, b"RequestEntityTooLarge", &m);
         linger(c);
         let t = b"Function.ResponseSizeTooLarge";
         self.finish(i, Outcome::Fail(t, &error_doc(t, &m)));
@@ -926,7 +928,7 @@ impl Server {
 
     /// The stream ended; `trailers` are its raw trailer lines.
     fn stream_end(&mut self, c: &mut Conn, i: usize, trailers: &[u8]) {
-        rt_reply(c, false, 202, b"", b"");
+        rt_reply(c, false, ACCEPTED, b"", b"");
         let mut raw = Vec::new();
         raw.s(b"T T T\r\n").s(trailers);
         let mut hs = [Header::default(); 16];
@@ -1027,7 +1029,7 @@ impl Server {
                 }
                 c.out.s(b"\r\n");
             } else {
-                respond(c, job.keep, 200, &job.id, &h, body);
+                respond(c, job.keep, OK, &job.id, &h, body);
             }
         }
         if job.keep {
@@ -1291,31 +1293,31 @@ fn error_doc(etype: &[u8], message: &[u8]) -> Vec<u8> {
     v
 }
 
-/// `HTTP/1.1 ` then this is the status line.
-fn status_line(status: u16) -> &'static [u8] {
-    match status {
-        200 => b"200 OK",
-        202 => b"202 Accepted",
-        204 => b"204 No Content",
-        400 => b"400 Bad Request",
-        403 => b"403 Forbidden",
-        404 => b"404 Not Found",
-        413 => b"413 Request Entity Too Large",
-        429 => b"429 Too Many Requests",
-        _ => b"500 Internal Server Error",
-    }
-}
+/// The status lines we answer with, NUL-separated; a status is an index
+/// into them, in numeric order (so `status < TOO_MANY` compares codes).
+const STATUS_LINES: &[u8] = b"200 OK\x00202 Accepted\x00204 No Content\x00400 Bad Request\x00403 Forbidden\x00404 Not Found\x00\
+413 Request Entity Too Large\x00429 Too Many Requests\x00500 Internal Server Error";
+type Status = u8;
+const OK: Status = 0;
+const ACCEPTED: Status = 1;
+const NO_CONTENT: Status = 2;
+const BAD_REQUEST: Status = 3;
+const FORBIDDEN: Status = 4;
+const NOT_FOUND: Status = 5;
+const TOO_LARGE: Status = 6;
+const TOO_MANY: Status = 7;
+const SERVER_ERROR: Status = 8;
 
 /// Writes a whole response: status, `x-amzn-RequestId` (if `id` is not
 /// empty), the header lines `hdrs`, and the body. Without `keep`, the
 /// connection closes after it.
-fn respond(c: &mut Conn, keep: bool, status: u16, id: &[u8], hdrs: &[u8], body: &[u8]) {
-    c.out.s(b"HTTP/1.1 ").s(status_line(status)).s(b"\r\n");
+fn respond(c: &mut Conn, keep: bool, status: Status, id: &[u8], hdrs: &[u8], body: &[u8]) {
+    c.out.s(b"HTTP/1.1 ").s(text::nth(STATUS_LINES, status as usize)).s(b"\r\n");
     if !id.is_empty() {
         c.out.s(b"x-amzn-RequestId: ").s(id).s(b"\r\n");
     }
     c.out.s(hdrs);
-    if status != 204 {
+    if status != NO_CONTENT {
         c.out.s(b"Content-Length: ").dec(body.len() as u64).s(b"\r\n");
     }
     if !keep {
@@ -1327,7 +1329,7 @@ fn respond(c: &mut Conn, keep: bool, status: u16, id: &[u8], hdrs: &[u8], body: 
 }
 
 /// An Invoke API service error in the AWS shape.
-fn aws_error(c: &mut Conn, keep: bool, status: u16, etype: &[u8], id: &[u8], message: &[u8]) {
+fn aws_error(c: &mut Conn, keep: bool, status: Status, etype: &[u8], id: &[u8], message: &[u8]) {
     let mut h = Vec::new();
     h.s(b"Content-Type: application/json\r\nx-amzn-ErrorType: ").s(etype).s(b"\r\n");
     let mut body = Vec::new();
@@ -1336,8 +1338,8 @@ fn aws_error(c: &mut Conn, keep: bool, status: u16, etype: &[u8], id: &[u8], mes
 }
 
 /// A Runtime API reply: `{"status":"OK"}` for 2xx, else an error document.
-fn rt_reply(c: &mut Conn, keep: bool, status: u16, etype: &[u8], message: &[u8]) {
+fn rt_reply(c: &mut Conn, keep: bool, status: Status, etype: &[u8], message: &[u8]) {
     let doc = error_doc(etype, message);
-    let body: &[u8] = if status < 300 { br#"{"status":"OK"}"# } else { &doc };
+    let body: &[u8] = if status < BAD_REQUEST { br#"{"status":"OK"}"# } else { &doc };
     respond(c, keep, status, b"", b"Content-Type: application/json\r\n", body);
 }
