@@ -40,6 +40,10 @@ const CHUNKED_EVENT: usize = 100 * 1024;
 const LINGER_US: u64 = 1_000_000;
 const LINGER_MAX: usize = 1 << 20;
 const ACCOUNT: &[u8] = b"012345678912";
+/// The names of the signals a runtime most often dies of, each after its
+/// number (SIGABRT, SIGKILL, SIGSEGV, SIGTERM), NUL-separated.
+const SIGNAL_NAMES: &[u8] = b"\x06 (aborted)\x00\x09 (killed)\x00\x0b (segmentation fault)\x00\x0f (terminated)";
+const _: () = assert!(libc::SIGABRT == 6 && libc::SIGKILL == 9 && libc::SIGSEGV == 11 && libc::SIGTERM == 15);
 
 /// A connection slot and its generation, so a late answer never reaches a
 /// new connection that reused the slot.
@@ -1078,8 +1082,8 @@ impl Server {
         let now = sys::mono_us();
         for i in 0..self.rts.len() {
             let rt = &self.rts[i];
-            let job = rt.job.as_ref().map(|j| (j.id, now >= j.deadline_us));
-            let init = job.is_none() && rt.state == St::Init && now >= rt.init_end_us;
+            let late = rt.job.as_ref().is_some_and(|j| now >= j.deadline_us);
+            let init = rt.job.is_none() && rt.state == St::Init && now >= rt.init_end_us;
             if init && !rt.init_retry {
                 // As Lambda: an init past its limit (10 s) is tried once
                 // more, at the invoke, with the function's timeout.
@@ -1091,21 +1095,11 @@ impl Server {
                 if self.stopping.is_none() {
                     self.spawn(i);
                 }
-            } else if init || job.is_some_and(|j| j.1) {
+            } else if init || late {
                 let mut msg = Vec::new();
-                if let Some((id, _)) = job {
-                    msg.s(b"RequestId: ").s(&id).s(b" Error: ");
-                }
                 msg.s(b"Task timed out after ").fixed2(self.cfg.timeout_ms / 10).s(b" seconds");
-                let t = b"Sandbox.Timedout";
-                let doc = error_doc(t, &msg);
-                self.line(i, &[&msg, b"\n"]);
-                if init {
-                    self.init_failed(i, t, &doc);
-                } else {
-                    self.finish(i, Outcome::Fail(t, &doc));
-                    self.retire(i);
-                }
+                self.fail_rt(i, b"Sandbox.Timedout", &msg);
+                self.retire(i);
             }
         }
         for c in &mut self.conns {
@@ -1164,33 +1158,45 @@ impl Server {
             why.s(b"Runtime exited with error: ");
             let sig = status & 0x7f;
             if sig != 0 {
-                let name: &[u8] = match sig {
-                    libc::SIGKILL => b" (killed)",
-                    libc::SIGABRT => b" (aborted)",
-                    libc::SIGSEGV => b" (segmentation fault)",
-                    libc::SIGTERM => b" (terminated)",
-                    _ => b"",
-                };
-                why.s(b"signal: ").dec(sig as u64).s(name);
+                why.s(b"signal: ").dec(sig as u64);
+                for k in 0..4 {
+                    if let Some((&n, name)) = text::nth(SIGNAL_NAMES, k).split_first() {
+                        if i32::from(n) == sig {
+                            why.s(name);
+                        }
+                    }
+                }
             } else {
                 why.s(b"exit status ").dec((status >> 8 & 0xff) as u64);
             }
             self.rts[i].pid = 0;
-            let t = b"Runtime.ExitError";
-            if let Some(id) = self.rts[i].job.as_ref().map(|j| j.id) {
-                let mut msg = Vec::new();
-                msg.s(b"RequestId: ").s(&id).s(b" Error: ").s(&why);
-                self.line(i, &[&msg, b"\n"]);
-                self.finish(i, Outcome::Fail(t, &error_doc(t, &msg)));
-            } else if self.rts[i].state == St::Init {
-                self.line(i, &[&why, b"\n"]);
-                self.init_failed(i, t, &error_doc(t, &why));
+            if self.rts[i].job.is_some() || self.rts[i].state == St::Init {
+                self.fail_rt(i, b"Runtime.ExitError", &why);
             } else if self.stopping.is_none() {
                 why.s(b"; the next invoke starts a new runtime\n");
                 sys::write_all(2, b"faas-rie: ");
                 sys::write_all(2, &why);
             }
             self.retire(i);
+        }
+    }
+
+    /// Fails what runtime `i` is doing, its invocation or else its init,
+    /// with error type `t`: logs `what` (after the request id, if any) and
+    /// answers with it.
+    fn fail_rt(&mut self, i: usize, t: &[u8], what: &[u8]) {
+        let mut msg = Vec::new();
+        let job = self.rts[i].job.as_ref().map(|j| j.id);
+        if let Some(id) = &job {
+            msg.s(b"RequestId: ").s(id).s(b" Error: ");
+        }
+        msg.s(what);
+        let doc = error_doc(t, &msg);
+        self.line(i, &[&msg, b"\n"]);
+        if job.is_some() {
+            self.finish(i, Outcome::Fail(t, &doc));
+        } else {
+            self.init_failed(i, t, &doc);
         }
     }
 
