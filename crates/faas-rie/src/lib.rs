@@ -154,7 +154,7 @@ const OPTIONS: &[u8] = b"--pool\0--queue\0--init-timeout\0--event-retries\0--ret
 
 /// Reads the command line and the environment.
 #[inline(never)]
-fn config() -> Config {
+fn config() -> &'static Config {
     let container = sys::access(b"/run/.containerenv\0", libc::F_OK) || sys::access(b"/.dockerenv\0", libc::F_OK);
     // --listen and --runtime-api, checked as given, parsed at the end.
     let mut addrs: [&'static [u8]; 2] = [if container { b"0.0.0.0:8080" } else { b"127.0.0.1:8080" }, b"127.0.0.1:9001"];
@@ -243,7 +243,8 @@ fn config() -> Config {
     }
     // Both were checked, or are the defaults.
     let addr = |s| Addr::parse(s).unwrap_or_else(|| sys::exit(2));
-    Config {
+    // Read-only from here on, for the whole run.
+    alloc::boxed::Box::leak(alloc::boxed::Box::new(Config {
         listen: addr(addrs[0]),
         runtime_api: addr(addrs[1]),
         pool: n[0] as usize,
@@ -257,7 +258,7 @@ fn config() -> Config {
         memory_mb: parse_dec(memory).unwrap_or(3008),
         argv,
         env,
-    }
+    }))
 }
 
 /// The program, called by the entry point in [`sys`].

@@ -195,7 +195,7 @@ struct Rt {
 }
 
 struct Server {
-    cfg: Config,
+    cfg: &'static Config,
     lst: Fd,
     sig: Fd,
     conns: Vec<Option<Box<Conn>>>,
@@ -229,7 +229,7 @@ fn listen(a: &Addr, port: u16) -> (Fd, u16) {
     })
 }
 
-pub fn run(cfg: Config) -> ! {
+pub fn run(cfg: &'static Config) -> ! {
     let sig = sys::signals().unwrap_or_else(|| fatal(b"faas-rie: cannot set up signals"));
     let (lst, port) = listen(&cfg.listen, cfg.listen.port);
     let mut rts = Vec::new();
@@ -784,7 +784,7 @@ impl Server {
         self.cfg.runtime_api.text(&mut env, self.rts[i].port);
         env.s(b"\0");
         let now = sys::mono_us();
-        let cfg = &self.cfg;
+        let cfg = self.cfg;
         let rt = &mut self.rts[i];
         rt.spawn_us = now;
         rt.init_end_us = now + 1000 * if rt.init_retry { cfg.timeout_ms } else { cfg.init_ms };
