@@ -336,9 +336,8 @@ impl Server {
         self.conns.get(ci)?.as_deref().filter(|c| c.gen == gen)
     }
 
-    #[inline(never)]
-    fn client_mut(&mut self, (ci, gen): Token) -> Option<&mut Conn> {
-        self.conns.get_mut(ci)?.as_deref_mut().filter(|c| c.gen == gen)
+    fn client_mut(&mut self, t: Token) -> Option<&mut Conn> {
+        client_in(&mut self.conns, t)
     }
 
     /// Milliseconds until the next deadline, or -1 for none.
@@ -864,9 +863,9 @@ impl Server {
             if rt.state != St::Init {
                 return Err(RtErr::ExtState);
             }
-            let ext = *rt.ext.get_or_insert_with(text::uuid);
+            let ext = rt.ext.get_or_insert_with(text::uuid);
             let mut h = Vec::new();
-            h.s(b"Lambda-Extension-Identifier: ").s(&ext).s(b"\r\nContent-Type: application/json\r\n");
+            h.s(b"Lambda-Extension-Identifier: ").s(ext).s(b"\r\nContent-Type: application/json\r\n");
             let mut v = Vec::new();
             v.s(br#"{"functionName":""#).json(self.cfg.name).s(br#"","functionVersion":"$LATEST","handler":""}"#);
             respond(c, keep, OK, b"", &h, &v);
@@ -906,9 +905,8 @@ impl Server {
             return false;
         }
         job.streamed = true;
-        let (id, client, events) = (job.id, job.client, job.events);
-        if let (false, Some(c)) = (events, client.and_then(|t| self.client_mut(t))) {
-            c.out.s(b"HTTP/1.1 200 OK\r\nContent-Type: ").s(ctype).s(b"\r\nX-Amz-Executed-Version: $LATEST\r\nx-amzn-RequestId: ").s(&id);
+        if let (false, Some(c)) = (job.events, job.client.and_then(|t| client_in(&mut self.conns, t))) {
+            c.out.s(b"HTTP/1.1 200 OK\r\nContent-Type: ").s(ctype).s(b"\r\nX-Amz-Executed-Version: $LATEST\r\nx-amzn-RequestId: ").s(&job.id);
             c.out.s(b"\r\nTransfer-Encoding: chunked\r\nTrailer: X-Amz-Function-Error, X-Amz-Log-Result\r\n\r\n");
         }
         true
@@ -1186,14 +1184,14 @@ impl Server {
     /// answers with it.
     fn fail_rt(&mut self, i: usize, t: &[u8], what: &[u8]) {
         let mut msg = Vec::new();
-        let job = self.rts[i].job.as_ref().map(|j| j.id);
-        if let Some(id) = &job {
-            msg.s(b"RequestId: ").s(id).s(b" Error: ");
+        let job = self.rts[i].job.is_some();
+        if let Some(j) = &self.rts[i].job {
+            msg.s(b"RequestId: ").s(&j.id).s(b" Error: ");
         }
         msg.s(what);
         let doc = error_doc(t, &msg);
         self.line(i, &[&msg, b"\n"]);
-        if job.is_some() {
+        if job {
             self.finish(i, Outcome::Fail(t, &doc));
         } else {
             self.init_failed(i, t, &doc);
@@ -1236,6 +1234,12 @@ impl Server {
         sys::write_all(1, line);
         trim(self.rts[i].log.s(line));
     }
+}
+
+/// The caller's connection `t`, if it is still there.
+#[inline(never)]
+fn client_in(conns: &mut [Option<Box<Conn>>], (ci, gen): Token) -> Option<&mut Conn> {
+    conns.get_mut(ci)?.as_deref_mut().filter(|c| c.gen == gen)
 }
 
 /// Keeps a runtime's log from growing: Tail needs only its last 4 KB.

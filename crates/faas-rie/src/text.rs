@@ -16,6 +16,8 @@ pub trait Put {
     fn hex(&mut self, b: &[u8]) -> &mut Self;
     /// `n` as a hex number (a chunk size).
     fn hexn(&mut self, n: u64) -> &mut Self;
+    /// `n` in `base` (up to 16), at least `width` digits.
+    fn num(&mut self, n: u64, base: u64, width: usize) -> &mut Self;
     /// `b` inside a JSON string.
     fn json(&mut self, b: &[u8]) -> &mut Self;
     /// `b` in standard base64.
@@ -32,32 +34,33 @@ impl Put for Vec<u8> {
     }
     #[inline(never)]
     fn dec(&mut self, n: u64) -> &mut Self {
-        self.s(faas::http::dec(n, &mut [0; 20]))
+        self.num(n, 10, 1)
     }
     #[inline(never)]
     fn fixed2(&mut self, n: u64) -> &mut Self {
-        self.dec(n / 100).s(b".").dec(n / 10 % 10).dec(n % 10)
+        self.num(n / 100, 10, 1).s(b".").num(n % 100, 10, 2)
     }
     #[inline(never)]
     fn hex(&mut self, b: &[u8]) -> &mut Self {
         for &x in b {
-            self.s(&[HEX[usize::from(x >> 4)], HEX[usize::from(x & 15)]]);
+            self.num(u64::from(x), 16, 2);
         }
         self
     }
     #[inline(never)]
     fn hexn(&mut self, n: u64) -> &mut Self {
-        let mut shift = 60;
-        while shift > 0 && n >> shift == 0 {
-            shift -= 4;
+        self.num(n, 16, 1)
+    }
+    #[inline(never)]
+    fn num(&mut self, mut n: u64, base: u64, width: usize) -> &mut Self {
+        let mut d = [b'0'; 20];
+        let mut i = d.len();
+        while n > 0 || i > d.len() - width {
+            i -= 1;
+            d[i] = HEX[(n % base) as usize];
+            n /= base;
         }
-        loop {
-            self.push(HEX[(n >> shift & 15) as usize]);
-            if shift == 0 {
-                return self;
-            }
-            shift -= 4;
-        }
+        self.s(&d[i..])
     }
     #[inline(never)]
     fn json(&mut self, b: &[u8]) -> &mut Self {
