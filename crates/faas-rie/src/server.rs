@@ -549,9 +549,10 @@ impl Server {
                 c.limit = usize::MAX;
             }
         }
+        let end = h.len;
         c.head.clear();
-        c.head.s(&c.inb[..h.len]);
-        c.inb.drain(..h.len);
+        c.head.s(&c.inb[..end]);
+        text::cut(&mut c.inb, 0, end);
         c.chunked = chunked;
         c.left = if chunked { 0 } else { len.unwrap_or(0) };
         c.dec = Chunked::default();
@@ -570,14 +571,14 @@ impl Server {
             };
             c.dropped = c.dec.overflow > 0;
             if !c.stream {
-                c.inb.drain(c.got..c.pos); // consumed framing
+                text::cut(&mut c.inb, c.got, c.pos); // consumed framing
                 c.pos = c.got;
             }
             done
         } else {
             let take = (c.inb.len() - c.got).min(c.left as usize);
             let keep = take.min(c.limit.saturating_sub(c.got));
-            c.inb.drain(c.got + keep..c.got + take);
+            text::cut(&mut c.inb, c.got + keep, c.got + take);
             c.dropped |= keep < take;
             c.got += keep;
             c.pos = c.got;
@@ -597,7 +598,7 @@ impl Server {
                 return false;
             }
             let cut = if c.chunked { c.dec.trailers.unwrap_or(c.pos) } else { c.got };
-            c.inb.drain(..cut);
+            text::cut(&mut c.inb, 0, cut);
             c.pos -= cut;
             c.got = 0;
             c.dec.trailers = c.dec.trailers.map(|_| 0);
@@ -1245,7 +1246,7 @@ fn client_in(conns: &mut [Option<Box<Conn>>], (ci, gen): Token) -> Option<&mut C
 /// Keeps a runtime's log from growing: Tail needs only its last 4 KB.
 fn trim(log: &mut Vec<u8>) {
     if log.len() > 16 * TAIL {
-        log.drain(..log.len() - TAIL);
+        text::cut(log, 0, log.len() - TAIL);
     }
 }
 

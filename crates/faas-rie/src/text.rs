@@ -85,6 +85,16 @@ pub fn same(a: &[u8], b: &[u8]) -> bool {
     a == b
 }
 
+/// Removes `v[from..to]` (`Vec::drain` costs more: generic, and a guard
+/// to drop); nothing if the range is not in `v`.
+#[inline(never)]
+pub fn cut(v: &mut Vec<u8>, from: usize, to: usize) {
+    if from <= to && to <= v.len() {
+        v.copy_within(to.., from);
+        v.truncate(v.len() - (to - from));
+    }
+}
+
 /// Entry `k` of a list of NUL-separated words (the last one past the end).
 pub fn nth(list: &[u8], mut k: usize) -> &[u8] {
     let mut at = 0;
@@ -324,6 +334,14 @@ mod tests {
         let mut v = Vec::new();
         v.hexn(0).s(b" ").hexn(0x1a).s(b" ").hexn(u64::MAX).s(b" ").base64(b"ab");
         assert_eq!(v, b"0 1a ffffffffffffffff YWI=");
+        let mut v = b"abcdef".to_vec();
+        cut(&mut v, 1, 3);
+        cut(&mut v, 3, 3);
+        cut(&mut v, 2, 9); // not in v: nothing
+        assert_eq!(v, b"adef");
+        cut(&mut v, 0, 4);
+        assert!(v.is_empty());
+        assert_eq!((nth(b"a\0bc\0\0d", 1), nth(b"a\0bc\0\0d", 2), nth(b"a\0bc\0\0d", 3)), (&b"bc"[..], &b""[..], &b"d"[..]));
     }
 
     #[test]
