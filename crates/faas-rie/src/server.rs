@@ -543,7 +543,7 @@ impl Server {
         };
         c.stream = false;
         if let Some(i) = c.rt {
-            let ctype = header(hs, b"content-type").filter(|t| text::header_safe(t)).unwrap_or(b"application/octet-stream");
+            let ctype = text::safe(header(hs, b"content-type")).unwrap_or(b"application/octet-stream");
             if header(hs, b"lambda-runtime-function-response-mode") == Some(b"streaming") && self.stream_begin(i, h.start[1], ctype) {
                 c.stream = true;
                 c.limit = usize::MAX;
@@ -672,7 +672,7 @@ impl Server {
         hdrs.s(b"\r\nLambda-Runtime-Invoked-Function-Arn: ");
         arn(&mut hdrs, self.cfg.region, self.cfg.name, in_name.or(qualifier.as_deref()));
         hdrs.s(b"\r\nLambda-Runtime-Trace-Id: ");
-        if let Some(t) = req.h(b"x-amzn-trace-id").filter(|t| text::header_safe(t) && !t.is_empty()) {
+        if let Some(t) = text::safe(req.h(b"x-amzn-trace-id")) {
             hdrs.s(t);
         } else {
             text::trace_id(&mut hdrs);
@@ -770,11 +770,18 @@ impl Server {
             c.rd = Rd::Head;
             self.kick.push(ci);
         }
-        self.line(i, &[b"START RequestId: ", &job.id, b" Version: $LATEST\n"]);
         if job.client.is_some() {
             job.payload = Vec::new(); // an Event keeps its payload for a retry
         }
         self.rts[i].next = None;
+        self.begin(i, job);
+    }
+
+    /// Runtime `i` takes on `job`: its START line.
+    fn begin(&mut self, i: usize, job: Box<Job>) {
+        let mut l = Vec::new();
+        l.s(b"START RequestId: ").s(&job.id).s(b" Version: $LATEST\n");
+        self.emit(i, &l);
         self.rts[i].job = Some(job);
     }
 
@@ -814,7 +821,7 @@ impl Server {
         let keep = req.keep;
         let path = req.target.split(|&x| x == b'?').next().unwrap_or_default();
         let (get, post) = (req.method == b"GET", req.method == b"POST");
-        let etype = req.h(b"lambda-runtime-function-error-type").filter(|t| text::header_safe(t) && !t.is_empty()).unwrap_or(b"Runtime.Unknown");
+        let etype = text::safe(req.h(b"lambda-runtime-function-error-type")).unwrap_or(b"Runtime.Unknown");
         let rt = &mut self.rts[i];
         if get && path == b"/2018-06-01/runtime/invocation/next" {
             if rt.job.is_some() {
@@ -840,8 +847,8 @@ impl Server {
             rt_reply(c, keep, ACCEPTED, b"", b"");
             let doc = error_doc(etype, b"init failed");
             self.init_failed(i, etype, if body.is_empty() { &doc } else { body });
-        } else if let Some((id, what)) = invocation(path) {
-            if !post || !(what == b"response" || what == b"error") {
+        } else if let Some((id, response)) = invocation(path) {
+            if !post {
                 return Err(RtErr::NoPath);
             }
             if rt.job.as_ref().is_none_or(|j| j.id != id) {
@@ -854,8 +861,8 @@ impl Server {
             } else {
                 rt_reply(c, keep, ACCEPTED, b"", b"");
                 let doc = error_doc(etype, b"");
-                let ctype = req.h(b"content-type").filter(|t| text::header_safe(t)).unwrap_or(b"application/json");
-                let outcome = if what == b"response" { Outcome::Ok(body, ctype) } else { Outcome::Fail(etype, if body.is_empty() { &doc } else { body }) };
+                let ctype = text::safe(req.h(b"content-type")).unwrap_or(b"application/json");
+                let outcome = if response { Outcome::Ok(body, ctype) } else { Outcome::Fail(etype, if body.is_empty() { &doc } else { body }) };
                 self.finish(i, outcome);
             }
         } else if post && path == b"/2020-01-01/extension/register" {
@@ -902,7 +909,7 @@ impl Server {
         let Some(job) = self.rts[i].job.as_mut() else {
             return false;
         };
-        if job.streamed || invocation(target) != Some((&job.id, b"response")) {
+        if job.streamed || !invocation(target).is_some_and(|(id, response)| response && id == job.id) {
             return false;
         }
         job.streamed = true;
@@ -1050,8 +1057,7 @@ impl Server {
         self.rts[i].init_retry = false;
         if let Some(mut job) = self.take_job() {
             job.start_us = self.rts[i].spawn_us;
-            self.line(i, &[b"START RequestId: ", &job.id, b" Version: $LATEST\n"]);
-            self.rts[i].job = Some(job);
+            self.begin(i, job);
             self.finish(i, Outcome::Fail(etype, doc));
         }
         self.retire(i);
@@ -1191,7 +1197,8 @@ impl Server {
         }
         msg.s(what);
         let doc = error_doc(t, &msg);
-        self.line(i, &[&msg, b"\n"]);
+        msg.s(b"\n");
+        self.emit(i, &msg);
         if job {
             self.finish(i, Outcome::Fail(t, &doc));
         } else {
@@ -1219,15 +1226,6 @@ impl Server {
                 }
             }
         }
-    }
-
-    /// A line of runtime `i`'s log made of `parts`.
-    fn line(&mut self, i: usize, parts: &[&[u8]]) {
-        let mut v = Vec::new();
-        for p in parts {
-            v.s(p);
-        }
-        self.emit(i, &v);
     }
 
     /// A line of runtime `i`'s log: to stdout, and kept for Tail.
@@ -1261,11 +1259,14 @@ fn linger(c: &mut Conn) {
     c.until = sys::mono_us() + LINGER_US;
 }
 
-/// `/2018-06-01/runtime/invocation/{id}/{what}` as (id, what).
-fn invocation(path: &[u8]) -> Option<(&[u8], &[u8])> {
+/// `/2018-06-01/runtime/invocation/{id}/response` or `.../error`: the id,
+/// and whether it is the response.
+fn invocation(path: &[u8]) -> Option<(&[u8], bool)> {
     let p = path.strip_prefix(b"/2018-06-01/runtime/invocation/")?;
-    let slash = p.iter().rposition(|&x| x == b'/')?;
-    Some((&p[..slash], &p[slash + 1..]))
+    match p.strip_suffix(b"/response") {
+        Some(id) => Some((id, true)),
+        None => Some((p.strip_suffix(b"/error")?, false)),
+    }
 }
 
 /// Appends a function ARN.

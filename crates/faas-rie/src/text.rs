@@ -127,9 +127,11 @@ pub fn header<'a>(hs: &[Header<'a>], name: &[u8]) -> Option<&'a [u8]> {
     hs.iter().find(|h| eqi(h.name, name)).map(|h| h.value)
 }
 
-/// True if `v` may be sent as a header value as it is (no CR, LF or NUL).
-pub fn header_safe(v: &[u8]) -> bool {
-    v.iter().all(|&b| b == b'\t' || (b' '..0x7f).contains(&b))
+/// A header value that may be passed on as it is: not empty, and no CR,
+/// LF, NUL or other control character (tab aside).
+#[inline(never)]
+pub fn safe(v: Option<&[u8]>) -> Option<&[u8]> {
+    v.filter(|v| !v.is_empty() && v.iter().all(|&b| b == b'\t' || (b' '..0x7f).contains(&b)))
 }
 
 /// Where `needle` first occurs in `hay`.
