@@ -779,10 +779,11 @@ impl Server {
 
     /// Runtime `i` takes on `job`: its START line.
     fn begin(&mut self, i: usize, job: Box<Job>) {
-        let mut l = Vec::new();
-        l.s(b"START RequestId: ").s(&job.id).s(b" Version: $LATEST\n");
-        self.emit(i, &l);
-        self.rts[i].job = Some(job);
+        let rt = &mut self.rts[i];
+        let at = rt.log.len();
+        rt.log.s(b"START RequestId: ").s(&job.id).s(b" Version: $LATEST\n");
+        show(&mut rt.log, at);
+        rt.job = Some(job);
     }
 
     fn spawn(&mut self, i: usize) {
@@ -968,18 +969,18 @@ impl Server {
         };
         let now = sys::mono_us();
         let us = now.saturating_sub(job.start_us);
-        let rt = &self.rts[i];
-        let mut l = Vec::new();
+        let rt = &mut self.rts[i];
+        let peak = peak_mb(rt.pid);
+        let l = &mut rt.log;
+        let at = l.len();
         l.s(b"END RequestId: ").s(&job.id).s(b"\nREPORT RequestId: ").s(&job.id).s(b"\tDuration: ").fixed2(us / 10);
         l.s(b" ms\tBilled Duration: ").dec(us.div_ceil(1000).max(1)).s(b" ms\tMemory Size: ").dec(self.cfg.memory_mb);
-        l.s(b" MB\tMax Memory Used: ").dec(peak_mb(rt.pid)).s(b" MB\t");
-        if let Some(init) = rt.init_us {
+        l.s(b" MB\tMax Memory Used: ").dec(peak).s(b" MB\t");
+        if let Some(init) = rt.init_us.take() {
             l.s(b"Init Duration: ").fixed2(init / 10).s(b" ms\t");
         }
         l.s(b"\n");
-        self.emit(i, &l);
-        let rt = &mut self.rts[i];
-        rt.init_us = None;
+        show(l, at);
         let mut tail = Vec::new();
         if job.tail {
             tail.base64(&rt.log[rt.log.len().saturating_sub(TAIL)..]);
@@ -1092,9 +1093,10 @@ impl Server {
             if init && !rt.init_retry {
                 // As Lambda: an init past its limit (10 s) is tried once
                 // more, at the invoke, with the function's timeout.
-                let mut l = Vec::new();
-                l.s(b"INIT_REPORT Init Duration: ").fixed2((now - rt.spawn_us) / 10).s(b" ms\tPhase: init\tStatus: timeout\n");
-                self.emit(i, &l);
+                let rt = &mut self.rts[i];
+                let at = rt.log.len();
+                rt.log.s(b"INIT_REPORT Init Duration: ").fixed2((now - rt.spawn_us) / 10).s(b" ms\tPhase: init\tStatus: timeout\n");
+                show(&mut rt.log, at);
                 self.retire(i);
                 self.rts[i].init_retry = true;
                 if self.stopping.is_none() {
@@ -1197,8 +1199,10 @@ impl Server {
         }
         msg.s(what);
         let doc = error_doc(t, &msg);
-        msg.s(b"\n");
-        self.emit(i, &msg);
+        let log = &mut self.rts[i].log;
+        let at = log.len();
+        log.s(&msg).s(b"\n");
+        show(log, at);
         if job {
             self.finish(i, Outcome::Fail(t, &doc));
         } else {
@@ -1215,10 +1219,7 @@ impl Server {
             let Some(p) = &rt.out else { return };
             let at = rt.log.len();
             match sys::read_more(p, &mut rt.log) {
-                Io::Done(_) => {
-                    sys::write_all(1, &rt.log[at..]);
-                    trim(&mut rt.log);
-                }
+                Io::Done(_) => show(&mut rt.log, at),
                 Io::Again => return,
                 Io::Closed => {
                     rt.out = None;
@@ -1228,11 +1229,6 @@ impl Server {
         }
     }
 
-    /// A line of runtime `i`'s log: to stdout, and kept for Tail.
-    fn emit(&mut self, i: usize, line: &[u8]) {
-        sys::write_all(1, line);
-        trim(self.rts[i].log.s(line));
-    }
 }
 
 /// The caller's connection `t`, if it is still there.
@@ -1241,8 +1237,10 @@ fn client_in(conns: &mut [Option<Box<Conn>>], (ci, gen): Token) -> Option<&mut C
     conns.get_mut(ci)?.as_deref_mut().filter(|c| c.gen == gen)
 }
 
-/// Keeps a runtime's log from growing: Tail needs only its last 4 KB.
-fn trim(log: &mut Vec<u8>) {
+/// Writes what a runtime's log gained from `at` on to stdout, and keeps
+/// the log from growing: Tail needs only its last 4 KB.
+fn show(log: &mut Vec<u8>, at: usize) {
+    sys::write_all(1, log.get(at..).unwrap_or_default());
     if log.len() > 16 * TAIL {
         text::cut(log, 0, log.len() - TAIL);
     }
