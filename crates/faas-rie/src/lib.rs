@@ -200,9 +200,9 @@ fn config() -> &'static Config {
             }
         }
     }
-    let path = &argv[..argv.iter().position(|&b| b == 0).unwrap_or(0) + 1];
-    if !sys::access(path, libc::X_OK) {
-        fail(&[b"faas-rie: cannot execute ", &path[..path.len() - 1]]);
+    let path = text::nth(&argv, 0);
+    if !sys::access(&argv[..path.len() + 1], libc::X_OK) {
+        fail(&[b"faas-rie: cannot execute ", path]);
     }
 
     let var = |n: &[u8], d: &'static [u8]| getenv(n).filter(|v| !v.is_empty()).unwrap_or(d);

@@ -244,7 +244,7 @@ pub fn run(cfg: &'static Config) -> ! {
     cfg.listen.text(&mut b, port);
     b.s(b", Runtime API on ");
     cfg.runtime_api.text(&mut b, rts[0].port);
-    b.s(b", function ").s(cfg.name).s(b", bootstrap ").s(&cfg.argv[..cfg.argv.iter().position(|&c| c == 0).unwrap_or(0)]).s(b"\n");
+    b.s(b", function ").s(cfg.name).s(b", bootstrap ").s(text::nth(&cfg.argv, 0)).s(b"\n");
     sys::write_all(2, &b);
     let mut s = Server { cfg, lst, sig, conns: Vec::new(), gen: 0, rts, queue: Vec::new(), kick: Vec::new(), stopping: None, killed: false };
     sys::subreaper();
@@ -787,8 +787,8 @@ impl Server {
     }
 
     fn spawn(&mut self, i: usize) {
-        let mut env = self.cfg.env.clone();
-        env.s(b"AWS_LAMBDA_RUNTIME_API=");
+        let mut env = Vec::new();
+        env.s(&self.cfg.env).s(b"AWS_LAMBDA_RUNTIME_API=");
         self.cfg.runtime_api.text(&mut env, self.rts[i].port);
         env.s(b"\0");
         let now = sys::mono_us();
@@ -804,7 +804,7 @@ impl Server {
         });
         match started {
             Some(pid) => rt.pid = pid,
-            None => self.init_failed(i, b"Runtime.Unknown", &error_doc(b"Runtime.Unknown", b"cannot start the bootstrap")),
+            None => self.fail_rt(i, b"Runtime.Unknown", b"cannot start the bootstrap"),
         }
     }
 
