@@ -658,13 +658,14 @@ impl Server {
             arn(m, self.cfg.region, &given, None);
             return Err((NOT_FOUND, b"ResourceNotFoundException"));
         };
-        let kind = req.h(b"x-amz-invocation-type").unwrap_or(b"RequestResponse");
-        let event = kind == b"Event";
+        // RequestResponse (also when not given), Event or DryRun: 0, 1, 2.
+        let kind = req.h(b"x-amz-invocation-type").map_or(Some(0), |k| (0..3).position(|n| text::same(k, text::nth(b"RequestResponse\0Event\0DryRun", n))));
+        let event = kind == Some(1);
         if c.dropped {
             m.s(b"Request must be smaller than ").dec(if event { EVENT_LIMIT } else { SYNC_LIMIT } as u64).s(b" bytes for the Invoke operation");
             return Err((TOO_LARGE, b"RequestTooLargeException"));
         }
-        if !(kind == b"RequestResponse" || kind == b"DryRun" || event && !events) {
+        if kind.is_none() || event && events {
             m.s(b"X-Amz-Invocation-Type must be RequestResponse, DryRun or (not streaming) Event");
             return Err((BAD_REQUEST, b"InvalidParameterValueException"));
         }
@@ -687,7 +688,7 @@ impl Server {
             json.iter_mut().filter(|b| b.is_ascii_control()).for_each(|b| *b = b' ');
             hdrs.s(b"\r\nLambda-Runtime-Client-Context: ").s(&json);
         }
-        if kind == b"DryRun" {
+        if kind == Some(2) {
             respond(c, keep, NO_CONTENT, &id, b"", b"");
             return Ok(());
         }
