@@ -158,13 +158,13 @@ fn config() -> &'static Config {
     let container = sys::access(b"/run/.containerenv\0", libc::F_OK) || sys::access(b"/.dockerenv\0", libc::F_OK);
     // --listen and --runtime-api, checked as given, parsed at the end.
     let mut addrs: [&'static [u8]; 2] = [if container { b"0.0.0.0:8080" } else { b"127.0.0.1:8080" }, b"127.0.0.1:9001"];
-    let mut n = [1, 128, 10, 2, 1000];
+    let mut n: [u32; 5] = [1, 128, 10, 2, 1000];
     let mut i = 1;
     while let Some(opt) = sys::arg(i) {
         let val = sys::arg(i + 1);
         let ok = match (0..10).position(|k| text::same(opt, text::nth(OPTIONS, k))) {
             // Retries and their delay may be 0; the rest may not.
-            Some(k @ 0..=4) => val.and_then(parse_dec).filter(|&v| v <= 100_000 && (v > 0 || k >= 3)).map(|v| n[k] = v).is_some(),
+            Some(k @ 0..=4) => val.and_then(parse_dec).filter(|&v| v <= 100_000 && (v > 0 || k >= 3)).map(|v| n[k] = v as u32).is_some(),
             Some(k @ 5..=6) => val.filter(|&v| Addr::parse(v).is_some()).map(|v| addrs[k - 5] = v).is_some(),
             Some(7) => {
                 i += 1;
@@ -250,9 +250,9 @@ fn config() -> &'static Config {
         pool: n[0] as usize,
         queue: n[1] as usize,
         timeout_ms: timeout_s * 1000,
-        init_ms: n[2] * 1000,
-        retries: n[3],
-        retry_ms: n[4],
+        init_ms: u64::from(n[2]) * 1000,
+        retries: n[3].into(),
+        retry_ms: n[4].into(),
         name,
         region,
         memory_mb: parse_dec(memory).unwrap_or(3008),
