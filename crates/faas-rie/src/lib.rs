@@ -47,18 +47,18 @@ and callers the Invoke API:
 NAME: $AWS_LAMBDA_FUNCTION_NAME, function, or an ARN of either. With
 AWS_LAMBDA_RUNTIME_API set (on Lambda), it execs the bootstrap instead.
 
-Options:
-  --listen HOST:PORT       Invoke API [127.0.0.1:8080; 0.0.0.0:8080 in a
-                           container; [::1]:8080 works]
+Options [defaults]:
+  --listen HOST:PORT  Invoke API [127.0.0.1:8080; 0.0.0.0:8080 in a
+    container; [::1]:8080 works]
   --runtime-api HOST:PORT  Runtime API [127.0.0.1:9001; a pool takes the
-                           next ports; port 0: any free one]
-  --pool N                 runtimes, one invocation each at a time [1]
-  --queue N                invokes that may wait; more get 429 [128]
-  --init-timeout S         init limit [10]; past it init is retried once,
-                           with the function timeout, as on Lambda
-  --event-retries N        retries of a failed Event invoke [2]
-  --retry-delay MS         before the first retry, doubled after [1000]
-                           (Lambda: about 1 and 2 minutes)
+    next ports; port 0: any free one]
+  --pool N  runtimes, one invocation each at a time [1]
+  --queue N  invokes that may wait; more get 429 [128]
+  --init-timeout S  init limit [10]; past it init is retried once, with
+    the function timeout, as on Lambda
+  --event-retries N  retries of a failed Event invoke [2]
+  --retry-delay MS  before the first retry, doubled after [1000] (Lambda:
+    about 1 and 2 minutes)
 
 Environment [defaults], passed on to the bootstrap:
   AWS_LAMBDA_FUNCTION_NAME [function]  AWS_LAMBDA_FUNCTION_TIMEOUT [300] s
