@@ -1010,11 +1010,12 @@ impl Server {
             let mut m = Vec::new();
             m.s(b"{");
             if let Outcome::Fail(t, doc) = outcome {
-                m.s(br#""ErrorCode":""#).json(t).s(br#"","ErrorDetails":""#).json(doc).s(b"\"");
+                m.s(br#","ErrorCode":""#).json(t).s(br#"","ErrorDetails":""#).json(doc).s(b"\"");
             }
             if job.tail {
-                m.s(if m.len() > 1 { b"," } else { b"" }).s(br#""LogResult":""#).s(&tail).s(b"\"");
+                m.s(br#","LogResult":""#).s(&tail).s(b"\"");
             }
+            text::cut(&mut m, 1, 2); // the first comma, if any
             m.s(b"}");
             text::event_chunk(&mut c.out, text::INVOKE_COMPLETE, &m);
             c.out.s(b"0\r\n\r\n");
