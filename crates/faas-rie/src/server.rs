@@ -828,8 +828,7 @@ impl Server {
         if get && path == b"/2018-06-01/runtime/invocation/next" {
             if rt.job.is_some() {
                 // Asking for the next event without answering this one.
-                let doc = error_doc(b"Runtime.NoResponse", b"/next before this invocation's answer");
-                self.finish(i, Outcome::Fail(b"Runtime.NoResponse", &doc));
+                self.fail_job(i, b"Runtime.NoResponse", b"/next before this invocation's answer");
             }
             let rt = &mut self.rts[i];
             if rt.state == St::Init {
@@ -902,7 +901,7 @@ impl Server {
         rt_reply(c, false, TOO_LARGE, b"RequestEntityTooLarge", &m);
         linger(c);
         let t = b"Function.ResponseSizeTooLarge";
-        self.finish(i, Outcome::Fail(t, &error_doc(t, &m)));
+        self.fail_job(i, t, &m);
     }
 
     /// A streamed response begins: send a plain caller its head. False if
@@ -1053,6 +1052,11 @@ impl Server {
         self.kick.push(ci);
     }
 
+    /// Fails the current invocation of runtime `i`: error type `t`, message `msg`.
+    fn fail_job(&mut self, i: usize, t: &[u8], msg: &[u8]) {
+        self.finish(i, Outcome::Fail(t, &error_doc(t, msg)));
+    }
+
     /// Init failed (an `/init/error`, an exit or a timeout before the first
     /// `/next`): the invoke that triggered it gets the error.
     fn init_failed(&mut self, i: usize, etype: &[u8], doc: &[u8]) {
@@ -1200,15 +1204,14 @@ impl Server {
             msg.s(b"RequestId: ").s(&j.id).s(b" Error: ");
         }
         msg.s(what);
-        let doc = error_doc(t, &msg);
         let log = &mut self.rts[i].log;
         let at = log.len();
         log.s(&msg).s(b"\n");
         show(log, at);
         if job {
-            self.finish(i, Outcome::Fail(t, &doc));
+            self.fail_job(i, t, &msg);
         } else {
-            self.init_failed(i, t, &doc);
+            self.init_failed(i, t, &error_doc(t, &msg));
         }
     }
 
