@@ -845,7 +845,7 @@ impl Server {
             if rt.state != St::Init {
                 return Err(RtErr::NotInit);
             }
-            rt_reply(c, keep, ACCEPTED, b"", b"");
+            rt_ok(c, keep);
             let doc = error_doc(etype, b"init failed");
             self.init_failed(i, etype, if body.is_empty() { &doc } else { body });
         } else if let Some((id, response)) = invocation(path) {
@@ -860,7 +860,7 @@ impl Server {
             } else if c.dropped {
                 self.too_large(c, i, RESPONSE_LIMIT as u64);
             } else {
-                rt_reply(c, keep, ACCEPTED, b"", b"");
+                rt_ok(c, keep);
                 let doc = error_doc(etype, b"");
                 let ctype = text::safe(req.h(b"content-type")).unwrap_or(b"application/json");
                 let outcome = if response { Outcome::Ok(body, ctype) } else { Outcome::Fail(etype, if body.is_empty() { &doc } else { body }) };
@@ -939,7 +939,7 @@ impl Server {
 
     /// The stream ended; `trailers` are its raw trailer lines.
     fn stream_end(&mut self, c: &mut Conn, i: usize, trailers: &[u8]) {
-        rt_reply(c, false, ACCEPTED, b"", b"");
+        rt_ok(c, false);
         let mut raw = Vec::new();
         raw.s(b"T T T\r\n").s(trailers);
         let mut hs = [Header::default(); 16];
@@ -1352,9 +1352,12 @@ fn aws_error(c: &mut Conn, keep: bool, status: Status, etype: &[u8], id: &[u8], 
     respond(c, keep, status, id, &h, &body);
 }
 
-/// A Runtime API reply: `{"status":"OK"}` for 2xx, else an error document.
+/// A Runtime API error reply: an error document.
 fn rt_reply(c: &mut Conn, keep: bool, status: Status, etype: &[u8], message: &[u8]) {
-    let doc = error_doc(etype, message);
-    let body: &[u8] = if status < BAD_REQUEST { br#"{"status":"OK"}"# } else { &doc };
-    respond(c, keep, status, b"", b"Content-Type: application/json\r\n", body);
+    respond(c, keep, status, b"", b"Content-Type: application/json\r\n", &error_doc(etype, message));
+}
+
+/// The Runtime API's 202 `{"status":"OK"}`.
+fn rt_ok(c: &mut Conn, keep: bool) {
+    respond(c, keep, ACCEPTED, b"", b"Content-Type: application/json\r\n", br#"{"status":"OK"}"#);
 }
