@@ -134,6 +134,7 @@ fn getenv(name: &[u8]) -> Option<&'static [u8]> {
 
 /// Says `what` and `arg` went wrong, and exits with status 2.
 fn fail(what: &[u8], arg: &[u8]) -> ! {
+    sys::write_all(2, b"faas-rie: ");
     sys::write_all(2, what);
     sys::write_all(2, arg);
     sys::write_all(2, b"\nfaas-rie: try --help\n");
@@ -174,11 +175,11 @@ fn config() -> &'static Config {
                 sys::write_all(1, HELP.as_bytes());
                 sys::exit(0)
             }
-            None if opt.first() == Some(&b'-') => fail(b"faas-rie: unknown option ", opt),
+            None if opt.first() == Some(&b'-') => fail(b"unknown option ", opt),
             None => break,
         };
         if !ok {
-            fail(b"faas-rie: bad value for ", opt);
+            fail(b"bad value for ", opt);
         }
         i += 2;
     }
@@ -202,7 +203,7 @@ fn config() -> &'static Config {
     }
     let path = text::nth(&argv, 0);
     if !sys::access(&argv[..path.len() + 1], libc::X_OK) {
-        fail(b"faas-rie: cannot execute ", path);
+        fail(b"cannot execute ", path);
     }
 
     let var = |n: &[u8], d: &'static [u8]| getenv(n).filter(|v| !v.is_empty()).unwrap_or(d);
@@ -267,7 +268,7 @@ fn start() -> i32 {
     if getenv(b"AWS_LAMBDA_RUNTIME_API=").is_some() {
         // On real Lambda: be the bootstrap.
         sys::exec(&cfg.argv);
-        fail(b"faas-rie: exec failed", b"");
+        fail(b"exec failed", b"");
     }
     server::run(cfg)
 }
