@@ -39,7 +39,6 @@ const CHUNKED_EVENT: usize = 100 * 1024;
 /// its peer still sends for this long, or this much (see [`linger`]).
 const LINGER_US: u64 = 1_000_000;
 const LINGER_MAX: usize = 1 << 20;
-const ACCOUNT: &[u8] = b"012345678912";
 /// The names of the signals a runtime most often dies of, each after its
 /// number (SIGABRT, SIGKILL, SIGSEGV, SIGTERM), NUL-separated.
 const SIGNAL_NAMES: &[u8] = b"\x06 (aborted)\x00\x09 (killed)\x00\x0b (segmentation fault)\x00\x0f (terminated)";
@@ -1274,7 +1273,7 @@ fn invocation(path: &[u8]) -> Option<(&[u8], bool)> {
 
 /// Appends a function ARN.
 fn arn(v: &mut Vec<u8>, region: &[u8], name: &[u8], qualifier: Option<&[u8]>) {
-    v.s(b"arn:aws:lambda:").s(region).s(b":").s(ACCOUNT).s(b":function:").s(name);
+    v.s(b"arn:aws:lambda:").s(region).s(b":012345678912:function:").s(name); // a made-up account
     if let Some(q) = qualifier {
         v.s(b":").s(q);
     }
