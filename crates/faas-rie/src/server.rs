@@ -1232,7 +1232,6 @@ impl Server {
             }
         }
     }
-
 }
 
 /// The caller's connection `t`, if it is still there.
