@@ -47,18 +47,18 @@ and callers the Invoke API:
 NAME: $AWS_LAMBDA_FUNCTION_NAME, function, or an ARN of either. With
 AWS_LAMBDA_RUNTIME_API set (on Lambda), it execs the bootstrap instead.
 
-Options:
-  --listen HOST:PORT       Invoke API [127.0.0.1:8080; 0.0.0.0:8080 in a
-                           container; [::1]:8080 works]
+Options [defaults]:
+  --listen HOST:PORT  Invoke API [127.0.0.1:8080; 0.0.0.0:8080 in a
+    container; [::1]:8080 works]
   --runtime-api HOST:PORT  Runtime API [127.0.0.1:9001; a pool takes the
-                           next ports; port 0: any free one]
-  --pool N                 runtimes, one invocation each at a time [1]
-  --queue N                invokes that may wait; more get 429 [128]
-  --init-timeout S         init limit [10]; past it init is retried once,
-                           with the function timeout, as on Lambda
-  --event-retries N        retries of a failed Event invoke [2]
-  --retry-delay MS         before the first retry, doubled after [1000]
-                           (Lambda: about 1 and 2 minutes)
+    next ports; port 0: any free one]
+  --pool N  runtimes, one invocation each at a time [1]
+  --queue N  invokes that may wait; more get 429 [128]
+  --init-timeout S  init limit [10]; past it init is retried once, with
+    the function timeout, as on Lambda
+  --event-retries N  retries of a failed Event invoke [2]
+  --retry-delay MS  before the first retry, doubled after [1000] (Lambda:
+    about 1 and 2 minutes)
 
 Environment [defaults], passed on to the bootstrap:
   AWS_LAMBDA_FUNCTION_NAME [function]  AWS_LAMBDA_FUNCTION_TIMEOUT [300] s
@@ -120,11 +120,11 @@ impl Addr {
     }
 }
 
-/// The value of environment variable `name`.
+/// The value of environment variable `name` (given with its `=`).
 fn getenv(name: &[u8]) -> Option<&'static [u8]> {
     let mut i = 0;
     while let Some(e) = sys::env(i) {
-        if let Some(v) = e.strip_prefix(name).and_then(|v| v.strip_prefix(b"=")) {
+        if let Some(v) = e.strip_prefix(name) {
             return Some(v);
         }
         i += 1;
@@ -132,57 +132,41 @@ fn getenv(name: &[u8]) -> Option<&'static [u8]> {
     None
 }
 
-fn fail(msg: &[&[u8]]) -> ! {
-    for m in msg {
-        sys::write_all(2, m);
-    }
+/// Says `what` and `arg` went wrong, and exits with status 2.
+fn fail(what: &[u8], arg: &[u8]) -> ! {
+    sys::write_all(2, b"faas-rie: ");
+    sys::write_all(2, what);
+    sys::write_all(2, arg);
     sys::write_all(2, b"\nfaas-rie: try --help\n");
     sys::exit(2)
 }
 
 /// The variables Lambda sets that the bootstrap gets if it has them not
-/// already: the first six from the configuration, the rest fixed (the
-/// stream name gets a random suffix).
-const DEFAULTS: [(&[u8], &[u8]); 12] = [
-    (b"AWS_LAMBDA_FUNCTION_NAME", b""),
-    (b"AWS_LAMBDA_FUNCTION_MEMORY_SIZE", b""),
-    (b"AWS_REGION", b""),
-    (b"AWS_DEFAULT_REGION", b""),
-    (b"_HANDLER", b""),
-    (b"AWS_LAMBDA_LOG_GROUP_NAME", b""),
-    (b"AWS_LAMBDA_LOG_STREAM_NAME", b"[$LATEST]"),
-    (b"AWS_LAMBDA_FUNCTION_VERSION", b"$LATEST"),
-    (b"LAMBDA_TASK_ROOT", b"/var/task"),
-    (b"LAMBDA_RUNTIME_DIR", b"/var/runtime"),
-    (b"AWS_LAMBDA_INITIALIZATION_TYPE", b"on-demand"),
-    (b"TZ", b":UTC"),
-];
+/// already, NUL-separated: each value is completed by the configuration
+/// ([`config`]'s `suffix`) or fixed. (One string: a table of slices would
+/// cost 32 B an entry.)
+const DEFAULTS: &[u8] = b"AWS_LAMBDA_FUNCTION_NAME=\0AWS_LAMBDA_LOG_GROUP_NAME=/aws/lambda/\0AWS_REGION=\0AWS_DEFAULT_REGION=\0\
+AWS_LAMBDA_FUNCTION_MEMORY_SIZE=\0_HANDLER=\0AWS_LAMBDA_LOG_STREAM_NAME=[$LATEST]\0AWS_LAMBDA_FUNCTION_VERSION=$LATEST\0\
+LAMBDA_TASK_ROOT=/var/task\0LAMBDA_RUNTIME_DIR=/var/runtime\0AWS_LAMBDA_INITIALIZATION_TYPE=on-demand\0TZ=:UTC";
 
-/// The options: the numeric ones first, in the order of `n` in [`config`].
-const OPTIONS: [&[u8]; 10] = [b"--pool", b"--queue", b"--init-timeout", b"--event-retries", b"--retry-delay", b"--listen", b"--runtime-api", b"--", b"-h", b"--help"];
+/// The options, NUL-separated: the numeric ones first, in the order of `n`
+/// in [`config`], then the two addresses.
+const OPTIONS: &[u8] = b"--pool\0--queue\0--init-timeout\0--event-retries\0--retry-delay\0--listen\0--runtime-api\0--\0-h\0--help";
 
 /// Reads the command line and the environment.
 #[inline(never)]
-fn config() -> Config {
+fn config() -> &'static Config {
     let container = sys::access(b"/run/.containerenv\0", libc::F_OK) || sys::access(b"/.dockerenv\0", libc::F_OK);
-    let mut listen = Addr::parse(if container { b"0.0.0.0:8080" } else { b"127.0.0.1:8080" });
-    let mut runtime_api = Addr::parse(b"127.0.0.1:9001");
-    let mut n = [1, 128, 10, 2, 1000];
+    // --listen and --runtime-api, checked as given, parsed at the end.
+    let mut addrs: [&'static [u8]; 2] = [if container { b"0.0.0.0:8080" } else { b"127.0.0.1:8080" }, b"127.0.0.1:9001"];
+    let mut n: [u32; 5] = [1, 128, 10, 2, 1000];
     let mut i = 1;
     while let Some(opt) = sys::arg(i) {
         let val = sys::arg(i + 1);
-        let bad = || -> ! { fail(&[b"faas-rie: bad value for ", opt]) };
-        match OPTIONS.iter().position(|o| text::same(opt, o)) {
+        let ok = match (0..10).position(|k| text::same(opt, text::nth(OPTIONS, k))) {
             // Retries and their delay may be 0; the rest may not.
-            Some(k @ 0..=4) => n[k] = val.and_then(parse_dec).filter(|&v| v <= 100_000 && (v > 0 || k >= 3)).unwrap_or_else(|| bad()),
-            Some(k @ 5..=6) => {
-                let a = Some(val.and_then(Addr::parse).unwrap_or_else(|| bad()));
-                if k == 5 {
-                    listen = a;
-                } else {
-                    runtime_api = a;
-                }
-            }
+            Some(k @ 0..=4) => val.and_then(parse_dec).filter(|&v| v <= 100_000 && (v > 0 || k >= 3)).map(|v| n[k] = v as u32).is_some(),
+            Some(k @ 5..=6) => val.filter(|&v| Addr::parse(v).is_some()).map(|v| addrs[k - 5] = v).is_some(),
             Some(7) => {
                 i += 1;
                 break;
@@ -191,8 +175,11 @@ fn config() -> Config {
                 sys::write_all(1, HELP.as_bytes());
                 sys::exit(0)
             }
-            None if opt.first() == Some(&b'-') => fail(&[b"faas-rie: unknown option ", opt]),
+            None if opt.first() == Some(&b'-') => fail(b"unknown option ", opt),
             None => break,
+        };
+        if !ok {
+            fail(b"bad value for ", opt);
         }
         i += 2;
     }
@@ -205,7 +192,8 @@ fn config() -> Config {
         k += 1;
     }
     if argv.is_empty() {
-        for dir in [&b"/var/task"[..], b"/var/runtime", getenv(b"LAMBDA_TASK_ROOT").unwrap_or(b"/var/task"), b""] {
+        for k in 0..4 {
+            let dir = if k == 2 { getenv(b"LAMBDA_TASK_ROOT=").unwrap_or_default() } else { text::nth(b"/var/task\0/var/runtime\0\0", k) };
             argv.clear();
             argv.s(dir).s(b"/bootstrap\0");
             if sys::access(&argv, libc::F_OK) {
@@ -213,16 +201,16 @@ fn config() -> Config {
             }
         }
     }
-    let path = &argv[..argv.iter().position(|&b| b == 0).unwrap_or(0) + 1];
-    if !sys::access(path, libc::X_OK) {
-        fail(&[b"faas-rie: cannot execute ", &path[..path.len() - 1]]);
+    let path = text::nth(&argv, 0);
+    if !sys::access(&argv[..path.len() + 1], libc::X_OK) {
+        fail(b"cannot execute ", path);
     }
 
     let var = |n: &[u8], d: &'static [u8]| getenv(n).filter(|v| !v.is_empty()).unwrap_or(d);
-    let name = var(b"AWS_LAMBDA_FUNCTION_NAME", b"function");
-    let region = var(b"AWS_REGION", var(b"AWS_DEFAULT_REGION", b"us-east-1"));
-    let memory = var(b"AWS_LAMBDA_FUNCTION_MEMORY_SIZE", b"3008");
-    let timeout_s = parse_dec(var(b"AWS_LAMBDA_FUNCTION_TIMEOUT", b"300")).filter(|&t| t > 0).unwrap_or(300).min(1 << 30);
+    let name = var(b"AWS_LAMBDA_FUNCTION_NAME=", b"function");
+    let region = var(b"AWS_REGION=", var(b"AWS_DEFAULT_REGION=", b"us-east-1"));
+    let memory = var(b"AWS_LAMBDA_FUNCTION_MEMORY_SIZE=", b"3008");
+    let timeout_s = parse_dec(var(b"AWS_LAMBDA_FUNCTION_TIMEOUT=", b"300")).filter(|&t| t > 0).unwrap_or(300).min(1 << 30);
     let mut stream = [0u8; 16];
     sys::random(&mut stream);
     let mut stream_name = Vec::new();
@@ -238,40 +226,49 @@ fn config() -> Config {
         }
         e += 1;
     }
-    let mut log_group = Vec::new();
-    log_group.s(b"/aws/lambda/").s(name);
-    let computed: [&[u8]; 6] = [name, memory, region, region, sys::arg(i + 1).unwrap_or(b"handler"), &log_group];
-    for (k, (var, fixed)) in DEFAULTS.iter().enumerate() {
+    let handler = sys::arg(i + 1).unwrap_or(b"handler");
+    for k in 0..12 {
+        let suffix = match k {
+            0..2 => name,
+            2..4 => region,
+            4 => memory,
+            5 => handler,
+            6 => &stream_name,
+            _ => b"",
+        };
+        let entry = text::nth(DEFAULTS, k);
+        let var = &entry[..entry.iter().position(|&b| b == b'=').unwrap_or(0) + 1];
         if getenv(var).is_none() {
-            env.s(var).s(b"=").s(computed.get(k).copied().unwrap_or(fixed)).s(if k == 6 { &stream_name } else { b"" }).s(b"\0");
+            env.s(entry).s(suffix).s(b"\0");
         }
     }
-    // The defaults always parse.
-    let (Some(listen), Some(runtime_api)) = (listen, runtime_api) else { sys::exit(2) };
-    Config {
-        listen,
-        runtime_api,
+    // Both were checked, or are the defaults.
+    let addr = |s| Addr::parse(s).unwrap_or_else(|| sys::exit(2));
+    // Read-only from here on, for the whole run.
+    alloc::boxed::Box::leak(alloc::boxed::Box::new(Config {
+        listen: addr(addrs[0]),
+        runtime_api: addr(addrs[1]),
         pool: n[0] as usize,
         queue: n[1] as usize,
         timeout_ms: timeout_s * 1000,
-        init_ms: n[2] * 1000,
-        retries: n[3],
-        retry_ms: n[4],
+        init_ms: u64::from(n[2]) * 1000,
+        retries: n[3].into(),
+        retry_ms: n[4].into(),
         name,
         region,
         memory_mb: parse_dec(memory).unwrap_or(3008),
         argv,
         env,
-    }
+    }))
 }
 
 /// The program, called by the entry point in [`sys`].
 fn start() -> i32 {
     let cfg = config();
-    if getenv(b"AWS_LAMBDA_RUNTIME_API").is_some() {
+    if getenv(b"AWS_LAMBDA_RUNTIME_API=").is_some() {
         // On real Lambda: be the bootstrap.
         sys::exec(&cfg.argv);
-        fail(&[b"faas-rie: exec failed"]);
+        fail(b"exec failed", b"");
     }
     server::run(cfg)
 }

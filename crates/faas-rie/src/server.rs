@@ -10,6 +10,7 @@
 use crate::sys::{self, Fd, Io};
 use crate::text::{self, header, Put};
 use crate::{Addr, Config};
+use alloc::boxed::Box;
 use alloc::vec::Vec;
 use faas::http::{self, Chunked, Header};
 
@@ -38,7 +39,10 @@ const CHUNKED_EVENT: usize = 100 * 1024;
 /// its peer still sends for this long, or this much (see [`linger`]).
 const LINGER_US: u64 = 1_000_000;
 const LINGER_MAX: usize = 1 << 20;
-const ACCOUNT: &[u8] = b"012345678912";
+/// The names of the signals a runtime most often dies of, each after its
+/// number (SIGABRT, SIGKILL, SIGSEGV, SIGTERM), NUL-separated.
+const SIGNAL_NAMES: &[u8] = b"\x06 (aborted)\x00\x09 (killed)\x00\x0b (segmentation fault)\x00\x0f (terminated)";
+const _: () = assert!(libc::SIGABRT == 6 && libc::SIGKILL == 9 && libc::SIGSEGV == 11 && libc::SIGTERM == 15);
 
 /// A connection slot and its generation, so a late answer never reaches a
 /// new connection that reused the slot.
@@ -103,17 +107,18 @@ enum RtErr {
     Stopped,
 }
 
-/// Status, error type and message of each [`RtErr`]; from 429 on, the
-/// connection closes after the answer.
-const RT_ERRORS: [(u16, &[u8], &[u8]); 7] = [
-    (404, b"NotFound", b"no such Runtime API path"),
-    (400, b"InvalidRequestID", b"no invocation with this id is in progress"),
-    (403, b"InvalidStateTransition", b"not in the init phase"),
-    (403, b"Extension.InvalidState", b"extensions register during init"),
-    (403, b"Extension.InvalidExtensionIdentifier", b"not a registered extension"),
-    (429, b"Extension.TooManyRequests", b"too many event/next requests held"),
-    (500, b"Runtime.ExitError", b"this runtime has been stopped"),
-];
+/// Status of each [`RtErr`]; from 429 on, the connection closes after
+/// the answer.
+const RT_STATUS: [Status; 7] = [NOT_FOUND, BAD_REQUEST, FORBIDDEN, FORBIDDEN, FORBIDDEN, TOO_MANY, SERVER_ERROR];
+/// Error type and message of each [`RtErr`], NUL-separated (one string: a
+/// table of slices would cost 32 B an entry).
+const RT_ERRORS: &[u8] = b"NotFound\0no such Runtime API path\0\
+InvalidRequestID\0no invocation with this id is in progress\0\
+InvalidStateTransition\0not in the init phase\0\
+Extension.InvalidState\0extensions register during init\0\
+Extension.InvalidExtensionIdentifier\0not a registered extension\0\
+Extension.TooManyRequests\0too many event/next requests held\0\
+Runtime.ExitError\0this runtime has been stopped";
 
 /// A request, parsed again from its saved head once its body is read.
 struct Req<'a> {
@@ -181,7 +186,7 @@ struct Rt {
     init_us: Option<u64>,
     /// The connection parked on `/next`.
     next: Option<usize>,
-    job: Option<Job>,
+    job: Option<Box<Job>>,
     /// The current invocation's log, for `X-Amz-Log-Result`.
     log: Vec<u8>,
     /// The identifier of its registered extension, if any.
@@ -189,15 +194,17 @@ struct Rt {
 }
 
 struct Server {
-    cfg: Config,
+    cfg: &'static Config,
     lst: Fd,
     sig: Fd,
-    conns: Vec<Option<Conn>>,
+    conns: Vec<Option<Box<Conn>>>,
     gen: u32,
     rts: Vec<Rt>,
     /// Invocations waiting for a runtime, oldest first; failed Events
-    /// waiting for their retry among them.
-    queue: Vec<Job>,
+    /// waiting for their retry among them. Boxed, like the connections:
+    /// moved by pointer, not by a copy of the whole struct (~700 B less code).
+    #[allow(clippy::vec_box)]
+    queue: Vec<Box<Job>>,
     /// Connections that may hold a further request already read.
     kick: Vec<usize>,
     /// Shutting down: when to stop waiting for the runtimes.
@@ -221,7 +228,7 @@ fn listen(a: &Addr, port: u16) -> (Fd, u16) {
     })
 }
 
-pub fn run(cfg: Config) -> ! {
+pub fn run(cfg: &'static Config) -> ! {
     let sig = sys::signals().unwrap_or_else(|| fatal(b"faas-rie: cannot set up signals"));
     let (lst, port) = listen(&cfg.listen, cfg.listen.port);
     let mut rts = Vec::new();
@@ -236,7 +243,7 @@ pub fn run(cfg: Config) -> ! {
     cfg.listen.text(&mut b, port);
     b.s(b", Runtime API on ");
     cfg.runtime_api.text(&mut b, rts[0].port);
-    b.s(b", function ").s(cfg.name).s(b", bootstrap ").s(&cfg.argv[..cfg.argv.iter().position(|&c| c == 0).unwrap_or(0)]).s(b"\n");
+    b.s(b", function ").s(cfg.name).s(b", bootstrap ").s(text::nth(&cfg.argv, 0)).s(b"\n");
     sys::write_all(2, &b);
     let mut s = Server { cfg, lst, sig, conns: Vec::new(), gen: 0, rts, queue: Vec::new(), kick: Vec::new(), stopping: None, killed: false };
     sys::subreaper();
@@ -325,12 +332,11 @@ impl Server {
     }
 
     fn client(&self, (ci, gen): Token) -> Option<&Conn> {
-        self.conns.get(ci)?.as_ref().filter(|c| c.gen == gen)
+        self.conns.get(ci)?.as_deref().filter(|c| c.gen == gen)
     }
 
-    #[inline(never)]
-    fn client_mut(&mut self, (ci, gen): Token) -> Option<&mut Conn> {
-        self.conns.get_mut(ci)?.as_mut().filter(|c| c.gen == gen)
+    fn client_mut(&mut self, t: Token) -> Option<&mut Conn> {
+        client_in(&mut self.conns, t)
     }
 
     /// Milliseconds until the next deadline, or -1 for none.
@@ -369,20 +375,32 @@ impl Server {
             // the oldest caller still sending (or idle, or closing), so slow
             // clients cannot hold every slot; with none, the new connection
             // is closed.
-            let mut slot = self.conns.iter().position(Option::is_none);
-            if slot.is_none() && self.conns.len() >= MAX_CONNS {
-                let idle = |c: &Conn| c.rt.is_none() && matches!(c.rd, Rd::Head | Rd::Body | Rd::Linger);
-                let old = self.conns.iter().enumerate().filter_map(|(ci, c)| c.as_ref().filter(|c| idle(c)).map(|c| (c.gen, ci)));
-                let Some((_, ci)) = old.min() else { continue };
-                self.drop_conn(ci);
-                slot = Some(ci);
+            let mut best = None;
+            for (ci, c) in self.conns.iter().enumerate() {
+                // Free: 0; an idle caller: 1 + its generation (the oldest lowest).
+                let key = match c {
+                    None => 0,
+                    Some(c) if c.rt.is_none() && matches!(c.rd, Rd::Head | Rd::Body | Rd::Linger) => 1 + c.gen as u64,
+                    _ => continue,
+                };
+                if best.is_none_or(|(k, _)| key < k) {
+                    best = Some((key, ci));
+                }
             }
-            let ci = slot.unwrap_or(self.conns.len());
-            if ci == self.conns.len() {
-                self.conns.push(None);
-            }
+            let ci = match best {
+                Some((0, ci)) => ci,
+                _ if self.conns.len() < MAX_CONNS => {
+                    self.conns.push(None);
+                    self.conns.len() - 1
+                }
+                Some((_, ci)) => {
+                    self.drop_conn(ci);
+                    ci
+                }
+                None => continue,
+            };
             self.gen = self.gen.wrapping_add(1);
-            let c = Conn {
+            let c = Box::new(Conn {
                 fd,
                 gen: self.gen,
                 rt,
@@ -403,7 +421,7 @@ impl Server {
                 stream: false,
                 relayed: 0,
                 until: 0,
-            };
+            });
             self.conns[ci] = Some(c);
         }
     }
@@ -524,15 +542,16 @@ impl Server {
         };
         c.stream = false;
         if let Some(i) = c.rt {
-            let ctype = header(hs, b"content-type").filter(|t| text::header_safe(t)).unwrap_or(b"application/octet-stream");
+            let ctype = text::safe(header(hs, b"content-type")).unwrap_or(b"application/octet-stream");
             if header(hs, b"lambda-runtime-function-response-mode") == Some(b"streaming") && self.stream_begin(i, h.start[1], ctype) {
                 c.stream = true;
                 c.limit = usize::MAX;
             }
         }
+        let end = h.len;
         c.head.clear();
-        c.head.s(&c.inb[..h.len]);
-        c.inb.drain(..h.len);
+        c.head.s(&c.inb[..end]);
+        text::cut(&mut c.inb, 0, end);
         c.chunked = chunked;
         c.left = if chunked { 0 } else { len.unwrap_or(0) };
         c.dec = Chunked::default();
@@ -551,14 +570,14 @@ impl Server {
             };
             c.dropped = c.dec.overflow > 0;
             if !c.stream {
-                c.inb.drain(c.got..c.pos); // consumed framing
+                text::cut(&mut c.inb, c.got, c.pos); // consumed framing
                 c.pos = c.got;
             }
             done
         } else {
             let take = (c.inb.len() - c.got).min(c.left as usize);
             let keep = take.min(c.limit.saturating_sub(c.got));
-            c.inb.drain(c.got + keep..c.got + take);
+            text::cut(&mut c.inb, c.got + keep, c.got + take);
             c.dropped |= keep < take;
             c.got += keep;
             c.pos = c.got;
@@ -578,7 +597,7 @@ impl Server {
                 return false;
             }
             let cut = if c.chunked { c.dec.trailers.unwrap_or(c.pos) } else { c.got };
-            c.inb.drain(..cut);
+            text::cut(&mut c.inb, 0, cut);
             c.pos -= cut;
             c.got = 0;
             c.dec.trailers = c.dec.trailers.map(|_| 0);
@@ -609,7 +628,7 @@ impl Server {
 
     fn bad_request(&mut self, c: &mut Conn) -> bool {
         c.inb.clear();
-        aws_error(c, false, 400, b"InvalidRequestContentException", &text::uuid(), b"malformed HTTP request");
+        aws_error(c, false, BAD_REQUEST, b"InvalidRequestContentException", &text::uuid(), b"malformed HTTP request");
         linger(c);
         false
     }
@@ -627,32 +646,33 @@ impl Server {
 
     /// Checks an invoke and queues it: or its error status and type, with
     /// the message in `m`.
-    fn invoke(&mut self, c: &mut Conn, ci: usize, req: &Req, payload: Vec<u8>, id: [u8; 36], m: &mut Vec<u8>) -> Result<(), (u16, &'static [u8])> {
+    fn invoke(&mut self, c: &mut Conn, ci: usize, req: &Req, payload: Vec<u8>, id: [u8; 36], m: &mut Vec<u8>) -> Result<(), (Status, &'static [u8])> {
         let keep = req.keep;
         let Some((given, qualifier, events)) = text::invoke_target(req.target).filter(|_| req.method == b"POST") else {
             m.s(b"unknown operation: ").s(req.method).s(b" ").s(req.target);
-            return Err((404, b"UnknownOperationException"));
+            return Err((NOT_FOUND, b"UnknownOperationException"));
         };
         let Some(in_name) = text::match_name(&given, self.cfg.name) else {
             m.s(b"Function not found: ");
             arn(m, self.cfg.region, &given, None);
-            return Err((404, b"ResourceNotFoundException"));
+            return Err((NOT_FOUND, b"ResourceNotFoundException"));
         };
-        let kind = req.h(b"x-amz-invocation-type").unwrap_or(b"RequestResponse");
-        let event = kind == b"Event";
+        // RequestResponse (also when not given), Event or DryRun: 0, 1, 2.
+        let kind = req.h(b"x-amz-invocation-type").map_or(Some(0), |k| (0..3).position(|n| text::same(k, text::nth(b"RequestResponse\0Event\0DryRun", n))));
+        let event = kind == Some(1);
         if c.dropped {
             m.s(b"Request must be smaller than ").dec(if event { EVENT_LIMIT } else { SYNC_LIMIT } as u64).s(b" bytes for the Invoke operation");
-            return Err((413, b"RequestTooLargeException"));
+            return Err((TOO_LARGE, b"RequestTooLargeException"));
         }
-        if !(kind == b"RequestResponse" || kind == b"DryRun" || event && !events) {
+        if kind.is_none() || event && events {
             m.s(b"X-Amz-Invocation-Type must be RequestResponse, DryRun or (not streaming) Event");
-            return Err((400, b"InvalidParameterValueException"));
+            return Err((BAD_REQUEST, b"InvalidParameterValueException"));
         }
         let mut hdrs = Vec::new();
         hdrs.s(b"\r\nLambda-Runtime-Invoked-Function-Arn: ");
         arn(&mut hdrs, self.cfg.region, self.cfg.name, in_name.or(qualifier.as_deref()));
         hdrs.s(b"\r\nLambda-Runtime-Trace-Id: ");
-        if let Some(t) = req.h(b"x-amzn-trace-id").filter(|t| text::header_safe(t) && !t.is_empty()) {
+        if let Some(t) = text::safe(req.h(b"x-amzn-trace-id")) {
             hdrs.s(t);
         } else {
             text::trace_id(&mut hdrs);
@@ -662,25 +682,25 @@ impl Server {
         if let Some(b64) = req.h(b"x-amz-client-context") {
             let Some(mut json) = text::unbase64(b64).filter(|j| j.first() == Some(&b'{')) else {
                 m.s(b"Client context must be a valid Base64-encoded JSON object.");
-                return Err((400, b"InvalidRequestContentException"));
+                return Err((BAD_REQUEST, b"InvalidRequestContentException"));
             };
             json.iter_mut().filter(|b| b.is_ascii_control()).for_each(|b| *b = b' ');
             hdrs.s(b"\r\nLambda-Runtime-Client-Context: ").s(&json);
         }
-        if kind == b"DryRun" {
-            respond(c, keep, 204, &id, b"", b"");
+        if kind == Some(2) {
+            respond(c, keep, NO_CONTENT, &id, b"", b"");
             return Ok(());
         }
         if self.queue.iter().filter(|j| j.tries == 0).count() >= self.cfg.queue {
             m.s(b"Rate Exceeded.");
-            return Err((429, b"TooManyRequestsException"));
+            return Err((TOO_MANY, b"TooManyRequestsException"));
         }
         let tail = !event && req.h(b"x-amz-log-type") == Some(b"Tail");
         let client = (!event).then_some((ci, c.gen));
-        let job = Job { id, payload, client, keep, tail, events, hdrs, start_us: 0, deadline_us: 0, streamed: false, tries: 0, due_us: 0 };
+        let job = Box::new(Job { id, payload, client, keep, tail, events, hdrs, start_us: 0, deadline_us: 0, streamed: false, tries: 0, due_us: 0 });
         self.queue.push(job);
         if event {
-            respond(c, keep, 202, &id, b"", b"");
+            respond(c, keep, ACCEPTED, &id, b"", b"");
         } else {
             c.rd = Rd::Wait;
         }
@@ -724,14 +744,14 @@ impl Server {
     }
 
     /// The oldest job that is due (a retry waits for its time).
-    fn take_job(&mut self) -> Option<Job> {
+    fn take_job(&mut self) -> Option<Box<Job>> {
         let now = sys::mono_us();
         let k = self.queue.iter().position(|j| j.due_us <= now)?;
         Some(self.queue.remove(k))
     }
 
     #[inline(never)]
-    fn send_next(&mut self, i: usize, ci: usize, mut job: Job) {
+    fn send_next(&mut self, i: usize, ci: usize, mut job: Box<Job>) {
         let now = sys::mono_us();
         job.start_us = now;
         job.deadline_us = now + self.cfg.timeout_ms * 1000;
@@ -750,21 +770,29 @@ impl Server {
             c.rd = Rd::Head;
             self.kick.push(ci);
         }
-        self.line(i, &[b"START RequestId: ", &job.id, b" Version: $LATEST\n"]);
         if job.client.is_some() {
             job.payload = Vec::new(); // an Event keeps its payload for a retry
         }
         self.rts[i].next = None;
-        self.rts[i].job = Some(job);
+        self.begin(i, job);
+    }
+
+    /// Runtime `i` takes on `job`: its START line.
+    fn begin(&mut self, i: usize, job: Box<Job>) {
+        let rt = &mut self.rts[i];
+        let at = rt.log.len();
+        rt.log.s(b"START RequestId: ").s(&job.id).s(b" Version: $LATEST\n");
+        show(&mut rt.log, at);
+        rt.job = Some(job);
     }
 
     fn spawn(&mut self, i: usize) {
-        let mut env = self.cfg.env.clone();
-        env.s(b"AWS_LAMBDA_RUNTIME_API=");
+        let mut env = Vec::new();
+        env.s(&self.cfg.env).s(b"AWS_LAMBDA_RUNTIME_API=");
         self.cfg.runtime_api.text(&mut env, self.rts[i].port);
         env.s(b"\0");
         let now = sys::mono_us();
-        let cfg = &self.cfg;
+        let cfg = self.cfg;
         let rt = &mut self.rts[i];
         rt.spawn_us = now;
         rt.init_end_us = now + 1000 * if rt.init_retry { cfg.timeout_ms } else { cfg.init_ms };
@@ -776,15 +804,16 @@ impl Server {
         });
         match started {
             Some(pid) => rt.pid = pid,
-            None => self.init_failed(i, b"Runtime.Unknown", &error_doc(b"Runtime.Unknown", b"cannot start the bootstrap")),
+            None => self.fail_rt(i, b"Runtime.Unknown", b"cannot start the bootstrap"),
         }
     }
 
     #[inline(never)]
     fn runtime_request(&mut self, c: &mut Conn, ci: usize, i: usize, req: &Req, body: &[u8]) {
         if let Err(e) = self.runtime_call(c, ci, i, req, body) {
-            let (status, etype, message) = RT_ERRORS[e as usize];
-            rt_reply(c, req.keep && status < 429, status, etype, message);
+            let k = e as usize;
+            let status = RT_STATUS[k];
+            rt_reply(c, req.keep && status < TOO_MANY, status, text::nth(RT_ERRORS, 2 * k), text::nth(RT_ERRORS, 2 * k + 1));
         }
     }
 
@@ -793,13 +822,12 @@ impl Server {
         let keep = req.keep;
         let path = req.target.split(|&x| x == b'?').next().unwrap_or_default();
         let (get, post) = (req.method == b"GET", req.method == b"POST");
-        let etype = req.h(b"lambda-runtime-function-error-type").filter(|t| text::header_safe(t) && !t.is_empty()).unwrap_or(b"Runtime.Unknown");
+        let etype = text::safe(req.h(b"lambda-runtime-function-error-type")).unwrap_or(b"Runtime.Unknown");
         let rt = &mut self.rts[i];
         if get && path == b"/2018-06-01/runtime/invocation/next" {
             if rt.job.is_some() {
                 // Asking for the next event without answering this one.
-                let doc = error_doc(b"Runtime.NoResponse", b"/next before this invocation's answer");
-                self.finish(i, Outcome::Fail(b"Runtime.NoResponse", &doc));
+                self.fail_job(i, b"Runtime.NoResponse", b"/next before this invocation's answer");
             }
             let rt = &mut self.rts[i];
             if rt.state == St::Init {
@@ -816,11 +844,11 @@ impl Server {
             if rt.state != St::Init {
                 return Err(RtErr::NotInit);
             }
-            rt_reply(c, keep, 202, b"", b"");
+            rt_ok(c, keep);
             let doc = error_doc(etype, b"init failed");
             self.init_failed(i, etype, if body.is_empty() { &doc } else { body });
-        } else if let Some((id, what)) = invocation(path) {
-            if !post || !(what == b"response" || what == b"error") {
+        } else if let Some((id, response)) = invocation(path) {
+            if !post {
                 return Err(RtErr::NoPath);
             }
             if rt.job.as_ref().is_none_or(|j| j.id != id) {
@@ -831,10 +859,10 @@ impl Server {
             } else if c.dropped {
                 self.too_large(c, i, RESPONSE_LIMIT as u64);
             } else {
-                rt_reply(c, keep, 202, b"", b"");
+                rt_ok(c, keep);
                 let doc = error_doc(etype, b"");
-                let ctype = req.h(b"content-type").filter(|t| text::header_safe(t)).unwrap_or(b"application/json");
-                let outcome = if what == b"response" { Outcome::Ok(body, ctype) } else { Outcome::Fail(etype, if body.is_empty() { &doc } else { body }) };
+                let ctype = text::safe(req.h(b"content-type")).unwrap_or(b"application/json");
+                let outcome = if response { Outcome::Ok(body, ctype) } else { Outcome::Fail(etype, if body.is_empty() { &doc } else { body }) };
                 self.finish(i, outcome);
             }
         } else if post && path == b"/2020-01-01/extension/register" {
@@ -843,12 +871,12 @@ impl Server {
             if rt.state != St::Init {
                 return Err(RtErr::ExtState);
             }
-            let ext = *rt.ext.get_or_insert_with(text::uuid);
+            let ext = rt.ext.get_or_insert_with(text::uuid);
             let mut h = Vec::new();
-            h.s(b"Lambda-Extension-Identifier: ").s(&ext).s(b"\r\nContent-Type: application/json\r\n");
+            h.s(b"Lambda-Extension-Identifier: ").s(ext).s(b"\r\nContent-Type: application/json\r\n");
             let mut v = Vec::new();
             v.s(br#"{"functionName":""#).json(self.cfg.name).s(br#"","functionVersion":"$LATEST","handler":""}"#);
-            respond(c, keep, 200, b"", &h, &v);
+            respond(c, keep, OK, b"", &h, &v);
         } else if get && path == b"/2020-01-01/extension/event/next" {
             // Registered for no events: held open, never answered.
             if rt.ext.is_none() || req.h(b"lambda-extension-identifier") != rt.ext.as_ref().map(|e| &e[..]) {
@@ -869,10 +897,10 @@ impl Server {
     fn too_large(&mut self, c: &mut Conn, i: usize, limit: u64) {
         let mut m = Vec::new();
         m.s(b"Response payload size exceeded maximum allowed payload size (").dec(limit).s(b" bytes).");
-        rt_reply(c, false, 413, b"RequestEntityTooLarge", &m);
+        rt_reply(c, false, TOO_LARGE, b"RequestEntityTooLarge", &m);
         linger(c);
         let t = b"Function.ResponseSizeTooLarge";
-        self.finish(i, Outcome::Fail(t, &error_doc(t, &m)));
+        self.fail_job(i, t, &m);
     }
 
     /// A streamed response begins: send a plain caller its head. False if
@@ -881,13 +909,12 @@ impl Server {
         let Some(job) = self.rts[i].job.as_mut() else {
             return false;
         };
-        if job.streamed || invocation(target) != Some((&job.id, b"response")) {
+        if job.streamed || !invocation(target).is_some_and(|(id, response)| response && id == job.id) {
             return false;
         }
         job.streamed = true;
-        let (id, client, events) = (job.id, job.client, job.events);
-        if let (false, Some(c)) = (events, client.and_then(|t| self.client_mut(t))) {
-            c.out.s(b"HTTP/1.1 200 OK\r\nContent-Type: ").s(ctype).s(b"\r\nX-Amz-Executed-Version: $LATEST\r\nx-amzn-RequestId: ").s(&id);
+        if let (false, Some(c)) = (job.events, job.client.and_then(|t| client_in(&mut self.conns, t))) {
+            c.out.s(b"HTTP/1.1 200 OK\r\nContent-Type: ").s(ctype).s(b"\r\nX-Amz-Executed-Version: $LATEST\r\nx-amzn-RequestId: ").s(&job.id);
             c.out.s(b"\r\nTransfer-Encoding: chunked\r\nTrailer: X-Amz-Function-Error, X-Amz-Log-Result\r\n\r\n");
         }
         true
@@ -911,7 +938,7 @@ impl Server {
 
     /// The stream ended; `trailers` are its raw trailer lines.
     fn stream_end(&mut self, c: &mut Conn, i: usize, trailers: &[u8]) {
-        rt_reply(c, false, 202, b"", b"");
+        rt_ok(c, false);
         let mut raw = Vec::new();
         raw.s(b"T T T\r\n").s(trailers);
         let mut hs = [Header::default(); 16];
@@ -941,18 +968,18 @@ impl Server {
         };
         let now = sys::mono_us();
         let us = now.saturating_sub(job.start_us);
-        let rt = &self.rts[i];
-        let mut l = Vec::new();
+        let rt = &mut self.rts[i];
+        let peak = peak_mb(rt.pid);
+        let l = &mut rt.log;
+        let at = l.len();
         l.s(b"END RequestId: ").s(&job.id).s(b"\nREPORT RequestId: ").s(&job.id).s(b"\tDuration: ").fixed2(us / 10);
         l.s(b" ms\tBilled Duration: ").dec(us.div_ceil(1000).max(1)).s(b" ms\tMemory Size: ").dec(self.cfg.memory_mb);
-        l.s(b" MB\tMax Memory Used: ").dec(peak_mb(rt.pid)).s(b" MB\t");
-        if let Some(init) = rt.init_us {
+        l.s(b" MB\tMax Memory Used: ").dec(peak).s(b" MB\t");
+        if let Some(init) = rt.init_us.take() {
             l.s(b"Init Duration: ").fixed2(init / 10).s(b" ms\t");
         }
         l.s(b"\n");
-        self.emit(i, &l);
-        let rt = &mut self.rts[i];
-        rt.init_us = None;
+        show(l, at);
         let mut tail = Vec::new();
         if job.tail {
             tail.base64(&rt.log[rt.log.len().saturating_sub(TAIL)..]);
@@ -981,11 +1008,12 @@ impl Server {
             let mut m = Vec::new();
             m.s(b"{");
             if let Outcome::Fail(t, doc) = outcome {
-                m.s(br#""ErrorCode":""#).json(t).s(br#"","ErrorDetails":""#).json(doc).s(b"\"");
+                m.s(br#","ErrorCode":""#).json(t).s(br#"","ErrorDetails":""#).json(doc).s(b"\"");
             }
             if job.tail {
-                m.s(if m.len() > 1 { b"," } else { b"" }).s(br#""LogResult":""#).s(&tail).s(b"\"");
+                m.s(br#","LogResult":""#).s(&tail).s(b"\"");
             }
+            text::cut(&mut m, 1, 2); // the first comma, if any
             m.s(b"}");
             text::event_chunk(&mut c.out, text::INVOKE_COMPLETE, &m);
             c.out.s(b"0\r\n\r\n");
@@ -1012,7 +1040,7 @@ impl Server {
                 }
                 c.out.s(b"\r\n");
             } else {
-                respond(c, job.keep, 200, &job.id, &h, body);
+                respond(c, job.keep, OK, &job.id, &h, body);
             }
         }
         if job.keep {
@@ -1023,6 +1051,11 @@ impl Server {
         self.kick.push(ci);
     }
 
+    /// Fails the current invocation of runtime `i`: error type `t`, message `msg`.
+    fn fail_job(&mut self, i: usize, t: &[u8], msg: &[u8]) {
+        self.finish(i, Outcome::Fail(t, &error_doc(t, msg)));
+    }
+
     /// Init failed (an `/init/error`, an exit or a timeout before the first
     /// `/next`): the invoke that triggered it gets the error.
     fn init_failed(&mut self, i: usize, etype: &[u8], doc: &[u8]) {
@@ -1030,8 +1063,7 @@ impl Server {
         self.rts[i].init_retry = false;
         if let Some(mut job) = self.take_job() {
             job.start_us = self.rts[i].spawn_us;
-            self.line(i, &[b"START RequestId: ", &job.id, b" Version: $LATEST\n"]);
-            self.rts[i].job = Some(job);
+            self.begin(i, job);
             self.finish(i, Outcome::Fail(etype, doc));
         }
         self.retire(i);
@@ -1061,34 +1093,25 @@ impl Server {
         let now = sys::mono_us();
         for i in 0..self.rts.len() {
             let rt = &self.rts[i];
-            let job = rt.job.as_ref().map(|j| (j.id, now >= j.deadline_us));
-            let init = job.is_none() && rt.state == St::Init && now >= rt.init_end_us;
+            let late = rt.job.as_ref().is_some_and(|j| now >= j.deadline_us);
+            let init = rt.job.is_none() && rt.state == St::Init && now >= rt.init_end_us;
             if init && !rt.init_retry {
                 // As Lambda: an init past its limit (10 s) is tried once
                 // more, at the invoke, with the function's timeout.
-                let mut l = Vec::new();
-                l.s(b"INIT_REPORT Init Duration: ").fixed2((now - rt.spawn_us) / 10).s(b" ms\tPhase: init\tStatus: timeout\n");
-                self.emit(i, &l);
+                let rt = &mut self.rts[i];
+                let at = rt.log.len();
+                rt.log.s(b"INIT_REPORT Init Duration: ").fixed2((now - rt.spawn_us) / 10).s(b" ms\tPhase: init\tStatus: timeout\n");
+                show(&mut rt.log, at);
                 self.retire(i);
                 self.rts[i].init_retry = true;
                 if self.stopping.is_none() {
                     self.spawn(i);
                 }
-            } else if init || job.is_some_and(|j| j.1) {
+            } else if init || late {
                 let mut msg = Vec::new();
-                if let Some((id, _)) = job {
-                    msg.s(b"RequestId: ").s(&id).s(b" Error: ");
-                }
                 msg.s(b"Task timed out after ").fixed2(self.cfg.timeout_ms / 10).s(b" seconds");
-                let t = b"Sandbox.Timedout";
-                let doc = error_doc(t, &msg);
-                self.line(i, &[&msg, b"\n"]);
-                if init {
-                    self.init_failed(i, t, &doc);
-                } else {
-                    self.finish(i, Outcome::Fail(t, &doc));
-                    self.retire(i);
-                }
+                self.fail_rt(i, b"Sandbox.Timedout", &msg);
+                self.retire(i);
             }
         }
         for c in &mut self.conns {
@@ -1147,33 +1170,47 @@ impl Server {
             why.s(b"Runtime exited with error: ");
             let sig = status & 0x7f;
             if sig != 0 {
-                let name: &[u8] = match sig {
-                    libc::SIGKILL => b" (killed)",
-                    libc::SIGABRT => b" (aborted)",
-                    libc::SIGSEGV => b" (segmentation fault)",
-                    libc::SIGTERM => b" (terminated)",
-                    _ => b"",
-                };
-                why.s(b"signal: ").dec(sig as u64).s(name);
+                why.s(b"signal: ").dec(sig as u64);
+                for k in 0..4 {
+                    if let Some((&n, name)) = text::nth(SIGNAL_NAMES, k).split_first() {
+                        if i32::from(n) == sig {
+                            why.s(name);
+                        }
+                    }
+                }
             } else {
                 why.s(b"exit status ").dec((status >> 8 & 0xff) as u64);
             }
             self.rts[i].pid = 0;
-            let t = b"Runtime.ExitError";
-            if let Some(id) = self.rts[i].job.as_ref().map(|j| j.id) {
-                let mut msg = Vec::new();
-                msg.s(b"RequestId: ").s(&id).s(b" Error: ").s(&why);
-                self.line(i, &[&msg, b"\n"]);
-                self.finish(i, Outcome::Fail(t, &error_doc(t, &msg)));
-            } else if self.rts[i].state == St::Init {
-                self.line(i, &[&why, b"\n"]);
-                self.init_failed(i, t, &error_doc(t, &why));
+            if self.rts[i].job.is_some() || self.rts[i].state == St::Init {
+                self.fail_rt(i, b"Runtime.ExitError", &why);
             } else if self.stopping.is_none() {
                 why.s(b"; the next invoke starts a new runtime\n");
                 sys::write_all(2, b"faas-rie: ");
                 sys::write_all(2, &why);
             }
             self.retire(i);
+        }
+    }
+
+    /// Fails what runtime `i` is doing, its invocation or else its init,
+    /// with error type `t`: logs `what` (after the request id, if any) and
+    /// answers with it.
+    fn fail_rt(&mut self, i: usize, t: &[u8], what: &[u8]) {
+        let mut msg = Vec::new();
+        let job = self.rts[i].job.is_some();
+        if let Some(j) = &self.rts[i].job {
+            msg.s(b"RequestId: ").s(&j.id).s(b" Error: ");
+        }
+        msg.s(what);
+        let log = &mut self.rts[i].log;
+        let at = log.len();
+        log.s(&msg).s(b"\n");
+        show(log, at);
+        if job {
+            self.fail_job(i, t, &msg);
+        } else {
+            self.init_failed(i, t, &error_doc(t, &msg));
         }
     }
 
@@ -1186,10 +1223,7 @@ impl Server {
             let Some(p) = &rt.out else { return };
             let at = rt.log.len();
             match sys::read_more(p, &mut rt.log) {
-                Io::Done(_) => {
-                    sys::write_all(1, &rt.log[at..]);
-                    trim(&mut rt.log);
-                }
+                Io::Done(_) => show(&mut rt.log, at),
                 Io::Again => return,
                 Io::Closed => {
                     rt.out = None;
@@ -1198,27 +1232,20 @@ impl Server {
             }
         }
     }
-
-    /// A line of runtime `i`'s log made of `parts`.
-    fn line(&mut self, i: usize, parts: &[&[u8]]) {
-        let mut v = Vec::new();
-        for p in parts {
-            v.s(p);
-        }
-        self.emit(i, &v);
-    }
-
-    /// A line of runtime `i`'s log: to stdout, and kept for Tail.
-    fn emit(&mut self, i: usize, line: &[u8]) {
-        sys::write_all(1, line);
-        trim(self.rts[i].log.s(line));
-    }
 }
 
-/// Keeps a runtime's log from growing: Tail needs only its last 4 KB.
-fn trim(log: &mut Vec<u8>) {
+/// The caller's connection `t`, if it is still there.
+#[inline(never)]
+fn client_in(conns: &mut [Option<Box<Conn>>], (ci, gen): Token) -> Option<&mut Conn> {
+    conns.get_mut(ci)?.as_deref_mut().filter(|c| c.gen == gen)
+}
+
+/// Writes what a runtime's log gained from `at` on to stdout, and keeps
+/// the log from growing: Tail needs only its last 4 KB.
+fn show(log: &mut Vec<u8>, at: usize) {
+    sys::write_all(1, log.get(at..).unwrap_or_default());
     if log.len() > 16 * TAIL {
-        log.drain(..log.len() - TAIL);
+        text::cut(log, 0, log.len() - TAIL);
     }
 }
 
@@ -1233,16 +1260,19 @@ fn linger(c: &mut Conn) {
     c.until = sys::mono_us() + LINGER_US;
 }
 
-/// `/2018-06-01/runtime/invocation/{id}/{what}` as (id, what).
-fn invocation(path: &[u8]) -> Option<(&[u8], &[u8])> {
+/// `/2018-06-01/runtime/invocation/{id}/response` or `.../error`: the id,
+/// and whether it is the response.
+fn invocation(path: &[u8]) -> Option<(&[u8], bool)> {
     let p = path.strip_prefix(b"/2018-06-01/runtime/invocation/")?;
-    let slash = p.iter().rposition(|&x| x == b'/')?;
-    Some((&p[..slash], &p[slash + 1..]))
+    match p.strip_suffix(b"/response") {
+        Some(id) => Some((id, true)),
+        None => Some((p.strip_suffix(b"/error")?, false)),
+    }
 }
 
 /// Appends a function ARN.
 fn arn(v: &mut Vec<u8>, region: &[u8], name: &[u8], qualifier: Option<&[u8]>) {
-    v.s(b"arn:aws:lambda:").s(region).s(b":").s(ACCOUNT).s(b":function:").s(name);
+    v.s(b"arn:aws:lambda:").s(region).s(b":012345678912:function:").s(name); // a made-up account
     if let Some(q) = qualifier {
         v.s(b":").s(q);
     }
@@ -1276,31 +1306,31 @@ fn error_doc(etype: &[u8], message: &[u8]) -> Vec<u8> {
     v
 }
 
-/// `HTTP/1.1 ` then this is the status line.
-fn status_line(status: u16) -> &'static [u8] {
-    match status {
-        200 => b"200 OK",
-        202 => b"202 Accepted",
-        204 => b"204 No Content",
-        400 => b"400 Bad Request",
-        403 => b"403 Forbidden",
-        404 => b"404 Not Found",
-        413 => b"413 Request Entity Too Large",
-        429 => b"429 Too Many Requests",
-        _ => b"500 Internal Server Error",
-    }
-}
+/// The status lines we answer with, NUL-separated; a status is an index
+/// into them, in numeric order (so `status < TOO_MANY` compares codes).
+const STATUS_LINES: &[u8] = b"200 OK\x00202 Accepted\x00204 No Content\x00400 Bad Request\x00403 Forbidden\x00404 Not Found\x00\
+413 Request Entity Too Large\x00429 Too Many Requests\x00500 Internal Server Error";
+type Status = u8;
+const OK: Status = 0;
+const ACCEPTED: Status = 1;
+const NO_CONTENT: Status = 2;
+const BAD_REQUEST: Status = 3;
+const FORBIDDEN: Status = 4;
+const NOT_FOUND: Status = 5;
+const TOO_LARGE: Status = 6;
+const TOO_MANY: Status = 7;
+const SERVER_ERROR: Status = 8;
 
 /// Writes a whole response: status, `x-amzn-RequestId` (if `id` is not
 /// empty), the header lines `hdrs`, and the body. Without `keep`, the
 /// connection closes after it.
-fn respond(c: &mut Conn, keep: bool, status: u16, id: &[u8], hdrs: &[u8], body: &[u8]) {
-    c.out.s(b"HTTP/1.1 ").s(status_line(status)).s(b"\r\n");
+fn respond(c: &mut Conn, keep: bool, status: Status, id: &[u8], hdrs: &[u8], body: &[u8]) {
+    c.out.s(b"HTTP/1.1 ").s(text::nth(STATUS_LINES, status as usize)).s(b"\r\n");
     if !id.is_empty() {
         c.out.s(b"x-amzn-RequestId: ").s(id).s(b"\r\n");
     }
     c.out.s(hdrs);
-    if status != 204 {
+    if status != NO_CONTENT {
         c.out.s(b"Content-Length: ").dec(body.len() as u64).s(b"\r\n");
     }
     if !keep {
@@ -1312,7 +1342,7 @@ fn respond(c: &mut Conn, keep: bool, status: u16, id: &[u8], hdrs: &[u8], body: 
 }
 
 /// An Invoke API service error in the AWS shape.
-fn aws_error(c: &mut Conn, keep: bool, status: u16, etype: &[u8], id: &[u8], message: &[u8]) {
+fn aws_error(c: &mut Conn, keep: bool, status: Status, etype: &[u8], id: &[u8], message: &[u8]) {
     let mut h = Vec::new();
     h.s(b"Content-Type: application/json\r\nx-amzn-ErrorType: ").s(etype).s(b"\r\n");
     let mut body = Vec::new();
@@ -1320,9 +1350,12 @@ fn aws_error(c: &mut Conn, keep: bool, status: u16, etype: &[u8], id: &[u8], mes
     respond(c, keep, status, id, &h, &body);
 }
 
-/// A Runtime API reply: `{"status":"OK"}` for 2xx, else an error document.
-fn rt_reply(c: &mut Conn, keep: bool, status: u16, etype: &[u8], message: &[u8]) {
-    let doc = error_doc(etype, message);
-    let body: &[u8] = if status < 300 { br#"{"status":"OK"}"# } else { &doc };
-    respond(c, keep, status, b"", b"Content-Type: application/json\r\n", body);
+/// A Runtime API error reply: an error document.
+fn rt_reply(c: &mut Conn, keep: bool, status: Status, etype: &[u8], message: &[u8]) {
+    respond(c, keep, status, b"", b"Content-Type: application/json\r\n", &error_doc(etype, message));
+}
+
+/// The Runtime API's 202 `{"status":"OK"}`.
+fn rt_ok(c: &mut Conn, keep: bool) {
+    respond(c, keep, ACCEPTED, b"", b"Content-Type: application/json\r\n", br#"{"status":"OK"}"#);
 }

@@ -16,6 +16,8 @@ pub trait Put {
     fn hex(&mut self, b: &[u8]) -> &mut Self;
     /// `n` as a hex number (a chunk size).
     fn hexn(&mut self, n: u64) -> &mut Self;
+    /// `n` in `base` (up to 16), at least `width` digits.
+    fn num(&mut self, n: u64, base: u64, width: usize) -> &mut Self;
     /// `b` inside a JSON string.
     fn json(&mut self, b: &[u8]) -> &mut Self;
     /// `b` in standard base64.
@@ -32,32 +34,33 @@ impl Put for Vec<u8> {
     }
     #[inline(never)]
     fn dec(&mut self, n: u64) -> &mut Self {
-        self.s(faas::http::dec(n, &mut [0; 20]))
+        self.num(n, 10, 1)
     }
     #[inline(never)]
     fn fixed2(&mut self, n: u64) -> &mut Self {
-        self.dec(n / 100).s(b".").dec(n / 10 % 10).dec(n % 10)
+        self.num(n / 100, 10, 1).s(b".").num(n % 100, 10, 2)
     }
     #[inline(never)]
     fn hex(&mut self, b: &[u8]) -> &mut Self {
         for &x in b {
-            self.s(&[HEX[usize::from(x >> 4)], HEX[usize::from(x & 15)]]);
+            self.num(u64::from(x), 16, 2);
         }
         self
     }
     #[inline(never)]
     fn hexn(&mut self, n: u64) -> &mut Self {
-        let mut shift = 60;
-        while shift > 0 && n >> shift == 0 {
-            shift -= 4;
+        self.num(n, 16, 1)
+    }
+    #[inline(never)]
+    fn num(&mut self, mut n: u64, base: u64, width: usize) -> &mut Self {
+        let mut d = [b'0'; 20];
+        let mut i = d.len();
+        while n > 0 || i > d.len() - width {
+            i -= 1;
+            d[i] = HEX[(n % base) as usize];
+            n /= base;
         }
-        loop {
-            self.push(HEX[(n >> shift & 15) as usize]);
-            if shift == 0 {
-                return self;
-            }
-            shift -= 4;
-        }
+        self.s(&d[i..])
     }
     #[inline(never)]
     fn json(&mut self, b: &[u8]) -> &mut Self {
@@ -82,6 +85,31 @@ pub fn same(a: &[u8], b: &[u8]) -> bool {
     a == b
 }
 
+/// Removes `v[from..to]` (`Vec::drain` costs more: generic, and a guard
+/// to drop); nothing if the range is not in `v`.
+#[inline(never)]
+pub fn cut(v: &mut Vec<u8>, from: usize, to: usize) {
+    if from <= to && to <= v.len() {
+        v.copy_within(to.., from);
+        v.truncate(v.len() - (to - from));
+    }
+}
+
+/// Entry `k` of a list of NUL-separated words (the last one past the end).
+pub fn nth(list: &[u8], mut k: usize) -> &[u8] {
+    let mut at = 0;
+    for (i, &b) in list.iter().enumerate() {
+        if b == 0 {
+            if k == 0 {
+                return &list[at..i];
+            }
+            k -= 1;
+            at = i + 1;
+        }
+    }
+    &list[at..]
+}
+
 /// True if `s` holds `b` (core's `contains` is unrolled: 200 B).
 #[allow(clippy::manual_contains)]
 pub fn has(s: &[u8], b: u8) -> bool {
@@ -99,9 +127,11 @@ pub fn header<'a>(hs: &[Header<'a>], name: &[u8]) -> Option<&'a [u8]> {
     hs.iter().find(|h| eqi(h.name, name)).map(|h| h.value)
 }
 
-/// True if `v` may be sent as a header value as it is (no CR, LF or NUL).
-pub fn header_safe(v: &[u8]) -> bool {
-    v.iter().all(|&b| b == b'\t' || (b' '..0x7f).contains(&b))
+/// A header value that may be passed on as it is: not empty, and no CR,
+/// LF, NUL or other control character (tab aside).
+#[inline(never)]
+pub fn safe(v: Option<&[u8]>) -> Option<&[u8]> {
+    v.filter(|v| !v.is_empty() && v.iter().all(|&b| b == b'\t' || (b' '..0x7f).contains(&b)))
 }
 
 /// Where `needle` first occurs in `hay`.
@@ -306,6 +336,14 @@ mod tests {
         let mut v = Vec::new();
         v.hexn(0).s(b" ").hexn(0x1a).s(b" ").hexn(u64::MAX).s(b" ").base64(b"ab");
         assert_eq!(v, b"0 1a ffffffffffffffff YWI=");
+        let mut v = b"abcdef".to_vec();
+        cut(&mut v, 1, 3);
+        cut(&mut v, 3, 3);
+        cut(&mut v, 2, 9); // not in v: nothing
+        assert_eq!(v, b"adef");
+        cut(&mut v, 0, 4);
+        assert!(v.is_empty());
+        assert_eq!((nth(b"a\0bc\0\0d", 1), nth(b"a\0bc\0\0d", 2), nth(b"a\0bc\0\0d", 3)), (&b"bc"[..], &b""[..], &b"d"[..]));
     }
 
     #[test]
