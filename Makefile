@@ -284,8 +284,8 @@ UBI_BASE    ?= registry.access.redhat.com/ubi9/ubi-micro
 ENGINE      ?= $(shell command -v podman >/dev/null 2>&1 && echo podman || echo docker)
 # podman here: runc (crun fails on hybrid cgroups) and explicit ulimits.
 # podman can leave out the build history and its own version label: ~500 B
-# of image metadata.
-ENGINE_BUILD := $(ENGINE) build $(if $(filter podman,$(ENGINE)),--omit-history --identity-label=false)
+# of image metadata. No cache: a cached image may carry the history.
+ENGINE_BUILD := $(ENGINE) build --no-cache $(if $(filter podman,$(ENGINE)),--omit-history --identity-label=false)
 ENGINE_RUN  := $(if $(filter podman,$(ENGINE)),podman run --runtime runc --ulimit nofile=1024:1024 --ulimit nproc=1024:1024,docker run)
 RIC_VENV    := $(OUT)/ric-venv
 INVOKE_HELP = @printf '%s\n' \
