@@ -173,6 +173,19 @@ int faas_fail(faas_invocation *inv, const char *error_type, const char *message,
  * faas_stream_write() sends one chunk at once (data borrowed for the call).
  */
 int faas_stream_begin(faas_invocation *inv, const char *content_type);
+
+/*
+ * Starts a streamed answer for a Lambda function URL (invoke mode
+ * RESPONSE_STREAM): prelude_json is the JSON object that sets the HTTP
+ * status, headers and cookies, e.g.
+ * {"statusCode":200,"headers":{"content-type":"text/html"}}; borrowed for
+ * this call only. It goes out now, with the content type
+ * FAAS_HTTP_INTEGRATION and the eight NUL bytes that end it; then
+ * faas_stream_write() the body. FAAS_EINVAL (and nothing sent) if
+ * prelude_json is NULL or does not start with '{'.
+ */
+#define FAAS_HTTP_INTEGRATION "application/vnd.awslambda.http-integration-response"
+int faas_stream_begin_http(faas_invocation *inv, const char *prelude_json);
 int faas_stream_write(faas_invocation *inv, const void *data, size_t len);
 
 /* Log levels, as Lambda names them. */

@@ -254,10 +254,10 @@ fn hostile_runtime_api() {
 #[test]
 fn streamed_responses() {
     for bin in ["static/stream-c", "static/stream-rs", "dynamic/stream-c", "dynamic/stream-rs"] {
-        let script = vec![Next::event("s1", b"\"payload\""), Next::event("s2", b"\"fail\""), Next::event("s3", b"3")];
+        let script = vec![Next::event("s1", b"\"payload\""), Next::event("s2", b"\"fail\""), Next::event("s3", b"3"), Next::event("s4", b"\"http\"")];
         let (api, p, _) = run_script(&out(bin), script, &[]);
         let posts = api.posts();
-        assert_eq!(posts.len(), 3, "{bin}: {}", p.stderr());
+        assert_eq!(posts.len(), 4, "{bin}: {}", p.stderr());
         let s = &posts[0];
         assert_eq!(s.header("Lambda-Runtime-Function-Response-Mode"), Some("streaming"), "{bin}");
         assert_eq!(s.header("Transfer-Encoding"), Some("chunked"), "{bin}");
@@ -273,6 +273,12 @@ fn streamed_responses() {
         assert_eq!((v["errorType"].as_str(), v["errorMessage"].as_str()), (Some("Function.StreamFailed"), Some("failed after the first chunk")), "{bin}");
         let conns: Vec<usize> = posts.iter().map(|r| r.conn).collect();
         assert!(conns[0] != conns[1] && conns[1] != conns[2], "{bin}: the connection closes after each stream: {conns:?}");
+        // A function URL's answer: the prelude, eight NUL bytes, the body.
+        let h = &posts[3];
+        assert_eq!(h.header("Content-Type"), Some("application/vnd.awslambda.http-integration-response"), "{bin}");
+        assert_eq!(h.header("Lambda-Runtime-Function-Response-Mode"), Some("streaming"), "{bin}");
+        assert_eq!(h.body, b"{\"statusCode\":201,\"headers\":{\"x-faas\":\"yes\"},\"cookies\":[\"a=b\"]}\0\0\0\0\0\0\0\0hello", "{bin}");
+        assert!(h.trailers.is_empty(), "{bin}");
     }
 }
 

@@ -338,6 +338,25 @@ pub unsafe extern "C" fn faas_stream_begin(inv: *mut faas_invocation, content_ty
 }
 
 /// # Safety
+/// `inv` is valid; `prelude_json` is NULL or NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn faas_stream_begin_http(inv: *mut faas_invocation, prelude_json: *const c_char) -> c_int {
+    // SAFETY: the caller's contract.
+    let Some(inv) = (unsafe { inv_mut(inv) }) else { return code(Error::Invalid) };
+    // SAFETY: NULL or NUL-terminated per the contract.
+    // Checked here too, so that a bad prelude leaves the invocation answerable.
+    let Some(prelude) = (unsafe { opt_bytes(prelude_json) }).filter(|p| p.first() == Some(&b'{')) else { return code(Error::Invalid) };
+    let Some(out) = inv.out.take() else { return code(Error::State) };
+    match out.stream_http(prelude) {
+        Ok(s) => {
+            inv.stream = Some(s);
+            FAAS_OK
+        }
+        Err(e) => code(e),
+    }
+}
+
+/// # Safety
 /// `inv` is valid; `data` is readable for `len` bytes (or `len` is 0).
 #[no_mangle]
 pub unsafe extern "C" fn faas_stream_write(inv: *mut faas_invocation, data: *const c_void, len: usize) -> c_int {

@@ -115,6 +115,8 @@ static void null_pointers(void) {
     CHECK(faas_fail(NULL, NULL, NULL, 0) == FAAS_EINVAL, "faas_fail(NULL, ...)");
     CHECK(faas_fail(NULL, "Function.X", "m", 1) == FAAS_EINVAL, "faas_fail(NULL, type, msg)");
     CHECK(faas_stream_begin(NULL, NULL) == FAAS_EINVAL, "faas_stream_begin(NULL, NULL)");
+    CHECK(faas_stream_begin_http(NULL, "{}") == FAAS_EINVAL, "faas_stream_begin_http(NULL, ...)");
+    CHECK(faas_stream_begin_http(NULL, NULL) == FAAS_EINVAL, "faas_stream_begin_http(NULL, NULL)");
     CHECK(faas_stream_write(NULL, body, 2) == FAAS_EINVAL, "faas_stream_write(NULL, ...)");
     CHECK(faas_stream_write(NULL, NULL, 0) == FAAS_EINVAL, "faas_stream_write(NULL, NULL, 0)");
 

@@ -129,7 +129,28 @@ impl<'a, 'c> Out<'a, 'c> {
         sys::with_current(&mut |p| p.stream_fd1 = self.client.stream_fd() + 1);
         Ok(Stream { client: self.client })
     }
+
+    /// Starts a streamed answer for a Lambda function URL (invoke mode
+    /// `RESPONSE_STREAM`): `prelude` is the JSON object that sets the HTTP
+    /// status, headers and cookies, e.g.
+    /// `{"statusCode":200,"headers":{"content-type":"text/html"}}`. It goes
+    /// out now, with the content type [`HTTP_INTEGRATION`] and the eight NUL
+    /// bytes that end it; then [`Stream::write`] the body. `Invalid` (and
+    /// nothing sent) unless `prelude` starts with `{`.
+    pub fn stream_http(self, prelude: &[u8]) -> Result<Stream<'c>, Error> {
+        if prelude.first() != Some(&b'{') {
+            return Err(Error::Invalid);
+        }
+        let mut s = self.stream(HTTP_INTEGRATION)?;
+        s.write(prelude)?;
+        s.write(&[0; 8])?;
+        Ok(s)
+    }
 }
+
+/// The content type of a streamed answer to a function URL: a JSON prelude,
+/// eight NUL bytes, then the body (see [`Out::stream_http`]).
+pub const HTTP_INTEGRATION: &str = "application/vnd.awslambda.http-integration-response";
 
 /// A response stream in progress (see [`Out::stream`]).
 pub struct Stream<'c> {
