@@ -395,21 +395,28 @@ fn one_version_everywhere() {
 #[test]
 fn lambda_zips_hold_an_executable_bootstrap_at_the_root() {
     need("unzip", "unzip");
-    let zips: Vec<PathBuf> = fs::read_dir(out("zip"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "zip"))
-        .collect();
-    assert!(zips.len() >= 6, "expected a zip per example in out/zip, found {zips:?}");
-    for zip in zips {
-        let listing = run(cmd("unzip").arg("-Z").arg(&zip));
-        let entries: Vec<&str> = listing.lines().filter(|l| l.starts_with(['-', 'd', 'l'])).collect();
-        assert_eq!(entries.len(), 1, "{}: one entry expected:\n{listing}", zip.display());
-        let fields: Vec<&str> = entries[0].split_whitespace().collect();
-        // -rwxr-xr-x  3.0 unx  12345 bx defX 20-Jan-01 00:00 bootstrap
-        assert_eq!(fields[0], "-rwxr-xr-x", "{}: bootstrap must be mode 0755:\n{listing}", zip.display());
-        assert_eq!(fields[2], "unx", "{}: Unix attributes are what carry the mode:\n{listing}", zip.display());
-        assert_eq!(fields.last(), Some(&"bootstrap"), "{}: bootstrap must be at the root:\n{listing}", zip.display());
+    // out/zip holds the dynamic builds, out/zip-static the static ones.
+    for (dir, build) in [("zip", "dynamic"), ("zip-static", "static")] {
+        let zips: Vec<PathBuf> = fs::read_dir(out(dir))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "zip"))
+            .collect();
+        assert!(zips.len() >= 6, "expected a zip per example in out/{dir}, found {zips:?}");
+        for zip in zips {
+            let listing = run(cmd("unzip").arg("-Z").arg(&zip));
+            let entries: Vec<&str> = listing.lines().filter(|l| l.starts_with(['-', 'd', 'l'])).collect();
+            assert_eq!(entries.len(), 1, "{}: one entry expected:\n{listing}", zip.display());
+            let fields: Vec<&str> = entries[0].split_whitespace().collect();
+            // -rwxr-xr-x  3.0 unx  12345 bx defX 20-Jan-01 00:00 bootstrap
+            assert_eq!(fields[0], "-rwxr-xr-x", "{}: bootstrap must be mode 0755:\n{listing}", zip.display());
+            assert_eq!(fields[2], "unx", "{}: Unix attributes are what carry the mode:\n{listing}", zip.display());
+            assert_eq!(fields.last(), Some(&"bootstrap"), "{}: bootstrap must be at the root:\n{listing}", zip.display());
+            // And it is that example's build, byte for byte.
+            let name = zip.file_stem().unwrap().to_str().unwrap();
+            let inside = cmd("unzip").arg("-p").arg(&zip).arg("bootstrap").output().unwrap().stdout;
+            assert!(inside == fs::read(out(&format!("{build}/{name}"))).unwrap(), "{}: not out/{build}/{name}", zip.display());
+        }
     }
 }
 
