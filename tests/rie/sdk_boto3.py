@@ -9,6 +9,7 @@ import base64
 import json
 import os
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import boto3
 import botocore
@@ -173,6 +174,14 @@ def first_seen(name, value):
 
 r, events = stream(fix, b'"drip"', on_event=first_seen)
 check("streamed as it arrives", [v["Payload"] for k, v in events if k == "PayloadChunk"] == [b"first\n", b"second\n"] and complete(events) == {}, events)
+
+# Twenty streams at once, on twenty connections: each gets its own chunks
+# and its own InvokeComplete.
+many = boto3.client("lambda", endpoint_url=stream_c_url, region_name="us-east-1", config=cfg.merge(Config(max_pool_connections=20)))
+with ThreadPoolExecutor(20) as pool:
+    got = list(pool.map(lambda i: stream(many, json.dumps({"n": i}).encode()), range(20)))
+check("20 concurrent streams", all(chunks(ev) == b'start\n{"n": %d}\nend\n' % i and complete(ev) == {} for i, (r, ev) in enumerate(got)), got)
+check("20 request ids", len({r["ResponseMetadata"]["RequestId"] for r, ev in got}) == 20, got)
 
 r, events = stream(stream_c, b"{}", InvocationType="DryRun")
 check("stream DryRun", r["StatusCode"] == 204 and events == [], (r, events))

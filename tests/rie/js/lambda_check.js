@@ -182,6 +182,11 @@ async function main() {
   });
   check("streamed as it arrives", deepEqual(chunks(events), ["first\n", "second\n"]) && deepEqual(complete(events), {}), events);
 
+  // Twenty streams at once: each gets its own chunks and its own InvokeComplete.
+  const got = await Promise.all(Array.from({ length: 20 }, (_, i) => stream(streamC, JSON.stringify({ n: i }))));
+  check("20 concurrent streams", got.every(([, ev], i) => chunks(ev).join("") === `start\n{"n":${i}}\nend\n` && deepEqual(complete(ev), {})), got);
+  check("20 request ids", new Set(got.map(([r]) => r.$metadata.requestId)).size === 20, got.map(([r]) => r.$metadata));
+
   [sr, events] = await stream(streamC, "{}", { InvocationType: "DryRun" });
   check("stream DryRun", sr.StatusCode === 204 && events.length === 0, [sr, events]);
   await failsWith("stream Event", () => stream(streamC, "{}", { InvocationType: "Event" }), "InvalidParameterValueException");
