@@ -357,3 +357,26 @@ rie-figures: $(RIE_BIN) $(OUT)/image/faas-rie $(OUT)/image/bootstrap ## Measure 
 	/usr/bin/python3 tests/rie/figures.py --rie $(RIE_BIN) --bootstrap $(OUT)/static/$(IMAGE_ECHO) --engine $(ENGINE) --context $(OUT)/image
 
 test: $(RIE_BIN) ric-venv
+
+# Current AWS SDKs, pinned, for tests/sdk.rs: boto3 from PyPI in a venv
+# (tests/rie/sdk-requirements.txt), and the AWS SDK for JavaScript v3 from
+# the npm registry, installed by `npm ci` from tests/rie/js's lock file.
+SDK_VENV := $(OUT)/sdk-venv
+SDK_JS   := $(OUT)/sdk-js
+.PHONY: sdk-venv sdk-js
+sdk-venv: $(SDK_VENV)/.stamp ## A venv with a current boto3 (from PyPI, pinned) for tests/sdk.rs
+$(SDK_VENV)/.stamp: tests/rie/sdk-requirements.txt
+	rm -rf $(SDK_VENV)
+	/usr/bin/python3 -m venv $(SDK_VENV)
+	$(SDK_VENV)/bin/pip install --quiet --disable-pip-version-check -r $<
+	@touch $@
+
+sdk-js: $(SDK_JS)/.stamp ## @aws-sdk/client-lambda (from npm, as tests/rie/js locks it) in out/sdk-js for tests/sdk.rs
+$(SDK_JS)/.stamp: tests/rie/js/package.json tests/rie/js/package-lock.json
+	rm -rf $(SDK_JS)
+	mkdir -p $(SDK_JS)
+	cp $^ $(SDK_JS)/
+	cd $(SDK_JS) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	@touch $@
+
+test: sdk-venv sdk-js

@@ -164,6 +164,17 @@ fn streaming_relayed_with_error_trailers() {
 }
 
 #[test]
+fn tenant_id_reaches_the_runtime() {
+    // TenantId, which current SDKs send as X-Amz-Tenant-Id, reaches the
+    // function as Lambda-Runtime-Aws-Tenant-Id (tests/sdk.rs: through them).
+    let rie = Rie::start(&["--", &ex("context-c")], &[]);
+    let r = post(rie.port, "function", "X-Amz-Tenant-Id: tenant-7\r\n", b"{}");
+    assert!(r.starts_with("HTTP/1.1 200 ") && r.contains(r#""tenant_id":"tenant-7""#), "{r}");
+    let r = post(rie.port, "function", "", b"{}");
+    assert!(r.contains(r#""tenant_id":null"#), "none when not given: {r}");
+}
+
+#[test]
 fn raw_http_edges() {
     let rie = Rie::start(&["--queue", "1", "--", fixture().to_str().unwrap()], &[("AWS_LAMBDA_FUNCTION_TIMEOUT", "3")]);
     let r = http(rie.port, b"garbage\r\n\r\n");

@@ -687,6 +687,11 @@ impl Server {
             json.iter_mut().filter(|b| b.is_ascii_control()).for_each(|b| *b = b' ');
             hdrs.s(b"\r\nLambda-Runtime-Client-Context: ").s(&json);
         }
+        // TenantId (X-Amz-Tenant-Id, in current SDKs) goes to the runtime
+        // as Lambda does for a tenant-isolated function.
+        if let Some(t) = text::safe(req.h(b"x-amz-tenant-id")) {
+            hdrs.s(b"\r\nLambda-Runtime-Aws-Tenant-Id: ").s(t);
+        }
         if kind == Some(2) {
             respond(c, keep, NO_CONTENT, &id, b"", b"");
             return Ok(());

@@ -1,0 +1,89 @@
+//! faas-rie against current AWS SDKs that nobody here wrote, pinned and
+//! installed by make: boto3 from PyPI (`make sdk-venv`: out/sdk-venv, pins in
+//! tests/rie/sdk-requirements.txt) and the AWS SDK for JavaScript v3 from the
+//! npm registry (`make sdk-js`: out/sdk-js, locked by tests/rie/js). Unlike
+//! Debian's AWS CLI 2.9 and botocore 1.29 (tests/rie.rs), both have
+//! InvokeWithResponseStream: its event stream is parsed by the SDKs
+//! themselves. The checks are in tests/rie/sdk_boto3.py and
+//! tests/rie/js/lambda_check.js; each prints how many passed.
+#[path = "rie/support.rs"]
+mod support;
+
+use faas_tests::{out, root};
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use support::*;
+
+fn ex(name: &str) -> String {
+    out(&format!("static/{name}")).display().to_string()
+}
+
+/// The five faas-rie instances the scripts use (context.c, stream.c,
+/// stream-rs, the fixture with $DRIP_FILE, the fixture with a 1 s timeout)
+/// and the drip file; the scripts take their URLs, then that file.
+struct Five {
+    ries: Vec<Rie>,
+    drip: PathBuf,
+}
+
+impl Five {
+    fn start() -> Five {
+        let drip = scratch("sdk-drip").join("first-seen");
+        let fixture = fixture();
+        let ries = vec![
+            Rie::start(&["--", &ex("context-c")], &[]),
+            Rie::start(&["--", &ex("stream-c")], &[]),
+            Rie::start(&["--", &ex("stream-rs")], &[]),
+            Rie::start(&["--", fixture.to_str().unwrap()], &[("DRIP_FILE", drip.to_str().unwrap())]),
+            Rie::start(&["--", fixture.to_str().unwrap()], &[("AWS_LAMBDA_FUNCTION_TIMEOUT", "1")]),
+        ];
+        Five { ries, drip }
+    }
+
+    fn args(&self, cmd: &mut Command) {
+        cmd.args(self.ries.iter().map(Rie::url)).arg(&self.drip);
+    }
+
+    /// The script's output, asserted: it passed, and all its checks ran.
+    fn passed(&self, o: &Output, what: &str, checks: usize) -> String {
+        let text = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+        assert!(o.status.success(), "{what} checks failed:\n{text}\nfaas-rie (context.c) stdout:\n{}", self.ries[0].stdout());
+        assert!(text.contains(&format!(": {checks} checks passed")), "{what}: not all {checks} checks ran:\n{text}");
+        println!("{}", text.trim());
+        text
+    }
+}
+
+#[test]
+fn boto3_current_from_pypi() {
+    let py = root().join("out/sdk-venv/bin/python");
+    require(py.to_str().unwrap(), "run `make sdk-venv` (a venv with boto3 from PyPI, pinned in tests/rie/sdk-requirements.txt)");
+    let five = Five::start();
+    let mut cmd = Command::new(&py);
+    cmd.arg(root().join("tests/rie/sdk_boto3.py"));
+    five.args(&mut cmd);
+    aws_env(&mut cmd);
+    let o = run(&mut cmd, 300);
+    let text = five.passed(&o, "boto3", 110);
+    // The version the requirements pin is the one that ran.
+    let pins = std::fs::read_to_string(root().join("tests/rie/sdk-requirements.txt")).unwrap();
+    let boto3 = pins.lines().find_map(|l| l.strip_prefix("boto3==")).unwrap();
+    assert!(text.contains(&format!("boto3 {boto3} ")), "boto3 {boto3} did not run: {text}");
+}
+
+#[test]
+fn javascript_sdk_v3_from_npm() {
+    require("/usr/bin/node", "install the Debian package nodejs (Node.js 20 or later)");
+    let modules = root().join("out/sdk-js/node_modules");
+    require(modules.join("@aws-sdk/client-lambda/package.json").to_str().unwrap(), "run `make sdk-js` (npm ci of tests/rie/js into out/sdk-js)");
+    let five = Five::start();
+    let mut cmd = Command::new("/usr/bin/node");
+    cmd.arg(root().join("tests/rie/js/lambda_check.js")).env("NODE_PATH", &modules);
+    five.args(&mut cmd);
+    aws_env(&mut cmd);
+    let o = run(&mut cmd, 300);
+    let text = five.passed(&o, "@aws-sdk/client-lambda", 110);
+    let lock = std::fs::read_to_string(root().join("tests/rie/js/package.json")).unwrap();
+    let pinned = lock.split("\"@aws-sdk/client-lambda\": \"").nth(1).and_then(|s| s.split('"').next()).unwrap();
+    assert!(text.contains(&format!("@aws-sdk/client-lambda {pinned} ")), "@aws-sdk/client-lambda {pinned} did not run: {text}");
+}
