@@ -962,7 +962,7 @@ impl Server {
     /// The stream ended; `body` is what was kept of its data (for a
     /// buffered caller), then its raw trailer lines.
     fn stream_end(&mut self, c: &mut Conn, i: usize, body: &[u8], ctype: &[u8]) {
-        let (data, trailers) = body.split_at(c.got);
+        let (data, trailers) = body.split_at(c.got.min(body.len()));
         rt_ok(c, false);
         let mut raw = Vec::new();
         raw.s(b"T T T\r\n").s(trailers);
