@@ -163,6 +163,77 @@ fn streaming_relayed_with_error_trailers() {
     assert!(r.contains("Lambda-Runtime-Function-Error-Type: Function.StreamFailed") && r.contains("X-Amz-Log-Result: "), "{r}");
 }
 
+/// The SigV4 `Authorization` header every AWS SDK and the CLI send (not
+/// checked: faas-rie only looks at its scheme).
+const SIGNED: &str = "Authorization: AWS4-HMAC-SHA256 Credential=x/20260101/us-east-1/lambda/aws4_request, SignedHeaders=host, Signature=00\r\n";
+
+/// A whole (Content-Length) answer: its head and body.
+fn whole(r: &str) -> (&str, &str) {
+    let (head, body) = r.split_once("\r\n\r\n").unwrap_or_else(|| panic!("no head: {r}"));
+    assert!(head.starts_with("HTTP/1.1 200 ") && !head.contains("chunked") && !head.contains("Trailer"), "{r}");
+    assert!(head.contains(&format!("Content-Length: {}\r\n", body.len())), "{r}");
+    (head, body)
+}
+
+#[test]
+fn streaming_buffered_for_signed_invoke() {
+    // As Lambda answers Invoke (not InvokeWithResponseStream) of a
+    // streaming function: the whole response, errors in headers, since the
+    // SDKs and the CLI read no trailers.
+    for f in ["stream-c", "stream-rs"] {
+        let rie = Rie::start(&["--", &ex(f)], &[]);
+        let r = post(rie.port, "function", SIGNED, br#""hi""#);
+        let (head, body) = whole(&r);
+        assert!(head.contains("Content-Type: text/plain\r\n") && !head.contains("X-Amz-Function-Error"), "{f}: {r}");
+        assert_eq!(body, "start\n\"hi\"\nend\n", "{f}");
+        let r = post(rie.port, "function", &format!("{SIGNED}X-Amz-Log-Type: Tail\r\n"), br#""fail""#);
+        let (head, body) = whole(&r);
+        assert!(head.contains("X-Amz-Function-Error: Unhandled\r\n"), "{f}: {r}");
+        let doc = json(body);
+        assert_eq!((doc["errorType"].as_str(), doc["errorMessage"].as_str()), (Some("Function.StreamFailed"), Some("failed after the first chunk")), "{f}: {r}");
+        let tail = head.lines().find_map(|l| l.strip_prefix("X-Amz-Log-Result: ")).unwrap_or_else(|| panic!("{f}: no LogResult: {r}"));
+        let tail = unbase64(tail);
+        assert!(tail.contains("START RequestId: ") && tail.contains("REPORT RequestId: "), "{f}: {tail}");
+        let r = post(rie.port, "function", SIGNED, br#""http""#);
+        let (head, body) = whole(&r);
+        assert!(head.contains("Content-Type: application/vnd.awslambda.http-integration-response\r\n"), "{f}: {r}");
+        assert!(body.starts_with(r#"{"statusCode":201,"#) && body.ends_with("\0\0\0\0\0\0\0\0hello"), "{f}: {r}");
+        // An unsigned caller (curl) still gets the stream live, chunked.
+        let r = post(rie.port, "function", "", br#""hi""#);
+        assert!(r.contains("Transfer-Encoding: chunked") && r.contains("start\n"), "{f}: {r}");
+    }
+    // Over 6 MiB: Function.ResponseSizeTooLarge at once; the runtime hears
+    // 413 and goes on (the same runtime answers the next invoke).
+    let rie = Rie::start(&["--", fixture().to_str().unwrap()], &[]);
+    let r = post(rie.port, "function", SIGNED, br#""big""#);
+    let (head, body) = whole(&r);
+    assert!(head.contains("X-Amz-Function-Error: Unhandled\r\n"), "{head}");
+    assert_eq!(json(body)["errorType"].as_str(), Some("Function.ResponseSizeTooLarge"), "{body}");
+    assert!(body.contains("maximum allowed payload size (6291556 bytes)"), "{body}");
+    let r = post(rie.port, "function", SIGNED, br#"{"after":"big"}"#);
+    assert!(r.starts_with("HTTP/1.1 200 ") && r.ends_with(r#"{"after":"big"}"#) && !r.contains("X-Amz-Function-Error"), "{r}");
+    let log = rie.wait_stdout("END RequestId: ", 2, 20);
+    let mib: u32 = log.split("fixture: big stream: ").nth(1).and_then(|l| l.split(' ').next()).and_then(|n| n.parse().ok()).unwrap_or_else(|| panic!("{log}"));
+    assert!(mib < 200, "the runtime's writes failed once it was cut off:\n{log}");
+    assert_eq!(log.matches("Init Duration").count(), 1, "{log}");
+}
+
+#[test]
+fn cli_streaming_function_error() {
+    // `aws lambda invoke` of a streaming function that fails mid-stream:
+    // a function error, as from Lambda, with its log tail.
+    let rie = Rie::start(&["--", &ex("stream-c")], &[]);
+    let (o, payload) = invoke(rie.port, &["--function-name", "function", "--payload", r#""fail""#, "--log-type", "Tail"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let meta = json(&String::from_utf8_lossy(&o.stdout));
+    assert_eq!(meta["FunctionError"].as_str(), Some("Unhandled"), "{meta}");
+    assert_eq!(json(&payload)["errorType"].as_str(), Some("Function.StreamFailed"), "{payload}");
+    assert!(unbase64(meta["LogResult"].as_str().expect("LogResult")).contains("REPORT RequestId: "));
+    let (o, payload) = invoke(rie.port, &["--function-name", "function", "--payload", r#""hi""#]);
+    assert!(json(&String::from_utf8_lossy(&o.stdout)).get("FunctionError").is_none());
+    assert_eq!(payload, "start\n\"hi\"\nend\n");
+}
+
 #[test]
 fn tenant_id_reaches_the_runtime() {
     // TenantId, which current SDKs send as X-Amz-Tenant-Id, reaches the

@@ -64,7 +64,7 @@ fn boto3_current_from_pypi() {
     five.args(&mut cmd);
     aws_env(&mut cmd);
     let o = run(&mut cmd, 300);
-    let text = five.passed(&o, "boto3", 110);
+    let text = five.passed(&o, "boto3", 114);
     // The version the requirements pin is the one that ran.
     let pins = std::fs::read_to_string(root().join("tests/rie/sdk-requirements.txt")).unwrap();
     let boto3 = pins.lines().find_map(|l| l.strip_prefix("boto3==")).unwrap();
@@ -82,7 +82,7 @@ fn javascript_sdk_v3_from_npm() {
     five.args(&mut cmd);
     aws_env(&mut cmd);
     let o = run(&mut cmd, 300);
-    let text = five.passed(&o, "@aws-sdk/client-lambda", 110);
+    let text = five.passed(&o, "@aws-sdk/client-lambda", 114);
     let lock = std::fs::read_to_string(root().join("tests/rie/js/package.json")).unwrap();
     let pinned = lock.split("\"@aws-sdk/client-lambda\": \"").nth(1).and_then(|s| s.split('"').next()).unwrap();
     assert!(text.contains(&format!("@aws-sdk/client-lambda {pinned} ")), "@aws-sdk/client-lambda {pinned} did not run: {text}");

@@ -88,6 +88,15 @@ fails_with("too large", lambda: ctx.invoke(FunctionName="function", Payload=b'"'
 # A streaming function called with plain Invoke: all it sent, as one payload.
 r = stream_c.invoke(FunctionName="function", Payload=b'"plain"')
 check("streaming function, plain Invoke", r["StatusCode"] == 200 and r["Payload"].read() == b'start\n"plain"\nend\n', r)
+# One that fails mid-stream: a function error with its document, and the
+# Tail log, in headers (as Lambda, faas-rie buffers the stream for a signed
+# Invoke: the SDK reads no trailers).
+for name, c in (("stream-c", stream_c), ("stream-rs", stream_rs)):
+    r = c.invoke(FunctionName="function", Payload=b'"fail"', LogType="Tail")
+    p = r["Payload"].read()
+    err = json.loads(p) if r.get("FunctionError") else {}
+    check(f"{name}: mid-stream failure, plain Invoke", r["StatusCode"] == 200 and r.get("FunctionError") == "Unhandled" and err.get("errorType") == "Function.StreamFailed", (r, p))
+    check(f"{name}: its Tail log", "REPORT RequestId: " in base64.b64decode(r.get("LogResult", "")).decode(), r)
 
 
 # --- InvokeWithResponseStream ---

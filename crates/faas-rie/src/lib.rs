@@ -66,7 +66,8 @@ Environment [defaults], passed on to the bootstrap:
   [first arg]  and Lambda's others (LAMBDA_TASK_ROOT, TZ, ...)
 
 Function errors, timeouts and crashes answer 200 with X-Amz-Function-Error;
-streams stop at 200 MiB. Logs go to stdout. SIGTERM or SIGINT stops all.
+streams stop at 200 MiB; a signed (SDK) Invoke gets one whole, up to 6 MiB.
+Logs go to stdout. SIGTERM or SIGINT stops all.
 ";
 
 /// Everything the server needs to know, from the command line and environment.

@@ -144,6 +144,10 @@ struct Job {
     tail: bool,
     /// InvokeWithResponseStream: the caller gets an event stream.
     events: bool,
+    /// A signed plain Invoke (an AWS SDK or the CLI, which read no
+    /// trailers): a streamed response is buffered and answered whole, as
+    /// Lambda does.
+    buffer: bool,
     /// The `/next` headers it brings: ARN, trace id, client context.
     hdrs: Vec<u8>,
     start_us: u64,
@@ -543,9 +547,12 @@ impl Server {
         c.stream = false;
         if let Some(i) = c.rt {
             let ctype = text::safe(header(hs, b"content-type")).unwrap_or(b"application/octet-stream");
-            if header(hs, b"lambda-runtime-function-response-mode") == Some(b"streaming") && self.stream_begin(i, h.start[1], ctype) {
-                c.stream = true;
-                c.limit = usize::MAX;
+            if header(hs, b"lambda-runtime-function-response-mode") == Some(b"streaming") {
+                let limit = self.stream_begin(i, h.start[1], ctype);
+                if limit > 0 {
+                    c.stream = true;
+                    c.limit = limit;
+                }
             }
         }
         let end = h.len;
@@ -585,22 +592,26 @@ impl Server {
             c.left == 0
         };
         if c.stream {
+            // Relayed as it comes (the data leaves the buffer), or kept
+            // whole, up to a buffered response's limit, for a signed Invoke.
             let i = c.rt.unwrap_or_default();
-            let n = c.got.min((STREAM_LIMIT - c.relayed) as usize);
+            let keep = if c.limit == usize::MAX { 0 } else { c.got };
+            let n = (c.got - keep).min((STREAM_LIMIT - c.relayed) as usize);
             self.relay(i, &c.inb[..n]);
             c.relayed += n as u64;
-            if n < c.got {
-                // Over 200 MiB: the caller has had all it gets; the runtime
-                // hears 413, as from Lambda, and goes on to its next event.
+            if n < c.got - keep || c.dropped {
+                // Over 200 MiB (or 6 MiB kept): the caller has had all it
+                // gets; the runtime hears 413, as from Lambda, and goes on
+                // to its next event.
                 c.inb.clear();
-                self.too_large(c, i, STREAM_LIMIT);
+                self.too_large(c, i, c.limit.min(STREAM_LIMIT as usize) as u64);
                 return false;
             }
             let cut = if c.chunked { c.dec.trailers.unwrap_or(c.pos) } else { c.got };
-            text::cut(&mut c.inb, 0, cut);
-            c.pos -= cut;
-            c.got = 0;
-            c.dec.trailers = c.dec.trailers.map(|_| 0);
+            text::cut(&mut c.inb, keep, cut);
+            c.pos -= cut - keep;
+            c.got = keep;
+            c.dec.trailers = c.dec.trailers.map(|_| keep);
         }
         if !done {
             return false;
@@ -702,7 +713,8 @@ impl Server {
         }
         let tail = !event && req.h(b"x-amz-log-type") == Some(b"Tail");
         let client = (!event).then_some((ci, c.gen));
-        let job = Box::new(Job { id, payload, client, keep, tail, events, hdrs, start_us: 0, deadline_us: 0, streamed: false, tries: 0, due_us: 0 });
+        let buffer = client.is_some() && !events && req.h(b"authorization").is_some_and(|a| a.starts_with(b"AWS4-HMAC-SHA256"));
+        let job = Box::new(Job { id, payload, client, keep, tail, events, buffer, hdrs, start_us: 0, deadline_us: 0, streamed: false, tries: 0, due_us: 0 });
         self.queue.push(job);
         if event {
             respond(c, keep, ACCEPTED, &id, b"", b"");
@@ -859,14 +871,14 @@ impl Server {
             if rt.job.as_ref().is_none_or(|j| j.id != id) {
                 return Err(RtErr::BadId);
             }
+            let ctype = text::safe(req.h(b"content-type")).unwrap_or(b"application/json");
             if c.stream {
-                self.stream_end(c, i, body);
+                self.stream_end(c, i, body, ctype);
             } else if c.dropped {
                 self.too_large(c, i, RESPONSE_LIMIT as u64);
             } else {
                 rt_ok(c, keep);
                 let doc = error_doc(etype, b"");
-                let ctype = text::safe(req.h(b"content-type")).unwrap_or(b"application/json");
                 let outcome = if response { Outcome::Ok(body, ctype) } else { Outcome::Fail(etype, if body.is_empty() { &doc } else { body }) };
                 self.finish(i, outcome);
             }
@@ -908,21 +920,27 @@ impl Server {
         self.fail_job(i, t, &m);
     }
 
-    /// A streamed response begins: send a plain caller its head. False if
-    /// the stream is not for the invocation in progress.
-    fn stream_begin(&mut self, i: usize, target: &[u8], ctype: &[u8]) -> bool {
+    /// A streamed response begins: send a plain caller its head. Returns
+    /// how much of it to keep: nothing (0) if the stream is not for the
+    /// invocation in progress, all of it (`usize::MAX`: relayed as it
+    /// comes), or a buffered response's limit for a caller that gets it
+    /// whole.
+    fn stream_begin(&mut self, i: usize, target: &[u8], ctype: &[u8]) -> usize {
         let Some(job) = self.rts[i].job.as_mut() else {
-            return false;
+            return 0;
         };
         if job.streamed || !invocation(target).is_some_and(|(id, response)| response && id == job.id) {
-            return false;
+            return 0;
+        }
+        if job.buffer {
+            return RESPONSE_LIMIT;
         }
         job.streamed = true;
         if let (false, Some(c)) = (job.events, job.client.and_then(|t| client_in(&mut self.conns, t))) {
             c.out.s(b"HTTP/1.1 200 OK\r\nContent-Type: ").s(ctype).s(b"\r\nX-Amz-Executed-Version: $LATEST\r\nx-amzn-RequestId: ").s(&job.id);
             c.out.s(b"\r\nTransfer-Encoding: chunked\r\nTrailer: X-Amz-Function-Error, X-Amz-Log-Result\r\n\r\n");
         }
-        true
+        usize::MAX
     }
 
     /// Passes a piece of a streamed response on to the caller: one chunk,
@@ -941,8 +959,10 @@ impl Server {
         }
     }
 
-    /// The stream ended; `trailers` are its raw trailer lines.
-    fn stream_end(&mut self, c: &mut Conn, i: usize, trailers: &[u8]) {
+    /// The stream ended; `body` is what was kept of its data (for a
+    /// buffered caller), then its raw trailer lines.
+    fn stream_end(&mut self, c: &mut Conn, i: usize, body: &[u8], ctype: &[u8]) {
+        let (data, trailers) = body.split_at(c.got.min(body.len()));
         rt_ok(c, false);
         let mut raw = Vec::new();
         raw.s(b"T T T\r\n").s(trailers);
@@ -957,7 +977,7 @@ impl Server {
                 let doc = body.unwrap_or_else(|| error_doc(t, b"the function failed while streaming"));
                 self.finish(i, Outcome::Fail(t, &doc))
             }
-            None => self.finish(i, Outcome::Ok(b"", b"")),
+            None => self.finish(i, Outcome::Ok(data, ctype)),
         }
     }
 

@@ -133,6 +133,15 @@ async function main() {
   // A streaming function called with plain Invoke: all it sent, as one payload.
   r = await invoke(streamC, { Payload: bytes('"plain"') });
   check("streaming function, plain Invoke", r.StatusCode === 200 && text(r.Payload) === 'start\n"plain"\nend\n', r);
+  // One that fails mid-stream: a function error with its document, and the
+  // Tail log, in headers (as Lambda, faas-rie buffers the stream for a
+  // signed Invoke: the SDK reads no trailers).
+  for (const [name, c] of [["stream-c", streamC], ["stream-rs", streamRs]]) {
+    r = await invoke(c, { Payload: bytes('"fail"'), LogType: "Tail" });
+    const doc = r.FunctionError ? JSON.parse(text(r.Payload)) : {};
+    check(`${name}: mid-stream failure, plain Invoke`, r.StatusCode === 200 && r.FunctionError === "Unhandled" && doc.errorType === "Function.StreamFailed", r);
+    check(`${name}: its Tail log`, r.LogResult !== undefined && unb64(r.LogResult).includes("REPORT RequestId: "), r);
+  }
 
   // --- InvokeWithResponseStreamCommand ---
   for (const [name, c] of [["stream-c", streamC], ["stream-rs", streamRs]]) {
