@@ -417,6 +417,43 @@ fn payloads_at_and_over_the_limits() {
 }
 
 #[test]
+fn endless_stream_trailers_are_cut_off() {
+    // A stream's trailer lines wait in faas-rie until the stream ends. A
+    // runtime that sends them without end gets 413 once they pass 64 KiB,
+    // and its caller Function.ResponseSizeTooLarge: memory stays bounded.
+    let rie = Rie::start(&["--", "/bin/sleep", "120"], &[]);
+    let port = rie.port;
+    let caller = std::thread::spawn(move || invoke_raw(port, b"{}"));
+    until("the runtime started", || !children_of(pid(&rie)).is_empty());
+    let mut rt = TcpStream::connect(("127.0.0.1", rt_port(&rie))).unwrap_or_else(|_| panic!("{}", rie.stderr()));
+    rt.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    rt.set_write_timeout(Some(Duration::from_secs(30))).unwrap();
+    let id = next(&mut rt);
+    let head = format!(
+        "POST /2018-06-01/runtime/invocation/{id}/response HTTP/1.1\r\nHost: x\r\nLambda-Runtime-Function-Response-Mode: streaming\r\n\
+         Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n"
+    );
+    rt.write_all(head.as_bytes()).unwrap();
+    let line = format!("X-Pad: {}\r\n", "t".repeat(1000));
+    // 4 MiB of trailer lines and no blank line to end them; faas-rie
+    // answers and stops reading long before (write errors are expected).
+    for _ in 0..4096 {
+        if rt.write_all(line.as_bytes()).is_err() {
+            break;
+        }
+    }
+    let (h, body) = read_one(&mut rt);
+    assert_eq!(status(&h), 413, "{h}");
+    assert!(String::from_utf8_lossy(&body).contains("RequestEntityTooLarge"), "{h}");
+    let r = caller.join().unwrap();
+    assert!(r.contains("hello") && r.contains("Function.ResponseSizeTooLarge"), "{r}");
+    let rss = std::fs::read_to_string(format!("/proc/{}/status", pid(&rie))).unwrap();
+    let hwm: u64 = rss.lines().find_map(|l| l.strip_prefix("VmHWM:")).unwrap().trim().trim_end_matches(" kB").parse().unwrap();
+    assert!(hwm < 4 * 1024, "faas-rie's peak RSS is {hwm} kB: the trailers were kept");
+    println!("rie-abuse: endless stream trailers: 413 to the runtime, Function.ResponseSizeTooLarge to the caller, faas-rie peak RSS {hwm} kB");
+}
+
+#[test]
 fn misbehaving_children() {
     let (mut rie, base) = warm(&["--", &fix()]);
     let port = rie.port;

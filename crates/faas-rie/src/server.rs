@@ -599,10 +599,12 @@ impl Server {
             let n = (c.got - keep).min((STREAM_LIMIT - c.relayed) as usize);
             self.relay(i, &c.inb[..n]);
             c.relayed += n as u64;
-            if n < c.got - keep || c.dropped {
-                // Over 200 MiB (or 6 MiB kept): the caller has had all it
-                // gets; the runtime hears 413, as from Lambda, and goes on
-                // to its next event.
+            // Trailer lines stay in the buffer until the stream ends: 64 KiB at most.
+            let trailers = c.dec.trailers.map_or(0, |t| c.pos.saturating_sub(t));
+            if n < c.got - keep || c.dropped || trailers > 64 << 10 {
+                // Over 200 MiB (or 6 MiB kept, or endless trailers): the
+                // caller has had all it gets; the runtime hears 413, as
+                // from Lambda, and goes on to its next event.
                 c.inb.clear();
                 self.too_large(c, i, c.limit.min(STREAM_LIMIT as usize) as u64);
                 return false;
