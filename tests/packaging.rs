@@ -10,6 +10,8 @@
 //! - PKGBUILD: makepkg as an unprivileged user, pacman -U --root (pacman.sh);
 //! - Formula/faas.rb: ruby -c, version and sha256;
 //! - the Lambda zips: `bootstrap` at the root, mode 0755;
+//! - the README's handlers (Rust with its Cargo.toml, and C), built as a
+//!   project of their own;
 //! - one version everywhere (tests/packaging/check-versions.sh).
 //!
 //! Needs (Debian): rpm rpmlint makepkg pacman-package-manager libarchive-tools
@@ -418,6 +420,50 @@ fn lambda_zips_hold_an_executable_bootstrap_at_the_root() {
             assert!(inside == fs::read(out(&format!("{build}/{name}"))).unwrap(), "{}: not out/{build}/{name}", zip.display());
         }
     }
+}
+
+/// The first fenced `lang` block after `heading` in the README, verbatim.
+fn readme_block(heading: &str, lang: &str) -> String {
+    let readme = fs::read_to_string(root().join("README.md")).unwrap();
+    let section = readme.split(heading).nth(1).unwrap_or_else(|| panic!("README has no {heading:?}"));
+    let start = section.find(&format!("```{lang}\n")).unwrap_or_else(|| panic!("no {lang} block after {heading:?}")) + lang.len() + 4;
+    section[start..].split("```").next().unwrap().to_string()
+}
+
+/// A user's project outside this repository: the README's Rust handler and
+/// `Cargo.toml` (with the path to this repository's core), built as the
+/// README says (release, and debug too), linked by `cc` with `-s`; and the
+/// README's C handler compiled against out/lib/libfaas.a. Each bootstrap
+/// must then answer an invocation.
+#[test]
+fn readme_handlers_build_in_a_project_of_their_own() {
+    let s = Scratch::new("user-project");
+    let faas = root().join("crates/faas");
+    fs::create_dir_all(s.0.join("src")).unwrap();
+    let manifest = readme_block("## A handler in Rust", "toml").replace("\"../faas/crates/faas\"", &format!("{:?}", faas.display().to_string()));
+    assert!(manifest.contains(&faas.display().to_string()), "the README's Cargo.toml no longer says `path = \"../faas/crates/faas\"`:\n{manifest}");
+    fs::write(s.0.join("Cargo.toml"), format!("[package]\nname = \"my-function\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n{manifest}")).unwrap();
+    fs::write(s.0.join("src/lib.rs"), readme_block("## A handler in Rust", "rust")).unwrap();
+    // The workspace's lock file pins the same dependency versions, which
+    // the build of this repository has already fetched: no network needed.
+    fs::copy(root().join("Cargo.lock"), s.0.join("Cargo.lock")).unwrap();
+    for (profile, flag) in [("release", Some("--release")), ("debug", None)] {
+        run(cmd("cargo").current_dir(&s.0).args(["build", "--offline", "--quiet"]).args(flag).env("CARGO_TARGET_DIR", s.0.join("target")));
+        let bootstrap = s.0.join(format!("bootstrap-{profile}"));
+        run(cmd("cc").arg(s.0.join(format!("target/{profile}/libmy_function.a"))).arg("-s").arg("-o").arg(&bootstrap));
+        invoke_echo(&bootstrap);
+    }
+    fs::write(s.0.join("handler.c"), readme_block("## A handler in C", "c")).unwrap();
+    let bootstrap = s.0.join("bootstrap-c");
+    run(cmd("cc")
+        .args(["-std=c99", "-Wall", "-Wextra", "-Wpedantic", "-Werror", "-Os"])
+        .arg("-I")
+        .arg(root().join("include"))
+        .arg(s.0.join("handler.c"))
+        .arg(out("lib/libfaas.a"))
+        .arg("-o")
+        .arg(&bootstrap));
+    invoke_echo(&bootstrap);
 }
 
 #[test]
