@@ -173,6 +173,7 @@ int faas_fail(faas_invocation *inv, const char *error_type, const char *message,
  * faas_stream_write() sends one chunk at once (data borrowed for the call).
  */
 int faas_stream_begin(faas_invocation *inv, const char *content_type);
+int faas_stream_write(faas_invocation *inv, const void *data, size_t len);
 
 /*
  * Starts a streamed answer for a Lambda function URL (invoke mode
@@ -186,7 +187,6 @@ int faas_stream_begin(faas_invocation *inv, const char *content_type);
  */
 #define FAAS_HTTP_INTEGRATION "application/vnd.awslambda.http-integration-response"
 int faas_stream_begin_http(faas_invocation *inv, const char *prelude_json);
-int faas_stream_write(faas_invocation *inv, const void *data, size_t len);
 
 /* Log levels, as Lambda names them. */
 typedef enum faas_log_level {
