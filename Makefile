@@ -219,7 +219,7 @@ BENCH      := $(OUT)/bench
 BENCH_BIN  := $(BENCH)/bin
 OFFICIAL   := tests/official-rs
 OFF_TARGET := $(OFFICIAL)/target
-OFF_SRC    := $(OFFICIAL)/Cargo.toml $(OFFICIAL)/Cargo.lock $(wildcard $(OFFICIAL)/src/*.rs)
+OFF_SRC    := $(OFFICIAL)/Cargo.toml $(OFFICIAL)/Cargo.lock $(wildcard $(OFFICIAL)/src/*.rs $(OFFICIAL)/src/bin/*.rs)
 # The driver is timed code too: build it at opt-level 3 whatever the release
 # profile says (the product's profile stays size-first).
 BENCH_CARGO := $(CARGO) build --release --locked -p faas-bench --config 'profile.release.package.faas-bench.opt-level=3'

@@ -1,7 +1,8 @@
 //! Real third-party runtimes against faas-rie, to show it speaks the Runtime
 //! API as AWS does: the official Python runtime interface client
 //! (awslambdaric, from PyPI into out/ric-venv by `make ric-venv`) and the
-//! official Rust runtime (lambda_runtime) echo in tests/official-rs.
+//! official Rust runtime (lambda_runtime) in tests/official-rs: its echo, and
+//! its response streaming (lambda_runtime::streaming).
 #[path = "rie/support.rs"]
 mod support;
 
@@ -47,4 +48,31 @@ fn official_rust_lambda_runtime() {
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         assert_eq!(json(&payload), json(&format!(r#"{{"official":{i}}}"#)));
     }
+}
+
+/// lambda_runtime's own response streaming through faas-rie: relayed live to
+/// an unsigned caller, buffered and answered whole for the AWS CLI (signed).
+/// lambda_runtime always sends a function URL's prelude (HTTP status and
+/// headers, then eight NUL bytes); outside a function URL, Lambda passes it
+/// on as part of the payload, and so does faas-rie.
+#[test]
+fn official_rust_lambda_runtime_streaming() {
+    let manifest = root().join("tests/official-rs/Cargo.toml");
+    let o = run(Command::new(env!("CARGO")).args(["build", "--release", "--locked", "--manifest-path"]).arg(&manifest), 900);
+    assert!(o.status.success(), "cannot build tests/official-rs: {}", String::from_utf8_lossy(&o.stderr));
+    let exe = root().join("tests/official-rs/target/release/official-stream");
+    let rie = Rie::start(&["--", exe.to_str().unwrap()], &[]);
+    let after_prelude = |payload: &str| {
+        let (prelude, rest) = payload.split_once("\0\0\0\0\0\0\0\0").unwrap_or_else(|| panic!("no prelude: {payload:?}"));
+        assert_eq!(json(prelude)["statusCode"].as_i64(), Some(200), "{prelude}");
+        rest.to_string()
+    };
+    let r = post(rie.port, "function", "", br#"{"live":1}"#);
+    assert!(r.starts_with("HTTP/1.1 200 ") && r.contains("Transfer-Encoding: chunked"), "{r}");
+    assert!(r.contains("Content-Type: application/vnd.awslambda.http-integration-response\r\n"), "{r}");
+    assert_eq!(after_prelude(&dechunk(&r)), "start\n{\"live\":1}\nend\n", "{r}");
+    let (o, payload) = invoke(rie.port, &["--function-name", "function", "--payload", r#"{"cli":2}"#]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(json(&String::from_utf8_lossy(&o.stdout)).get("FunctionError").is_none());
+    assert_eq!(after_prelude(&payload), "start\n{\"cli\":2}\nend\n");
 }

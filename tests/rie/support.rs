@@ -184,6 +184,22 @@ pub fn post(port: u16, name: &str, headers: &str, body: &[u8]) -> String {
     http(port, &[head.as_bytes(), body].concat())
 }
 
+/// The body of a chunked answer, its chunks joined (their boundaries depend
+/// on timing); trailers are left out.
+pub fn dechunk(r: &str) -> String {
+    let mut body = String::new();
+    let mut rest = r.split_once("\r\n\r\n").unwrap_or_else(|| panic!("no head: {r}")).1;
+    while let Some((size, more)) = rest.split_once("\r\n") {
+        let n = usize::from_str_radix(size, 16).unwrap_or_else(|_| panic!("bad chunk size {size:?}: {r}"));
+        if n == 0 {
+            break;
+        }
+        body += &more[..n];
+        rest = &more[n + 2..];
+    }
+    body
+}
+
 /// Standard base64, decoded (test helper; panics on bad input).
 pub fn unbase64(s: &str) -> String {
     String::from_utf8_lossy(&faas_tests::base64_decode(s)).into_owned()
