@@ -300,9 +300,11 @@ ENGINE_RUN  := $(if $(filter podman,$(ENGINE)),podman run --runtime runc --ulimi
 RIC_VENV    := $(OUT)/ric-venv
 INVOKE_HELP = @printf '%s\n' \
 	'Call it from another terminal (Ctrl-C here stops it):' \
+	'  printf '"'"'{"hello":"world"}'"'"' > event.json' \
 	'  AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x AWS_DEFAULT_REGION=us-east-1 aws lambda invoke \' \
-	'    --endpoint-url http://127.0.0.1:$(RUN_PORT) --cli-binary-format raw-in-base64-out --cli-read-timeout 0 \' \
-	'    --function-name function --payload '"'"'{"hello":"world"}'"'"' --log-type Tail /dev/stdout' \
+	'    --endpoint-url http://127.0.0.1:$(RUN_PORT) --cli-read-timeout 0 \' \
+	'    --function-name function --payload fileb://event.json --log-type Tail response.json' \
+	'  cat response.json' \
 	'  curl -d '"'"'{"hello":"world"}'"'"' http://127.0.0.1:$(RUN_PORT)/2015-03-31/functions/function/invocations'
 
 .PHONY: rie run run-container image ric-venv rie-figures
@@ -380,3 +382,16 @@ $(SDK_JS)/.stamp: tests/rie/js/package.json tests/rie/js/package-lock.json
 	@touch $@
 
 test: sdk-venv sdk-js
+
+# AWS CLI v1 (PyPI, pinned), so that tests/rie.rs runs the README's invoke
+# command with v1 as well as with Debian's v2.
+CLI1_VENV := $(OUT)/cli1-venv
+.PHONY: cli1-venv
+cli1-venv: $(CLI1_VENV)/.stamp ## A venv with AWS CLI v1 (from PyPI, pinned) for tests/rie.rs
+$(CLI1_VENV)/.stamp: tests/rie/cli1-requirements.txt
+	rm -rf $(CLI1_VENV)
+	/usr/bin/python3 -m venv $(CLI1_VENV)
+	$(CLI1_VENV)/bin/pip install --quiet --disable-pip-version-check -r $<
+	@touch $@
+
+test: cli1-venv

@@ -23,6 +23,15 @@ pub fn out(rel: &str) -> PathBuf {
     p
 }
 
+/// The first fenced `lang` block after `marker` in README.md, verbatim: the
+/// tests run what the README tells users to run.
+pub fn readme_block(marker: &str, lang: &str) -> String {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let section = readme.split(marker).nth(1).unwrap_or_else(|| panic!("README has no {marker:?}"));
+    let start = section.find(&format!("```{lang}\n")).unwrap_or_else(|| panic!("no {lang} block after {marker:?}")) + lang.len() + 4;
+    section[start..].split("```").next().unwrap().to_string()
+}
+
 /// Decodes base64 (the stream error trailers, Tail logs); panics on bad input.
 pub fn base64_decode(s: &str) -> Vec<u8> {
     let mut out = vec![0; s.len() / 4 * 3 + 3];

@@ -16,7 +16,7 @@
 //!
 //! Needs (Debian): rpm rpmlint makepkg pacman-package-manager libarchive-tools
 //! fakeroot ruby zip unzip pkgconf iproute2 util-linux passwd; and root.
-use faas_tests::{out, root};
+use faas_tests::{out, readme_block, root};
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
@@ -420,14 +420,6 @@ fn lambda_zips_hold_an_executable_bootstrap_at_the_root() {
             assert!(inside == fs::read(out(&format!("{build}/{name}"))).unwrap(), "{}: not out/{build}/{name}", zip.display());
         }
     }
-}
-
-/// The first fenced `lang` block after `heading` in the README, verbatim.
-fn readme_block(heading: &str, lang: &str) -> String {
-    let readme = fs::read_to_string(root().join("README.md")).unwrap();
-    let section = readme.split(heading).nth(1).unwrap_or_else(|| panic!("README has no {heading:?}"));
-    let start = section.find(&format!("```{lang}\n")).unwrap_or_else(|| panic!("no {lang} block after {heading:?}")) + lang.len() + 4;
-    section[start..].split("```").next().unwrap().to_string()
 }
 
 /// A user's project outside this repository: the README's Rust handler and

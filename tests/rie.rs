@@ -36,6 +36,33 @@ fn cli_success_names_and_report() {
     assert_eq!(log.matches("START RequestId: ").count(), 5);
 }
 
+/// The README's invoke commands (which `make run` prints too), run as they
+/// are with AWS CLI v2 (Debian's /usr/bin/aws) and v1 (from PyPI, in
+/// out/cli1-venv): the same block must work with both.
+#[test]
+fn readme_invoke_block_works_with_cli_v2_and_v1() {
+    let block = faas_tests::readme_block("`make run` prints how to call the function", "sh");
+    assert!(block.contains("127.0.0.1:9000"), "{block}");
+    let v1 = root().join("out/cli1-venv/bin");
+    require(v1.join("aws").to_str().unwrap(), "run `make cli1-venv` (AWS CLI v1 from PyPI)");
+    let rie = Rie::start(&["--", &ex("echo-rs")], &[]);
+    let script = block.replace("127.0.0.1:9000", &format!("127.0.0.1:{}", rie.port));
+    for (major, path) in [("aws-cli/2.", "/usr/bin:/bin".to_string()), ("aws-cli/1.", format!("{}:/usr/bin:/bin", v1.display()))] {
+        let version = run(Command::new("bash").args(["-c", "aws --version 2>&1"]).env("PATH", &path), 30);
+        assert!(String::from_utf8_lossy(&version.stdout).starts_with(major), "{}", String::from_utf8_lossy(&version.stdout));
+        let dir = scratch(&format!("readme-{major}"));
+        let o = run(Command::new("bash").arg("-ec").arg(&script).current_dir(&dir).env("PATH", &path), 60);
+        let stdout = String::from_utf8_lossy(&o.stdout);
+        assert!(o.status.success(), "{major}: {}\n{stdout}", String::from_utf8_lossy(&o.stderr));
+        // The CLI's metadata, then response.json, then curl's answer.
+        let (meta, answers) = stdout.split_at(stdout.find('}').unwrap() + 1);
+        let meta = json(meta);
+        assert_eq!(meta["StatusCode"].as_i64(), Some(200), "{major}: {stdout}");
+        assert!(unbase64(meta["LogResult"].as_str().unwrap()).contains("REPORT RequestId: "), "{major}: {stdout}");
+        assert_eq!(answers.trim(), "{\"hello\":\"world\"}{\"hello\":\"world\"}", "{major}: the function's answer, through the CLI then curl");
+    }
+}
+
 #[test]
 fn cli_function_error_and_tail() {
     let rie = Rie::start(&["--", &ex("context-c")], &[]);
