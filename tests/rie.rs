@@ -298,6 +298,27 @@ fn raw_http_edges() {
     }
 }
 
+/// Error bodies carry the message under the key Lambda's API model gives
+/// each exception ("Message" for ResourceNotFoundException, "message" for
+/// the others): SDKs generated from the model (the Go SDK v2, tests/sdk.rs)
+/// read only that key, and showed an empty message for a lowercase one.
+#[test]
+fn error_bodies_use_the_models_message_key() {
+    let rie = Rie::start(&["--", &ex("context-c")], &[]);
+    let body = |r: &str| json(r.split_once("\r\n\r\n").unwrap_or_else(|| panic!("no head: {r}")).1);
+    let r = post(rie.port, "nope", "", b"{}");
+    assert!(r.starts_with("HTTP/1.1 404 ") && r.contains("x-amzn-ErrorType: ResourceNotFoundException\r\n"), "{r}");
+    let e = body(&r);
+    assert!(e["Message"].as_str().is_some_and(|m| m.starts_with("Function not found: arn:aws:lambda:")) && e["message"].is_null(), "{r}");
+    assert_eq!(e["Type"].as_str(), Some("User"), "{r}");
+    for (headers, etype) in [("X-Amz-Client-Context: !!\r\n", "InvalidRequestContentException"), ("X-Amz-Invocation-Type: Bogus\r\n", "InvalidParameterValueException")] {
+        let r = post(rie.port, "function", headers, b"{}");
+        assert!(r.starts_with("HTTP/1.1 400 ") && r.contains(&format!("x-amzn-ErrorType: {etype}\r\n")), "{r}");
+        let e = body(&r);
+        assert!(e["message"].as_str().is_some_and(|m| !m.is_empty()) && e["Message"].is_null(), "{r}");
+    }
+}
+
 #[test]
 fn sigterm_stops_child_and_exits_zero() {
     let mut rie = Rie::start(&["--", &ex("echo-rs")], &[]);

@@ -1368,12 +1368,16 @@ fn respond(c: &mut Conn, keep: bool, status: Status, id: &[u8], hdrs: &[u8], bod
     c.out.s(b"\r\n").s(body);
 }
 
-/// An Invoke API service error in the AWS shape.
+/// An Invoke API service error in the AWS shape. The message's key is the
+/// one Lambda's API model gives the exception: "Message" for
+/// ResourceNotFoundException, "message" for the model's others sent here
+/// (and for UnknownOperationException, not in the model). SDKs generated
+/// from the model, as the Go SDK v2, read only that key.
 fn aws_error(c: &mut Conn, keep: bool, status: Status, etype: &[u8], id: &[u8], message: &[u8]) {
     let mut h = Vec::new();
     h.s(b"Content-Type: application/json\r\nx-amzn-ErrorType: ").s(etype).s(b"\r\n");
     let mut body = Vec::new();
-    body.s(br#"{"Type":"User","message":""#).json(message).s(br#""}"#);
+    body.s(br#"{"Type":"User",""#).s(if etype == b"ResourceNotFoundException" { b"Message" } else { b"message" }).s(br#"":""#).json(message).s(br#""}"#);
     respond(c, keep, status, id, &h, &body);
 }
 
