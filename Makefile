@@ -383,6 +383,22 @@ $(SDK_JS)/.stamp: tests/rie/js/package.json tests/rie/js/package-lock.json
 
 test: sdk-venv sdk-js
 
+# The AWS SDK for Go v2 as Debian 12 packages it (golang-go,
+# golang-github-aws-aws-sdk-go-v2-dev: `make deps`), for tests/sdk.rs: no Go
+# module is fetched; tests/rie/go/lambda_check.go is built in GOPATH mode
+# against /usr/share/gocode, offline, its build cache under out/.
+SDK_GO   := $(OUT)/sdk-go
+GO_SDK   := /usr/share/gocode/src/github.com/aws/aws-sdk-go-v2/service/lambda
+.PHONY: sdk-go
+sdk-go: $(SDK_GO)/lambda_check ## tests/rie/go/lambda_check (AWS SDK for Go v2 from Debian's packages) in out/sdk-go for tests/sdk.rs
+$(SDK_GO)/lambda_check: tests/rie/go/lambda_check.go
+	@test -d $(GO_SDK) && command -v go >/dev/null || { echo 'make sdk-go: install the Debian packages golang-go and golang-github-aws-aws-sdk-go-v2-dev (`make deps`)'; exit 1; }
+	@mkdir -p $(@D)
+	env GO111MODULE=off GOPATH=/usr/share/gocode GOCACHE=$(abspath $(SDK_GO))/cache GOFLAGS= GOPROXY=off GOTOOLCHAIN=local \
+	  go build -o $@ $<
+
+test: sdk-go
+
 # AWS CLI v1 (PyPI, pinned), so that tests/rie.rs runs the README's invoke
 # command with v1 as well as with Debian's v2.
 CLI1_VENV := $(OUT)/cli1-venv

@@ -6,6 +6,18 @@
 //! InvokeWithResponseStream: its event stream is parsed by the SDKs
 //! themselves. The checks are in tests/rie/sdk_boto3.py and
 //! tests/rie/js/lambda_check.js; each prints how many passed.
+//!
+//! A third SDK comes from Debian, as no Go module can be fetched here: the
+//! AWS SDK for Go v2 1.17.1 (golang-github-aws-aws-sdk-go-v2-dev, Go 1.19
+//! from golang-go), against which `make sdk-go` builds
+//! tests/rie/go/lambda_check.go offline in GOPATH mode (out/sdk-go). That
+//! version predates InvokeWithResponseStream, so it checks Invoke only:
+//! success, function error, Tail, ClientContext, Qualifier, Event, DryRun,
+//! the SDK's typed exceptions and their messages, a streaming function's
+//! whole output and mid-stream failure, a timeout, a crash and twenty
+//! concurrent invokes. It found that faas-rie sent ResourceNotFoundException's
+//! message under "message", where Lambda's model (and so the Go SDK) has
+//! "Message": the SDK then showed an empty message.
 #[path = "rie/support.rs"]
 mod support;
 
@@ -86,4 +98,24 @@ fn javascript_sdk_v3_from_npm() {
     let lock = std::fs::read_to_string(root().join("tests/rie/js/package.json")).unwrap();
     let pinned = lock.split("\"@aws-sdk/client-lambda\": \"").nth(1).and_then(|s| s.split('"').next()).unwrap();
     assert!(text.contains(&format!("@aws-sdk/client-lambda {pinned} ")), "@aws-sdk/client-lambda {pinned} did not run: {text}");
+}
+
+#[test]
+fn go_sdk_v2_from_debian() {
+    let exe = root().join("out/sdk-go/lambda_check");
+    require(
+        exe.to_str().unwrap(),
+        "run `make sdk-go` (builds tests/rie/go/lambda_check.go against the Debian packages golang-go and golang-github-aws-aws-sdk-go-v2-dev)",
+    );
+    let five = Five::start();
+    let mut cmd = Command::new(&exe);
+    five.args(&mut cmd);
+    aws_env(&mut cmd);
+    let o = run(&mut cmd, 300);
+    let text = five.passed(&o, "aws-sdk-go-v2", 138);
+    // Debian's SDK is the one that ran: its version, as its own sources state it.
+    let meta = std::fs::read_to_string("/usr/share/gocode/src/github.com/aws/aws-sdk-go-v2/aws/go_module_metadata.go")
+        .expect("the Debian package golang-github-aws-aws-sdk-go-v2-dev is not installed");
+    let debian = meta.split("goModuleVersion = \"").nth(1).and_then(|s| s.split('"').next()).unwrap();
+    assert!(text.contains(&format!("aws-sdk-go-v2 {debian}, ")), "aws-sdk-go-v2 {debian} (Debian's) did not run: {text}");
 }
