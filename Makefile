@@ -6,6 +6,8 @@
 #   out/dynamic/NAME             each example, dynamic (glibc <= 2.34), for provided.al2023
 #   out/zip/NAME.zip             each dynamic example as a Lambda zip (bootstrap at the root)
 #   out/zip-static/NAME.zip      the same with the static build (also runs on provided.al2023)
+#   out/cargo-lambda/bin/        cargo-lambda 1.9.2 from crates.io (`make cargo-lambda`), whose
+#                                `cargo lambda watch` emulator tests/third_party.rs runs faas under
 
 CARGO    ?= cargo
 CC       ?= cc
@@ -359,6 +361,21 @@ rie-figures: $(RIE_BIN) $(OUT)/image/faas-rie $(OUT)/image/bootstrap ## Measure 
 	/usr/bin/python3 tests/rie/figures.py --rie $(RIE_BIN) --bootstrap $(OUT)/static/$(IMAGE_ECHO) --engine $(ENGINE) --context $(OUT)/image
 
 test: $(RIE_BIN) ric-venv
+
+# cargo-lambda, pinned, from crates.io (its lock file: --locked), for
+# tests/third_party.rs: `cargo lambda watch --only-lambda-apis` is a Runtime
+# API emulator written by others. The dev profile (a test tool; ~7 min on
+# 2 cores), without debug info, and without debug assertions: with them,
+# 1.9.2 panics at start (clap: 'remote' in tls_cert's conflicts_with does
+# not exist).
+CARGO_LAMBDA := $(OUT)/cargo-lambda/bin/cargo-lambda
+.PHONY: cargo-lambda
+cargo-lambda: $(CARGO_LAMBDA) ## cargo-lambda 1.9.2 (crates.io, dev profile) in out/cargo-lambda for tests/third_party.rs
+$(CARGO_LAMBDA):
+	$(CARGO) install cargo-lambda --version 1.9.2 --locked --debug --root $(OUT)/cargo-lambda \
+	  --config 'profile.dev.debug-assertions=false' --config 'profile.dev.debug=false'
+
+test: cargo-lambda
 
 # Current AWS SDKs, pinned, for tests/sdk.rs: boto3 from PyPI in a venv
 # (tests/rie/sdk-requirements.txt), and the AWS SDK for JavaScript v3 from

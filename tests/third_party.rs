@@ -2,12 +2,17 @@
 //! API as AWS does: the official Python runtime interface client
 //! (awslambdaric, from PyPI into out/ric-venv by `make ric-venv`) and the
 //! official Rust runtime (lambda_runtime) in tests/official-rs: its echo, and
-//! its response streaming (lambda_runtime::streaming).
+//! its response streaming (lambda_runtime::streaming). And the other way
+//! round: faas's own bootstraps under a Runtime API emulator written by
+//! others, cargo-lambda's `cargo lambda watch --only-lambda-apis`.
 #[path = "rie/support.rs"]
 mod support;
 
 use faas_tests::root;
-use std::process::Command;
+use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
 use support::*;
 
 #[test]
@@ -75,4 +80,166 @@ fn official_rust_lambda_runtime_streaming() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(json(&String::from_utf8_lossy(&o.stdout)).get("FunctionError").is_none());
     assert_eq!(after_prelude(&payload), "start\n{\"cli\":2}\nend\n");
+}
+
+/// A process group (the process and anything it starts), stopped on drop:
+/// SIGTERM, then SIGKILL if it is still there after 10 s.
+struct Group {
+    child: Child,
+    dir: PathBuf,
+}
+
+impl Group {
+    fn spawn(cmd: &mut Command, tag: &str) -> Group {
+        let dir = scratch(tag);
+        let child = cmd
+            .process_group(0)
+            .stdout(std::fs::File::create(dir.join("stdout")).unwrap())
+            .stderr(std::fs::File::create(dir.join("stderr")).unwrap())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}"));
+        Group { child, dir }
+    }
+
+    fn output(&self) -> String {
+        let read = |f| std::fs::read_to_string(self.dir.join(f)).unwrap_or_default();
+        format!("stdout:\n{}\nstderr:\n{}", read("stdout"), read("stderr"))
+    }
+
+    fn alive(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_none()
+    }
+}
+
+impl Drop for Group {
+    fn drop(&mut self) {
+        let group = format!("-{}", self.child.id());
+        let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
+        let t = Instant::now();
+        while self.alive() && t.elapsed() < Duration::from_secs(10) {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        if self.alive() {
+            let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+        }
+        let _ = self.child.wait();
+    }
+}
+
+/// `cargo lambda watch --only-lambda-apis` (cargo-lambda 1.9.2, out of
+/// `make cargo-lambda`) on a free loopback port: it serves the Runtime API
+/// under /.rt and the Invoke API, and starts no function itself. It still
+/// reads a Cargo project's metadata (`cargo metadata`, no build) and wants a
+/// binary target in it, so it gets an empty one. Returns the process, its
+/// port and the AWS_LAMBDA_RUNTIME_API value it tells the function to use.
+fn cargo_lambda_watch() -> (Group, u16, String) {
+    let bin = root().join("out/cargo-lambda/bin/cargo-lambda");
+    require(bin.to_str().unwrap(), "run `make cargo-lambda` (cargo install cargo-lambda --version 1.9.2 --locked into out/cargo-lambda)");
+    let project = scratch("cl-project");
+    std::fs::create_dir_all(project.join("src")).unwrap();
+    std::fs::write(project.join("Cargo.toml"), "[package]\nname = \"placeholder\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\n[workspace]\n").unwrap();
+    std::fs::write(project.join("src/main.rs"), "fn main() {}\n").unwrap();
+    // A free port: the kernel picks one, we let it go and hand it over
+    // (cargo-lambda would print port 0 in its URL if given 0).
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut watch = Group::spawn(
+        Command::new(&bin)
+            .args(["lambda", "watch", "--only-lambda-apis", "--color", "never", "--invoke-address", "127.0.0.1", "--invoke-port", &port.to_string()])
+            .arg("--manifest-path")
+            .arg(project.join("Cargo.toml"))
+            .current_dir(&project)
+            .env("CARGO", env!("CARGO"))
+            .env_remove("RUST_LOG"),
+        "cargo-lambda",
+    );
+    let t = Instant::now();
+    let api = loop {
+        let out = watch.output();
+        let api = out.split("AWS_LAMBDA_RUNTIME_API=").nth(1).map(|v| v.split_whitespace().next().unwrap_or("").to_string());
+        if let Some(api) = api.filter(|_| std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()) {
+            break api;
+        }
+        assert!(watch.alive(), "cargo lambda watch exited: {out}");
+        assert!(t.elapsed() < Duration::from_secs(120), "cargo lambda watch did not start: {out}");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    (watch, port, api)
+}
+
+/// A faas bootstrap with the environment cargo-lambda's only-Lambda-APIs
+/// mode says the function must have (it prints these four variables).
+fn bootstrap_under(api: &str, exe: &str) -> Group {
+    let exe = root().join(exe);
+    require(exe.to_str().unwrap(), "run `make all`");
+    Group::spawn(
+        Command::new(&exe)
+            .env_clear()
+            .env("AWS_LAMBDA_RUNTIME_API", api)
+            .env("AWS_LAMBDA_FUNCTION_NAME", "_")
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "4096"),
+        "cl-bootstrap",
+    )
+}
+
+/// The status line and body of a raw Invoke API answer (chunked or not).
+fn status_body(r: &str) -> (String, String) {
+    let (head, body) = r.split_once("\r\n\r\n").unwrap_or_else(|| panic!("no head: {r}"));
+    let status = head.lines().next().unwrap_or("").to_string();
+    let chunked = head.lines().any(|l| l.eq_ignore_ascii_case("transfer-encoding: chunked"));
+    (status, if chunked { dechunk(r) } else { body.to_string() })
+}
+
+/// faas's bootstraps under cargo-lambda's emulator: the Runtime API under a
+/// path prefix (`http://127.0.0.1:PORT/.rt`, exactly as cargo-lambda prints
+/// it), the function named `_` (its default function), invoked through its
+/// Invoke API, three times per bootstrap process. One emulator per bootstrap,
+/// so that no earlier bootstrap's pending `next` can take an invocation.
+#[test]
+fn faas_bootstraps_under_cargo_lambda_watch() {
+    let invoke_raw = |port: u16, event: &str| status_body(&post(port, "_", "Content-Type: application/json\r\n", event.as_bytes()));
+    for exe in ["out/static/echo-rs", "out/dynamic/echo-c"] {
+        let (watch, port, api) = cargo_lambda_watch();
+        assert_eq!(api, format!("http://127.0.0.1:{port}/.rt"), "{}", watch.output());
+        let mut boot = bootstrap_under(&api, exe);
+        for i in 0..3 {
+            let event = format!(r#"{{"cargo_lambda":{i},"exe":"{exe}"}}"#);
+            let (status, body) = invoke_raw(port, &event);
+            assert!(status.starts_with("HTTP/1.1 200 "), "{exe}: {status}\n{body}\n{}\n{}", watch.output(), boot.output());
+            assert_eq!(body, event, "{exe}: the echo answers exactly the event");
+        }
+        // The AWS CLI v2, unchanged, on the same bootstrap process.
+        let (o, payload) = invoke(port, &["--function-name", "_", "--payload", r#"{"cli":4}"#]);
+        assert!(o.status.success(), "{exe}: {}\n{}", String::from_utf8_lossy(&o.stderr), boot.output());
+        assert_eq!(json(&String::from_utf8_lossy(&o.stdout))["StatusCode"].as_i64(), Some(200));
+        assert_eq!(payload, r#"{"cli":4}"#, "{exe}");
+        assert!(boot.alive(), "{exe} exited: {}", boot.output());
+    }
+
+    // context-c: its context, a function error, and the context again from
+    // the same process (three invocations on one connection or reconnects).
+    let (watch, port, api) = cargo_lambda_watch();
+    let mut boot = bootstrap_under(&api, "out/static/context-c");
+    let (status, body) = invoke_raw(port, r#"{"n":1}"#);
+    assert!(status.starts_with("HTTP/1.1 200 "), "{status}\n{body}\n{}\n{}", watch.output(), boot.output());
+    let ctx = json(&body);
+    assert_eq!(ctx["invocations"].as_u64(), Some(1), "{body}");
+    assert_eq!(ctx["event_bytes"].as_u64(), Some(7), "{body}");
+    // cargo-lambda sends these fixed values (not a real ARN, and a deadline
+    // of 600000: a duration where Lambda sends epoch milliseconds).
+    assert_eq!(ctx["function_arn"].as_str(), Some("function-arn"), "{body}");
+    assert_eq!(ctx["deadline_ms"].as_u64(), Some(600_000), "{body}");
+    assert!(ctx["request_id"].as_str().is_some_and(|id| id.len() == 36), "{body}");
+    assert!(ctx["trace_id"].as_str().is_some_and(|t| t.starts_with("Root=1-")), "{body}");
+    // A function error: cargo-lambda answers 500 with the error document the
+    // runtime posted, as is (no X-Amz-Function-Error header, unlike Lambda).
+    let (status, body) = invoke_raw(port, r#""fail""#);
+    assert!(status.starts_with("HTTP/1.1 500 "), "{status}\n{body}\n{}", boot.output());
+    let err = json(&body);
+    assert_eq!(err["errorType"].as_str(), Some("Function.AskedToFail"), "{body}");
+    assert_eq!(err["errorMessage"].as_str(), Some("the event asked to fail: \"quotes\", \\ and a\nnewline"), "{body}");
+    let (status, body) = invoke_raw(port, r#"{"n":3}"#);
+    assert!(status.starts_with("HTTP/1.1 200 "), "{status}\n{body}\n{}", boot.output());
+    assert_eq!(json(&body)["invocations"].as_u64(), Some(3), "{body}");
+    assert!(boot.alive(), "context-c exited: {}", boot.output());
 }
