@@ -364,7 +364,7 @@ test: $(RIE_BIN) ric-venv
 
 # cargo-lambda, pinned, from crates.io (its lock file: --locked), for
 # tests/third_party.rs: `cargo lambda watch --only-lambda-apis` is a Runtime
-# API emulator written by others. The dev profile (a test tool; ~7 min on
+# API emulator written by others. The dev profile (a test tool; ~5 min on
 # 2 cores), without debug info, and without debug assertions: with them,
 # 1.9.2 panics at start (clap: 'remote' in tls_cert's conflicts_with does
 # not exist).
