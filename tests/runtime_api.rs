@@ -341,6 +341,34 @@ fn graceful_shutdown_on_sigterm() {
     }
 }
 
+#[test]
+fn sigterm_between_the_flag_check_and_the_long_poll_is_not_lost() {
+    // tests/c/sigterm_race.c, preloaded into the dynamic builds, raises
+    // SIGTERM inside the long poll's recv wrapper, before the real recv:
+    // after the runtime's last look at its flag. The hook must still run
+    // at once (a runtime that then blocked in recv would wait for SIGKILL).
+    let dir = std::env::temp_dir().join(format!("faas-sigterm-race-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let so = dir.join("sigterm_race.so");
+    let st = std::process::Command::new("cc")
+        .args(["-std=c99", "-Wall", "-Wextra", "-Werror", "-shared", "-fPIC", "-O2", "-o"])
+        .arg(&so)
+        .arg(faas_tests::root().join("tests/c/sigterm_race.c"))
+        .arg("-ldl")
+        .status()
+        .unwrap();
+    assert!(st.success(), "building the shim");
+    for (bin, said) in [("dynamic/context-c", "shutting down after 1 invocations"), ("dynamic/typed-rs", "shutting down after 1 greetings")] {
+        let api = FakeApi::start(vec![Next::event("one", br#"{"name":"Ada"}"#), Next::Stall(20_000)]);
+        let mut p = Proc::spawn(&out(bin), &[("AWS_LAMBDA_RUNTIME_API", &api.addr()), ("LD_PRELOAD", so.to_str().unwrap())]);
+        let st = p.wait(5);
+        assert_eq!(st.code(), Some(0), "{bin}: {}", p.stderr());
+        assert!(p.stderr().contains(said), "{bin}: the hook ran: {}", p.stderr());
+        assert_eq!(api.posts().len(), 1, "{bin}: the one event was answered");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// Sends a signal with kill(1), keeping the tests free of unsafe code.
 fn send_signal(pid: u32, sig: i32) {
     let st = std::process::Command::new("kill").arg(format!("-{sig}")).arg(pid.to_string()).status().unwrap();

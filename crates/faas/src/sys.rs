@@ -4,7 +4,7 @@
 
 use crate::Error;
 use core::cell::UnsafeCell;
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 
 /// An owned socket; closed on drop.
 #[derive(Debug)]
@@ -102,34 +102,52 @@ pub fn read(fd: &Fd, buf: &mut [u8]) -> Result<usize, Error> {
 
 /// [`read`], but with `stop_on_sigterm` a SIGTERM (see [`catch_sigterm`])
 /// ends the wait with [`Error::Shutdown`]: for the long poll on `/next`.
+/// No SIGTERM is lost between the caller's last look at the flag and the
+/// wait: the socket is published first, and the handler shuts it down,
+/// which ends a `recv` that had not begun yet as well as one in progress.
 pub fn read_until(fd: &Fd, buf: &mut [u8], stop_on_sigterm: bool) -> Result<usize, Error> {
-    loop {
+    if stop_on_sigterm {
+        LONG_POLL.store(fd.0, Ordering::SeqCst);
+    }
+    let r = loop {
+        if stop_on_sigterm && SHUTDOWN.load(Ordering::SeqCst) {
+            break Err(Error::Shutdown);
+        }
         // SAFETY: `buf` is valid for writes of `buf.len()` bytes.
         let n = unsafe { libc::recv(fd.0, buf.as_mut_ptr() as *mut libc::c_void, buf.len(), 0) };
-        if n >= 0 {
-            return Ok(n as usize);
+        if n >= 0 && !(stop_on_sigterm && SHUTDOWN.load(Ordering::SeqCst)) {
+            break Ok(n as usize);
         }
-        if errno() != libc::EINTR {
-            return Err(Error::Io);
+        if n < 0 && errno() != libc::EINTR {
+            break Err(Error::Io);
         }
-        if stop_on_sigterm && SHUTDOWN.load(Ordering::Relaxed) {
-            return Err(Error::Shutdown);
-        }
+    };
+    if stop_on_sigterm {
+        LONG_POLL.store(-1, Ordering::SeqCst);
     }
+    r
 }
 
 static SHUTDOWN: AtomicBool = AtomicBool::new(false);
+/// The socket of a long poll in progress, or -1.
+static LONG_POLL: AtomicI32 = AtomicI32::new(-1);
 
 extern "C" fn on_sigterm(_: libc::c_int) {
-    SHUTDOWN.store(true, Ordering::Relaxed);
+    SHUTDOWN.store(true, Ordering::SeqCst);
+    let fd = LONG_POLL.load(Ordering::SeqCst);
+    if fd >= 0 {
+        // SAFETY: shutdown(2) is async-signal-safe; the socket is open
+        // while it is published, and nothing more is read from it.
+        unsafe { libc::shutdown(fd, libc::SHUT_RD) };
+    }
 }
 
 /// Makes SIGTERM set a flag and interrupt a blocking read (no SA_RESTART),
 /// so a long poll on `/next` ends with [`Error::Shutdown`].
 pub fn catch_sigterm() {
     // SAFETY: sigaction is a plain C struct for which all-zero is valid (no
-    // flags, empty mask); the handler only stores to an atomic, which is
-    // async-signal-safe.
+    // flags, empty mask); the handler only uses atomics and shutdown(2),
+    // which are async-signal-safe.
     unsafe {
         let mut sa: libc::sigaction = core::mem::zeroed();
         sa.sa_sigaction = on_sigterm as extern "C" fn(libc::c_int) as libc::sighandler_t;
