@@ -64,6 +64,27 @@ fn readme_invoke_block_works_with_cli_v2_and_v1() {
 }
 
 #[test]
+fn the_runtime_sees_the_arn_the_caller_used() {
+    // As Lambda passes it on: a full ARN as it is (partition, region and
+    // account included), a partial one in faas-rie's partition and region,
+    // a bare name in its made-up account; a ?Qualifier= appended.
+    let rie = Rie::start(&["--", &ex("context-c")], &[("AWS_REGION", "eu-west-3")]);
+    let ours = "arn:aws:lambda:eu-west-3:012345678912:function:function";
+    for (name, query, want) in [
+        ("function", "", ours.to_string()),
+        ("function:live", "", format!("{ours}:live")),
+        ("function", "?Qualifier=7", format!("{ours}:7")),
+        ("111122223333:function:function", "", "arn:aws:lambda:eu-west-3:111122223333:function:function".into()),
+        ("arn:aws-cn:lambda:cn-north-1:111122223333:function:function:v2", "", "arn:aws-cn:lambda:cn-north-1:111122223333:function:function:v2".into()),
+        ("arn:aws:lambda:us-west-2:111122223333:function:function", "?Qualifier=prod", "arn:aws:lambda:us-west-2:111122223333:function:function:prod".into()),
+    ] {
+        let r = http(rie.port, format!("POST /2015-03-31/functions/{name}/invocations{query} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 2\r\n\r\n{{}}").as_bytes());
+        let body = r.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+        assert_eq!(json(body)["function_arn"].as_str(), Some(&want[..]), "{name}{query}: {r}");
+    }
+}
+
+#[test]
 fn cli_function_error_and_tail() {
     let rie = Rie::start(&["--", &ex("context-c")], &[]);
     let (o, payload) = invoke(rie.port, &["--function-name", "function", "--payload", r#""fail""#, "--log-type", "Tail"]);
@@ -344,6 +365,27 @@ fn execs_the_bootstrap_on_real_lambda_and_has_help() {
     }
     let o = run(Command::new(out("bin/faas-rie")).arg("--bogus"), 10);
     assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn finds_the_bootstrap_where_lambda_does() {
+    // /var/task, then /opt (a layer), then /var/runtime: in a private mount
+    // namespace with tmpfs over /var and /opt, so the host is untouched.
+    // AWS_LAMBDA_RUNTIME_API is set, so faas-rie execs what it found.
+    let script = r#"
+        mount -t tmpfs tmpfs /var && mount -t tmpfs tmpfs /opt
+        mkdir -p /var/task /var/runtime
+        for d in /var/task /opt /var/runtime; do printf '#!/bin/sh\necho found in %s\n' $d > $d/bootstrap; chmod +x $d/bootstrap; done
+        "$RIE"; rm /var/task/bootstrap
+        "$RIE"; rm /opt/bootstrap
+        "$RIE"
+    "#;
+    let o = run(
+        Command::new("unshare").args(["--mount", "--propagation", "private", "sh", "-ec", script]).env("RIE", out("bin/faas-rie")).env("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:1"),
+        20,
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "found in /var/task\nfound in /opt\nfound in /var/runtime\n");
 }
 
 #[test]

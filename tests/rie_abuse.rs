@@ -716,3 +716,53 @@ fn streamed_response_over_200_mib_gets_413() {
     assert_eq!(body(&caller.join().unwrap()), "ok");
     println!("rie-abuse: a stream of 200 MiB + 64 KiB: the caller had 200 MiB and Function.ResponseSizeTooLarge, the runtime 413, then the next invoke");
 }
+
+#[test]
+fn a_stream_that_outlives_its_invocation_touches_no_other() {
+    // The runtime (the test) starts streaming invocation A, then asks for
+    // the next event on a second connection: A ends (Runtime.NoResponse)
+    // and B comes. Whatever A's stream sends after that, B's caller must
+    // not see it, and its 6 MiB limit must not fail B.
+    let rie = Rie::start(&["--", "/bin/sleep", "120"], &[]);
+    let port = rie.port;
+    // A is a signed Invoke, so its stream is buffered up to 6 MiB.
+    let signed = "Authorization: AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/lambda/aws4_request, SignedHeaders=host, Signature=0\r\n";
+    let a = std::thread::spawn(move || post(port, "function", signed, b"\"a\""));
+    until("the runtime started", || !children_of(pid(&rie)).is_empty());
+    let mut rt1 = TcpStream::connect(("127.0.0.1", rt_port(&rie))).unwrap();
+    rt1.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    rt1.set_write_timeout(Some(Duration::from_secs(30))).unwrap();
+    let id_a = next(&mut rt1);
+    let head = format!(
+        "POST /2018-06-01/runtime/invocation/{id_a}/response HTTP/1.1\r\nHost: x\r\nLambda-Runtime-Function-Response-Mode: streaming\r\n\
+         Transfer-Encoding: chunked\r\n\r\n5\r\nfirst\r\n"
+    );
+    rt1.write_all(head.as_bytes()).unwrap();
+    let mut rt2 = TcpStream::connect(("127.0.0.1", rt_port(&rie))).unwrap();
+    rt2.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    rt2.write_all(b"GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    let r = a.join().unwrap();
+    assert!(status(&r) == 200 && r.contains("X-Amz-Function-Error: Unhandled") && r.contains("Runtime.NoResponse"), "A: {r}");
+    // B: a plain unsigned Invoke, which would get a stream live.
+    let b = std::thread::spawn(move || post(port, "function", "", b"\"b\""));
+    let (h, event) = read_one(&mut rt2);
+    let id_b = header(&h, "lambda-runtime-aws-request-id").unwrap().to_string();
+    assert_ne!(id_a, id_b);
+    assert_eq!(event, b"\"b\"");
+    // A's stream goes on past 6 MiB: 413 on its connection, nothing for B.
+    let chunk = [&b"10000\r\n"[..], &b"STALE".repeat(0x10000 / 5), b"\x00\r\n"].concat();
+    assert_eq!(chunk.len(), 7 + 0x10000 + 2);
+    let mut sent = 0;
+    while sent < 7 * MIB && rt1.write_all(&chunk).is_ok() {
+        sent += 0x10000;
+    }
+    let (h, answer) = read_one(&mut rt1);
+    assert_eq!(status(&h), 413, "{h}");
+    assert!(String::from_utf8_lossy(&answer).contains("RequestEntityTooLarge"));
+    rt2.write_all(format!("POST /2018-06-01/runtime/invocation/{id_b}/response HTTP/1.1\r\nContent-Length: 4\r\n\r\nok-b").as_bytes()).unwrap();
+    assert_eq!(status(&read_one(&mut rt2).0), 202);
+    let r = b.join().unwrap();
+    assert_eq!((status(&r), body(&r)), (200, "ok-b"), "B: {r}");
+    assert!(!r.contains("X-Amz-Function-Error") && !r.contains("STALE"), "B: {r}");
+    println!("rie-abuse: a stream that outlived its invocation: 413 on its connection after 6 MiB, the next invocation untouched");
+}

@@ -39,7 +39,7 @@ faas-rie: run a Lambda function locally for the unchanged AWS CLI and SDKs
 
 Usage: faas-rie [options] [--] [bootstrap [args...]]
 
-Runs the bootstrap (default: the one in /var/task, /var/runtime,
+Runs the bootstrap (default: the one in /var/task, /opt, /var/runtime,
 $LAMBDA_TASK_ROOT or /) on the first invoke, serves it the Runtime API,
 and callers the Invoke API:
   POST /2015-03-31/functions/NAME/invocations[?Qualifier=Q]
@@ -193,8 +193,10 @@ fn config() -> &'static Config {
         k += 1;
     }
     if argv.is_empty() {
-        for k in 0..4 {
-            let dir = if k == 2 { getenv(b"LAMBDA_TASK_ROOT=").unwrap_or_default() } else { text::nth(b"/var/task\0/var/runtime\0\0", k) };
+        // As Lambda (and AWS's RIE): the function's own, then a layer's
+        // (/opt), then the runtime's.
+        for k in 0..5 {
+            let dir = if k == 3 { getenv(b"LAMBDA_TASK_ROOT=").unwrap_or_default() } else { text::nth(b"/var/task\0/opt\0/var/runtime\0\0", k) };
             argv.clear();
             argv.s(dir).s(b"/bootstrap\0");
             if sys::access(&argv, libc::F_OK) {

@@ -88,9 +88,12 @@ struct Conn {
     pos: usize,
     limit: usize,
     dropped: bool,
-    /// A streamed function response: relayed as it arrives; bytes so far.
+    /// A streamed function response: relayed as it arrives; bytes so far;
+    /// the attempt it answers ([`Job::seq`]): a runtime may stream on after
+    /// that one ended, and must not touch the next.
     stream: bool,
     relayed: u64,
+    stream_of: u32,
     /// When a lingering close gives up.
     until: u64,
 }
@@ -154,6 +157,9 @@ struct Job {
     deadline_us: u64,
     /// The runtime has begun a streamed response.
     streamed: bool,
+    /// This attempt, from the counter connections draw their generation
+    /// from (an Event's retry keeps its id, not its `seq`).
+    seq: u32,
     /// Retries so far (of an Event), and when the next is due.
     tries: u64,
     due_us: u64,
@@ -424,6 +430,7 @@ impl Server {
                 dropped: false,
                 stream: false,
                 relayed: 0,
+                stream_of: 0,
                 until: 0,
             });
             self.conns[ci] = Some(c);
@@ -552,6 +559,7 @@ impl Server {
                 if limit > 0 {
                     c.stream = true;
                     c.limit = limit;
+                    c.stream_of = self.rts[i].job.as_ref().map_or(0, |j| j.seq);
                 }
             }
         }
@@ -595,9 +603,14 @@ impl Server {
             // Relayed as it comes (the data leaves the buffer), or kept
             // whole, up to a buffered response's limit, for a signed Invoke.
             let i = c.rt.unwrap_or_default();
+            // The invocation ended while its stream went on: what follows
+            // is read and dropped, and reaches no caller.
+            let live = self.rts[i].job.as_ref().is_some_and(|j| j.seq == c.stream_of);
             let keep = if c.limit == usize::MAX { 0 } else { c.got };
             let n = (c.got - keep).min((STREAM_LIMIT - c.relayed) as usize);
-            self.relay(i, &c.inb[..n]);
+            if live {
+                self.relay(i, &c.inb[..n]);
+            }
             c.relayed += n as u64;
             // Trailer lines stay in the buffer until the stream ends: 64 KiB at most.
             let trailers = c.dec.trailers.map_or(0, |t| c.pos.saturating_sub(t));
@@ -606,7 +619,8 @@ impl Server {
                 // caller has had all it gets; the runtime hears 413, as
                 // from Lambda, and goes on to its next event.
                 c.inb.clear();
-                self.too_large(c, i, c.limit.min(STREAM_LIMIT as usize) as u64);
+                let limit = c.limit.min(STREAM_LIMIT as usize) as u64;
+                self.too_large(c, live.then_some(i), limit);
                 return false;
             }
             let cut = if c.chunked { c.dec.trailers.unwrap_or(c.pos) } else { c.got };
@@ -667,7 +681,11 @@ impl Server {
         };
         let Some(in_name) = text::match_name(&given, self.cfg.name) else {
             m.s(b"Function not found: ");
-            arn(m, self.cfg.region, &given, None);
+            if text::has(&given, b':') {
+                m.s(&given);
+            } else {
+                arn(m, self.cfg.region, &given, None);
+            }
             return Err((NOT_FOUND, b"ResourceNotFoundException"));
         };
         // RequestResponse (also when not given), Event or DryRun: 0, 1, 2.
@@ -683,7 +701,17 @@ impl Server {
         }
         let mut hdrs = Vec::new();
         hdrs.s(b"\r\nLambda-Runtime-Invoked-Function-Arn: ");
-        arn(&mut hdrs, self.cfg.region, self.cfg.name, in_name.or(qualifier.as_deref()));
+        // The ARN the caller used, as Lambda passes it on: a full one as it
+        // is, a partial one in our partition and region, a bare name in our
+        // (made-up) account too.
+        match given.iter().filter(|&&b| b == b':').count() {
+            0 | 1 => arn(&mut hdrs, self.cfg.region, self.cfg.name, in_name),
+            _ if given.starts_with(b"arn:") => _ = hdrs.s(&given),
+            _ => _ = hdrs.s(b"arn:aws:lambda:").s(self.cfg.region).s(b":").s(&given),
+        }
+        if let (None, Some(q)) = (in_name, &qualifier) {
+            hdrs.s(b":").s(q);
+        }
         hdrs.s(b"\r\nLambda-Runtime-Trace-Id: ");
         if let Some(t) = text::safe(req.h(b"x-amzn-trace-id")) {
             hdrs.s(t);
@@ -716,7 +744,7 @@ impl Server {
         let tail = !event && req.h(b"x-amz-log-type") == Some(b"Tail");
         let client = (!event).then_some((ci, c.gen));
         let buffer = client.is_some() && !events && req.h(b"authorization").is_some_and(|a| a.starts_with(b"AWS4-HMAC-SHA256"));
-        let job = Box::new(Job { id, payload, client, keep, tail, events, buffer, hdrs, start_us: 0, deadline_us: 0, streamed: false, tries: 0, due_us: 0 });
+        let job = Box::new(Job { id, payload, client, keep, tail, events, buffer, hdrs, start_us: 0, deadline_us: 0, streamed: false, seq: 0, tries: 0, due_us: 0 });
         self.queue.push(job);
         if event {
             respond(c, keep, ACCEPTED, &id, b"", b"");
@@ -773,6 +801,8 @@ impl Server {
     fn send_next(&mut self, i: usize, ci: usize, mut job: Box<Job>) {
         let now = sys::mono_us();
         job.start_us = now;
+        self.gen = self.gen.wrapping_add(1);
+        job.seq = self.gen;
         job.deadline_us = now + self.cfg.timeout_ms * 1000;
         if let Some(Some(c)) = self.conns.get_mut(ci) {
             let h = &mut c.out;
@@ -877,7 +907,7 @@ impl Server {
             if c.stream {
                 self.stream_end(c, i, body, ctype);
             } else if c.dropped {
-                self.too_large(c, i, RESPONSE_LIMIT as u64);
+                self.too_large(c, Some(i), RESPONSE_LIMIT as u64);
             } else {
                 rt_ok(c, keep);
                 let doc = error_doc(etype, b"");
@@ -913,13 +943,15 @@ impl Server {
 
     /// A function response over `limit`: 413 to the runtime (which closes
     /// the connection), Function.ResponseSizeTooLarge to the caller.
-    fn too_large(&mut self, c: &mut Conn, i: usize, limit: u64) {
+    /// `i` is `None` for a stream whose invocation already ended.
+    fn too_large(&mut self, c: &mut Conn, i: Option<usize>, limit: u64) {
         let mut m = Vec::new();
         m.s(b"Response payload size exceeded maximum allowed payload size (").dec(limit).s(b" bytes).");
         rt_reply(c, false, TOO_LARGE, b"RequestEntityTooLarge", &m);
         linger(c);
-        let t = b"Function.ResponseSizeTooLarge";
-        self.fail_job(i, t, &m);
+        if let Some(i) = i {
+            self.fail_job(i, b"Function.ResponseSizeTooLarge", &m);
+        }
     }
 
     /// A streamed response begins: send a plain caller its head. Returns
