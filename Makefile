@@ -215,7 +215,8 @@ package-test: all ## The packaging tests alone: install, dist, rpm, pacman, Home
 # --- benchmarks (issue 4) ---
 # `make bench` builds every contender and runs crates/faas-bench, which plays
 # the Runtime API on loopback and measures faas against the official Rust
-# runtime (tests/official-rs), a bare C loop and the loopback floor. It writes
+# runtime (tests/official-rs), the official C++ runtime (aws-lambda-cpp), a
+# bare C loop and the loopback floor. It writes
 # out/bench/report.md, out/bench/results.json and SVG charts.
 BENCH      := $(OUT)/bench
 BENCH_BIN  := $(BENCH)/bin
@@ -226,7 +227,8 @@ OFF_SRC    := $(OFFICIAL)/Cargo.toml $(OFFICIAL)/Cargo.lock $(wildcard $(OFFICIA
 # profile says (the product's profile stays size-first).
 BENCH_CARGO := $(CARGO) build --release --locked -p faas-bench --config 'profile.release.package.faas-bench.opt-level=3'
 BENCH_CONTENDERS := $(BENCH_BIN)/floor $(BENCH_BIN)/bare-c $(BENCH_BIN)/official-o3 $(BENCH_BIN)/official-z \
-                    $(BENCH_BIN)/official-o3-static $(BENCH)/zip/bare-c.zip $(BENCH)/zip/official-o3.zip $(BENCH)/zip/official-z.zip
+                    $(BENCH_BIN)/official-o3-static $(BENCH_BIN)/official-cpp $(BENCH)/zip/bare-c.zip \
+                    $(BENCH)/zip/official-o3.zip $(BENCH)/zip/official-z.zip $(BENCH)/zip/official-cpp.zip
 
 .PHONY: bench bench-quick bench-build bench-driver
 bench: bench-build ## Measure faas against the alternatives (about 10 min): out/bench/report.md
@@ -272,6 +274,54 @@ $(BENCH_BIN)/official-o3-static: $(OFF_SRC)
 	RUSTFLAGS='-C target-feature=+crt-static' $(CARGO) build --release --locked --manifest-path $(OFFICIAL)/Cargo.toml \
 		--target x86_64-unknown-linux-gnu
 	cp $(OFF_TARGET)/x86_64-unknown-linux-gnu/release/official-echo $@
+
+# The official C++ runtime, aws-lambda-cpp, as AWS's own Python runtime
+# interface client ships it: the awslambdaric 4.2.2 sdist from PyPI (pinned
+# by its sha256) carries aws-lambda-cpp 0.2.6 (AWS's patches applied) and
+# curl 7.83.1, built as its scripts/preinstall.sh builds them (curl static,
+# without TLS or zlib; here also without the optional libraries configure
+# would pick up from the machine), with CMake's Release settings and LTO.
+# The echo links both statically; libstdc++ and glibc stay dynamic.
+CPP_DIR    := $(BENCH)/cpp
+CPP_SDIST  := $(CPP_DIR)/awslambdaric-4.2.2.tar.gz
+CPP_URL    := https://files.pythonhosted.org/packages/4f/c7/811b8692112f0b63b06f24f853d1f702b9e484129892a311c1ec9dbf27d2/awslambdaric-4.2.2.tar.gz
+CPP_SHA256 := 439db0e0cc1887682ccfb379be41a4f1d71a8e3e0774c3bba50833ed81411b0e
+CPP_PREFIX := $(abspath $(CPP_DIR))/prefix
+CURL_OPTS  := --disable-shared --without-ssl --with-pic --without-zlib --without-brotli --without-zstd \
+              --without-libpsl --without-libidn2 --without-nghttp2 --without-libssh2 --without-librtmp \
+              --disable-ldap --disable-ldaps
+
+$(CPP_SDIST):
+	@mkdir -p $(@D)
+	curl -fsSL -o $@.part $(CPP_URL)
+	echo '$(CPP_SHA256)  $@.part' | sha256sum -c --quiet
+	mv $@.part $@
+
+$(CPP_DIR)/.built: $(CPP_SDIST)
+	rm -rf $(CPP_DIR)/src $(CPP_DIR)/build $(CPP_PREFIX) && mkdir -p $(CPP_DIR)/src
+	tar -xzf $< -C $(CPP_DIR)/src --strip-components=2 \
+		awslambdaric-4.2.2/deps/curl-7.83.1.tar.gz awslambdaric-4.2.2/deps/aws-lambda-cpp-0.2.6.tar.gz
+	cd $(CPP_DIR)/src && tar -xzf curl-7.83.1.tar.gz && tar -xzf aws-lambda-cpp-0.2.6.tar.gz
+	cd $(CPP_DIR)/src/curl-7.83.1 && ./configure --prefix=$(CPP_PREFIX) $(CURL_OPTS) >configure.log \
+		&& $(MAKE) -s >make.log 2>&1 && $(MAKE) -s install >/dev/null
+	cmake -S $(CPP_DIR)/src/aws-lambda-cpp-0.2.6 -B $(CPP_DIR)/build -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=OFF \
+		-DENABLE_LTO=ON -DCMAKE_PREFIX_PATH=$(CPP_PREFIX) -DCMAKE_INSTALL_PREFIX=$(CPP_PREFIX) >/dev/null
+	cmake --build $(CPP_DIR)/build >/dev/null && cmake --install $(CPP_DIR)/build >/dev/null
+	@touch $@
+
+$(BENCH_BIN)/official-cpp: crates/faas-bench/contenders/official-cpp.cpp $(CPP_DIR)/.built
+	@mkdir -p $(@D)
+	g++ -std=c++11 -O3 -flto -I$(CPP_PREFIX)/include $< $(CPP_PREFIX)/lib/libaws-lambda-runtime.a \
+		$(CPP_PREFIX)/lib/libcurl.a -lpthread -s -o $@
+
+# Zipped by aws-lambda-cpp's own packager, as its README deploys a function:
+# the binary, the shared libraries it needs but glibc's (-d: the target's
+# glibc is used) and a `bootstrap` script that starts it.
+$(BENCH)/zip/official-cpp.zip: $(BENCH_BIN)/official-cpp
+	rm -rf $(BENCH)/zip/official-cpp.d && mkdir -p $(BENCH)/zip/official-cpp.d
+	cp $< $(BENCH)/zip/official-cpp.d/official-cpp
+	cd $(BENCH)/zip/official-cpp.d && bash $(abspath $(CPP_DIR))/src/aws-lambda-cpp-0.2.6/packaging/packager -d official-cpp >/dev/null
+	mv $(BENCH)/zip/official-cpp.d/official-cpp.zip $@
 
 # Lambda zips of the bench-only contenders, made as `zip` above makes faas's.
 $(BENCH)/zip/%.zip: $(BENCH_BIN)/%

@@ -80,8 +80,12 @@ fn contenders(root: &Path) -> Vec<Contender> {
         c("official-o3", "lambda_runtime, opt-level 3 (dynamic)", Proto::RuntimeApi, "out/bench/bin/official-o3", Some("out/bench/zip/official-o3.zip"), false),
         c("official-z", "lambda_runtime, opt-level z (dynamic)", Proto::RuntimeApi, "out/bench/bin/official-z", Some("out/bench/zip/official-z.zip"), false),
         c("official-o3-static", "lambda_runtime, opt-level 3 (static glibc)", Proto::RuntimeApi, "out/bench/bin/official-o3-static", None, true),
+        c("official-cpp", "aws-lambda-cpp 0.2.6 + curl 7.83.1, the official C++ runtime (dynamic)", Proto::RuntimeApi, "out/bench/bin/official-cpp", Some("out/bench/zip/official-cpp.zip"), false),
     ]
 }
+
+/// What `official-cpp` is built from (the Makefile pins the sdist by hash).
+pub const CPP_VERSIONS: &str = "aws-lambda-cpp 0.2.6, curl 7.83.1 (from the awslambdaric 4.2.2 sdist)";
 
 /// The contender every ratio is taken against.
 pub const REFERENCE: &str = "faas-rs-static";

@@ -351,7 +351,7 @@ pub fn write_all(ctx: &Ctx, rows: &[Row]) -> Result<(), Box<dyn std::error::Erro
         "date": env.date, "command": env.command, "wall_seconds": ctx.finished_in.as_secs_f64(),
         "machine": {"cpu": env.cpu, "cores": env.cores, "kernel": env.kernel, "memory": env.mem},
         "versions": {"faas": faas::VERSION, "git": env.git, "rustc": env.rustc, "cc": env.cc, "musl": env.musl,
-            "lambda_runtime": env.lambda_runtime, "tokio": env.tokio,
+            "lambda_runtime": env.lambda_runtime, "tokio": env.tokio, "aws_lambda_cpp": crate::CPP_VERSIONS,
             "podman": ctx.podman.as_ref().map_or_else(|e| format!("unusable: {e}"), |v| v.clone())},
         "plan": {"rounds": p.rounds, "warmup": p.warmup, "timed": p.warm, "total": p.total, "cold_spawns": p.cold,
             "functions": p.functions, "passes": p.passes, "density_reps": p.density_reps, "podman_runs": p.podman_runs},
@@ -368,7 +368,7 @@ pub fn write_all(ctx: &Ctx, rows: &[Row]) -> Result<(), Box<dyn std::error::Erro
     let _ = writeln!(
         m,
         "Run on {} with `{}` ({} run, {:.0} s).  \nMachine: {}, {} cores, {}, Linux {}.  \n\
-         Built: faas {} (git {}), {}, {}, musl {}; official runtime: lambda_runtime {}, tokio {}; {}.\n",
+         Built: faas {} (git {}), {}, {}, musl {}; official runtime: lambda_runtime {}, tokio {}; official C++ runtime: {}; {}.\n",
         env.date,
         env.command,
         if p.quick { "quick" } else { "full" },
@@ -384,6 +384,7 @@ pub fn write_all(ctx: &Ctx, rows: &[Row]) -> Result<(), Box<dyn std::error::Erro
         env.musl,
         env.lambda_runtime,
         env.tokio,
+        crate::CPP_VERSIONS,
         ctx.podman.as_ref().map_or_else(|e| format!("podman unusable: {e}"), |v| v.clone()),
     );
     if p.quick {
