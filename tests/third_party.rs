@@ -2,7 +2,8 @@
 //! API as AWS does: the official Python runtime interface client
 //! (awslambdaric, from PyPI into out/ric-venv by `make ric-venv`) and the
 //! official Rust runtime (lambda_runtime) in tests/official-rs: its echo, and
-//! its response streaming (lambda_runtime::streaming). And the other way
+//! its response streaming (lambda_runtime::streaming); the official C++
+//! runtime (aws-lambda-cpp, built for the bench). And the other way
 //! round: faas's own bootstraps under a Runtime API emulator written by
 //! others, cargo-lambda's `cargo lambda watch --only-lambda-apis`.
 #[path = "rie/support.rs"]
@@ -53,6 +54,25 @@ fn official_rust_lambda_runtime() {
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         assert_eq!(json(&payload), json(&format!(r#"{{"official":{i}}}"#)));
     }
+}
+
+/// The official C++ runtime (aws-lambda-cpp, as `make bench-build` builds it
+/// for the bench from awslambdaric's sdist): its echo, through the CLI and
+/// with an event big enough that faas-rie sends it chunked.
+#[test]
+fn official_cpp_runtime() {
+    let exe = root().join("out/bench/bin/official-cpp");
+    require(exe.to_str().unwrap(), "run `make bench-build` (it builds aws-lambda-cpp from the awslambdaric 4.2.2 sdist)");
+    let rie = Rie::start(&["--", exe.to_str().unwrap()], &[]);
+    for i in 0..3 {
+        let (o, payload) = invoke(rie.port, &["--function-name", "function", "--payload", &format!(r#"{{"cpp":{i}}}"#)]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        assert_eq!(payload, format!(r#"{{"cpp":{i}}}"#));
+    }
+    let big = format!("\"{}\"", "c".repeat(300_000));
+    let r = post(rie.port, "function", "", big.as_bytes());
+    assert!(r.starts_with("HTTP/1.1 200 ") && r.ends_with(&big), "{}", &r[..r.len().min(300)]);
+    assert_eq!(rie.stdout().matches("START RequestId: ").count(), 4, "one runtime, four invocations");
 }
 
 /// lambda_runtime's own response streaming through faas-rie: relayed live to
