@@ -302,7 +302,7 @@ $(CPP_DIR)/.built: $(CPP_SDIST)
 	tar -xzf $< -C $(CPP_DIR)/src --strip-components=2 \
 		awslambdaric-4.2.2/deps/curl-7.83.1.tar.gz awslambdaric-4.2.2/deps/aws-lambda-cpp-0.2.6.tar.gz
 	cd $(CPP_DIR)/src && tar -xzf curl-7.83.1.tar.gz && tar -xzf aws-lambda-cpp-0.2.6.tar.gz
-	cd $(CPP_DIR)/src/curl-7.83.1 && ./configure --prefix=$(CPP_PREFIX) $(CURL_OPTS) >configure.log \
+	cd $(CPP_DIR)/src/curl-7.83.1 && ./configure --prefix=$(CPP_PREFIX) $(CURL_OPTS) >configure.log 2>&1 \
 		&& $(MAKE) -s >make.log 2>&1 && $(MAKE) -s install >/dev/null
 	cmake -S $(CPP_DIR)/src/aws-lambda-cpp-0.2.6 -B $(CPP_DIR)/build -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=OFF \
 		-DENABLE_LTO=ON -DCMAKE_PREFIX_PATH=$(CPP_PREFIX) -DCMAKE_INSTALL_PREFIX=$(CPP_PREFIX) >/dev/null
