@@ -231,6 +231,7 @@ fn ratios(rows: &[Row]) -> Vec<(String, Vec<(&'static str, f64)>)> {
         .map(|r| {
             let mut v = vec![
                 ("binary", r.binary.zip(rf.binary).map_or(f64::NAN, |(a, b)| a as f64 / b as f64)),
+                ("cold→/next", paired_ratio(&r.cold_next_ms, &rf.cold_next_ms)),
                 ("cold→answer", paired_ratio(&r.cold_first_ms, &rf.cold_first_ms)),
                 ("warm p50", paired_ratio(&p50(r), &p50(rf))),
                 ("CPU/inv", paired_ratio(&cpu(r), &cpu(rf))),
@@ -239,6 +240,8 @@ fn ratios(rows: &[Row]) -> Vec<(String, Vec<(&'static str, f64)>)> {
                 ("fns/GiB", paired_ratio(&per_gib(r), &per_gib(rf))),
             ];
             if let Some(fl) = fl {
+                // The floor only connects: about the cost of a spawn.
+                v.push(("cold→/next × floor", paired_ratio(&r.cold_next_ms, &fl.cold_next_ms)));
                 v.push(("p50 × floor", paired_ratio(&p50(r), &p50(fl))));
                 v.push(("switch × floor", paired_ratio(&sw_p50(r), &sw_p50(fl))));
             }
@@ -405,7 +408,7 @@ pub fn write_all(ctx: &Ctx, rows: &[Row]) -> Result<(), Box<dyn std::error::Erro
     }
     let rt = ratios(rows);
     if !rt.is_empty() {
-        let _ = writeln!(m, "\n## Ratios, pair by pair\n\nEach contender's figure divided by `{REFERENCE}`'s from the same round (or spawn, or rep), then the median of those ratios; the last two columns divide by the floor instead. Above 1 means more (bigger, slower, hungrier) than the reference, except functions/GiB.\n");
+        let _ = writeln!(m, "\n## Ratios, pair by pair\n\nEach contender's figure divided by `{REFERENCE}`'s from the same round (or spawn, or rep), then the median of those ratios; the last three columns divide by the floor instead (for cold starts: a static program that only connects and sends one byte, so about what spawning any program costs here). Above 1 means more (bigger, slower, hungrier) than the reference, except functions/GiB.\n");
         let _ = writeln!(m, "| contender | {} |", rt[0].1.iter().map(|x| x.0).collect::<Vec<_>>().join(" | "));
         let _ = writeln!(m, "|---|{}", "--:|".repeat(rt[0].1.len()));
         for (id, v) in &rt {
