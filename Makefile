@@ -183,9 +183,12 @@ uninstall: ## Remove exactly what `make install` installed (same PREFIX, DESTDIR
 # reproducible (sorted, fixed owner and mtime, gzip -n), so its sha256 is
 # stable; PKGBUILD and Formula/faas.rb record that sha256 and so cannot be
 # inside it (the recipes live in AUR / MINGW-packages / a tap anyway).
+# RECIPES=DIR stamps copies of the two recipes in DIR instead of the tracked
+# files (the tests do, so that `make test` leaves the tree as it found it).
+RECIPES  ?= .
 DIST     := dist/faas-$(VERSION)
 DIST_TAR := $(DIST).tar.gz
-dist: ## dist/faas-VERSION.tar.gz (vendored, builds offline); stamps its sha256 into PKGBUILD and Formula
+dist: ## dist/faas-VERSION.tar.gz (vendored, builds offline); stamps its sha256 into PKGBUILD and Formula (or copies in RECIPES=DIR)
 	@tests/packaging/check-versions.sh
 	rm -rf $(DIST) $(DIST_TAR)
 	mkdir -p $(DIST)/.cargo
@@ -198,10 +201,11 @@ dist: ## dist/faas-VERSION.tar.gz (vendored, builds offline); stamps its sha256 
 	tar -C dist --sort=name --format=gnu --owner=0 --group=0 --numeric-owner --mode=a+rX,u+w,go-w \
 	  --mtime=@$$(git log -1 --format=%ct) -cf - faas-$(VERSION) | gzip -9n > $(DIST_TAR)
 	rm -rf $(DIST)
+	if [ "$(RECIPES)" != . ]; then mkdir -p $(RECIPES)/Formula && cp PKGBUILD $(RECIPES)/ && cp Formula/faas.rb $(RECIPES)/Formula/; fi
 	sha=$$(sha256sum $(DIST_TAR) | cut -d' ' -f1) && \
-	  sed -i "s/^sha256sums=.*/sha256sums=('$$sha')/" PKGBUILD && \
-	  sed -i "s/^  sha256 \".*\"/  sha256 \"$$sha\"/" Formula/faas.rb && \
-	  echo "$(DIST_TAR) sha256 $$sha (written into PKGBUILD and Formula/faas.rb)"
+	  sed -i "s/^sha256sums=.*/sha256sums=('$$sha')/" $(RECIPES)/PKGBUILD && \
+	  sed -i "s/^  sha256 \".*\"/  sha256 \"$$sha\"/" $(RECIPES)/Formula/faas.rb && \
+	  echo "$(DIST_TAR) sha256 $$sha (written into $(RECIPES)/PKGBUILD and $(RECIPES)/Formula/faas.rb)"
 
 # A new version: set it in Cargo.toml's [workspace.package], then run this.
 version-stamp: ## Write Cargo.toml's version into rpm/faas.spec, PKGBUILD, Formula/faas.rb and faas.h

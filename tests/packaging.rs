@@ -354,6 +354,9 @@ fn read_request(r: &mut impl BufRead) -> Option<(String, String, Vec<u8>)> {
 
 struct Dist {
     tarball: PathBuf,
+    /// Where `make dist` stamped its copies of PKGBUILD and Formula/faas.rb
+    /// (the tracked ones stay as they are).
+    recipes: PathBuf,
     sha256: String,
     sha256_again: String,
 }
@@ -365,11 +368,14 @@ fn dist() -> &'static Dist {
     DIST.get_or_init(|| {
         need("git", "git");
         let tarball = root().join(format!("dist/faas-{}.tar.gz", version()));
-        run(make().arg("dist"));
+        let recipes = root().join("dist/recipes"); // dist/ is ignored by git
+        let _ = fs::remove_dir_all(&recipes);
+        let stamp = format!("RECIPES={}", recipes.display());
+        run(make().arg("dist").arg(&stamp));
         let sha256 = sha256_of(&tarball);
-        run(make().arg("dist"));
+        run(make().arg("dist").arg(&stamp));
         let sha256_again = sha256_of(&tarball);
-        Dist { tarball, sha256, sha256_again }
+        Dist { tarball, recipes, sha256, sha256_again }
     })
 }
 
@@ -538,17 +544,23 @@ fn dist_tarball_vendors_is_reproducible_and_matches_the_recipes() {
     }
 
     // The recipes record this tarball.
-    let formula = fs::read_to_string(root().join("Formula/faas.rb")).unwrap();
+    let formula = fs::read_to_string(d.recipes.join("Formula/faas.rb")).unwrap();
     assert!(formula.contains(&format!("\n  sha256 \"{}\"\n", d.sha256)), "Formula/faas.rb's sha256 is not the tarball's {}", d.sha256);
     assert!(formula.contains(&format!("/releases/download/v{v}/faas-{v}.tar.gz\"")), "Formula/faas.rb's url does not name {v}");
     let repo = fs::read_to_string(root().join("Cargo.toml")).unwrap();
     let repo = repo.lines().find_map(|l| l.strip_prefix("repository = ")).unwrap().trim_matches('"');
     assert!(formula.contains(&format!("  url \"{repo}/releases/")), "Formula/faas.rb's url is not under {repo}");
-    let pkgbuild = fs::read_to_string(root().join("PKGBUILD")).unwrap();
+    let pkgbuild = fs::read_to_string(d.recipes.join("PKGBUILD")).unwrap();
     assert!(pkgbuild.contains(&format!("\nsha256sums=('{}')\n", d.sha256)), "PKGBUILD's sha256sums is not the tarball's");
 
     need("ruby", "ruby");
-    let syntax = run(cmd("ruby").arg("-c").arg(root().join("Formula/faas.rb")));
+    // Only the sha256 line differs from the tracked recipes.
+    for f in ["PKGBUILD", "Formula/faas.rb"] {
+        let (ours, tracked) = (fs::read_to_string(d.recipes.join(f)).unwrap(), fs::read_to_string(root().join(f)).unwrap());
+        let differ: Vec<_> = ours.lines().zip(tracked.lines()).filter(|(a, b)| a != b).collect();
+        assert!(ours.lines().count() == tracked.lines().count() && differ.iter().all(|(a, _)| a.contains(&d.sha256)), "{f}: {differ:?}");
+    }
+    let syntax = run(cmd("ruby").arg("-c").arg(d.recipes.join("Formula/faas.rb")));
     assert_eq!(syntax.trim(), "Syntax OK");
 }
 
@@ -588,7 +600,7 @@ fn pacman_package_builds_installs_and_its_files_build_a_working_handler() {
     let d = dist();
     let s = Scratch::new("pacman");
     let work = s.0.join("pacman");
-    run(cmd(root().join("tests/packaging/pacman.sh")).arg(&d.tarball).arg(root().join("PKGBUILD")).arg(&work));
+    run(cmd(root().join("tests/packaging/pacman.sh")).arg(&d.tarball).arg(d.recipes.join("PKGBUILD")).arg(&work));
 
     let v = version();
     let info = run(cmd("pacman").args(["-Qi", "--root"]).arg(work.join("root")).arg("--dbpath").arg(work.join("db")).arg("faas"));
