@@ -39,7 +39,7 @@ LIB := $(OUT)/lib/libfaas.a
 ELF_TRIM := $(OUT)/bin/elf-trim
 RUST_SRC := Cargo.toml Cargo.lock $(shell find crates/faas c-abi examples -name '*.rs' -o -name Cargo.toml)
 
-.PHONY: all lib examples zip zip-static test test-unit test-c size deps clean help
+.PHONY: all lib examples zip zip-static test test-unit test-c lint size deps clean help
 all: lib examples zip zip-static ## Build the library, every example (static and dynamic) and the zips
 
 help: ## List the targets
@@ -118,8 +118,21 @@ size: all ## Print the size of every artefact
 	@printf '%-28s %10s\n' artefact bytes
 	@for f in $(OUT)/static/* $(OUT)/dynamic/* $(OUT)/zip/*.zip $(OUT)/zip-static/*.zip; do printf '%-28s %10s\n' $$f $$(stat -c %s $$f); done
 
-test: all test-unit test-c ## Run every test
+test: lint all test-unit test-c ## Run every test
 	$(CARGO) test --release --locked -p faas-tests
+
+# Formatting (rustfmt.toml) and clippy with warnings as errors, on every
+# crate of the workspace (the no_std crates that define a panic handler
+# apart: checked with the tests, they would get serde's std feature and two) and on the
+# official runtime's echo (formatting only). Test code may spell out tuple types.
+LINT := -D warnings -A clippy::type_complexity
+NO_STD_BINS := faas-c faas-rie $(RS_EXAMPLES)
+lint: ## rustfmt --check and clippy -D warnings
+	$(CARGO) fmt --all --check
+	$(CARGO) fmt --manifest-path $(OFFICIAL)/Cargo.toml --check
+	$(CARGO) clippy --locked --workspace --all-targets $(addprefix --exclude ,$(NO_STD_BINS)) -- $(LINT)
+	$(CARGO) clippy --locked $(addprefix -p ,$(NO_STD_BINS)) -- $(LINT)
+	$(CARGO) clippy --locked -p faas-rie --tests -- $(LINT)
 
 test-unit: ## Unit, property and doc tests of the core and faas-rie
 	$(CARGO) test --locked -p faas -p faas-rie

@@ -30,7 +30,8 @@ fn quick_bench_runs_and_every_contender_echoes() {
     let report = std::fs::read_to_string(dir.join("report.md")).unwrap();
     assert!(!report.contains("FAILED"), "a contender failed:\n{report}");
     // Every contender is in the JSON, each with "status": "ok".
-    let ids = ["floor", "bare-c", "faas-c-static", "faas-rs-static", "faas-c-dyn", "faas-rs-dyn", "official-o3", "official-z", "official-o3-static", "official-cpp"];
+    let ids =
+        ["floor", "bare-c", "faas-c-static", "faas-rs-static", "faas-c-dyn", "faas-rs-dyn", "official-o3", "official-z", "official-o3-static", "official-cpp"];
     for id in ids {
         assert!(json.contains(&format!("\"id\": \"{id}\"")), "{id} is missing from results.json");
     }

@@ -72,7 +72,18 @@ fn compressed_size(image: &str) -> u64 {
 #[test]
 fn scratch_image_answers_the_cli_within_budget() {
     let tag = format!("localhost/faas-rie-test:scratch-{}", std::process::id());
-    podman(&["build", "-q", "--no-cache", "--omit-history", "--identity-label=false", "-t", &tag, "-f", root().join("containers/Containerfile").to_str().unwrap(), context().to_str().unwrap()]);
+    podman(&[
+        "build",
+        "-q",
+        "--no-cache",
+        "--omit-history",
+        "--identity-label=false",
+        "-t",
+        &tag,
+        "-f",
+        root().join("containers/Containerfile").to_str().unwrap(),
+        context().to_str().unwrap(),
+    ]);
     let (id, port) = start(&tag);
     let _stop = Stop(id.clone());
     first_answer(port);
@@ -108,7 +119,20 @@ fn ubi9_micro_file_on_a_local_base() {
     podman(&["import", tar.to_str().unwrap(), &base]);
     let tag = format!("localhost/faas-rie-test:ubi-{}", std::process::id());
     let file = root().join("containers/Containerfile.ubi9-micro");
-    podman(&["build", "-q", "--no-cache", "--omit-history", "--identity-label=false", "--build-arg", &format!("BASE={base}"), "-t", &tag, "-f", file.to_str().unwrap(), context().to_str().unwrap()]);
+    podman(&[
+        "build",
+        "-q",
+        "--no-cache",
+        "--omit-history",
+        "--identity-label=false",
+        "--build-arg",
+        &format!("BASE={base}"),
+        "-t",
+        &tag,
+        "-f",
+        file.to_str().unwrap(),
+        context().to_str().unwrap(),
+    ]);
     let (id, port) = start(&tag);
     let _stop = Stop(id);
     let r = first_answer(port);

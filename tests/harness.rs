@@ -212,11 +212,8 @@ fn serve(stream: TcpStream, conn: usize, st: Arc<(Mutex<State>, Condvar)>) {
         let close = match reply {
             Reply::Next(n) => write_next(&mut w, n),
             Reply::Status(code) => {
-                let body = if code == 202 {
-                    r#"{"status":"OK"}"#.to_string()
-                } else {
-                    format!(r#"{{"errorMessage":"status {code}","errorType":"Test.Status"}}"#)
-                };
+                let body =
+                    if code == 202 { r#"{"status":"OK"}"#.to_string() } else { format!(r#"{{"errorMessage":"status {code}","errorType":"Test.Status"}}"#) };
                 let head = format!("HTTP/1.1 {code} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n", body.len());
                 w.write_all((head + &body).as_bytes()).is_err() || streamed
             }

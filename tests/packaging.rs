@@ -38,9 +38,7 @@ fn version() -> String {
 /// Fails with the apt package to install when a tool is missing: CI starts
 /// clean, and a test that quietly skips proves nothing.
 fn need(tool: &str, apt: &str) {
-    let found = env::var_os("PATH")
-        .map(|p| env::split_paths(&p).any(|d| d.join(tool).is_file()))
-        .unwrap_or(false);
+    let found = env::var_os("PATH").map(|p| env::split_paths(&p).any(|d| d.join(tool).is_file())).unwrap_or(false);
     assert!(found, "`{tool}` is not installed: apt-get install {apt}");
 }
 
@@ -149,12 +147,7 @@ fn build_handler(sysroot: &Path, prefix: &str, libdir: &str, work: &Path) -> Pat
 
     let source = sysroot.join(format!("{prefix}/share/doc/faas/examples/echo.c").trim_start_matches('/'));
     let bootstrap = work.join("bootstrap");
-    run(cmd("cc")
-        .args(["-std=c99", "-Wall", "-Wextra", "-Wpedantic", "-Werror", "-Os"])
-        .arg(&source)
-        .args(flags.split_whitespace())
-        .arg("-o")
-        .arg(&bootstrap));
+    run(cmd("cc").args(["-std=c99", "-Wall", "-Wextra", "-Wpedantic", "-Werror", "-Os"]).arg(&source).args(flags.split_whitespace()).arg("-o").arg(&bootstrap));
     bootstrap
 }
 
@@ -182,11 +175,7 @@ fn invoke_echo(bootstrap: &Path) {
                         return;
                     } else if method == "GET" && next && !served {
                         served = true;
-                        let deadline = std::time::SystemTime::now()
-                            .duration_since(std::time::UNIX_EPOCH)
-                            .unwrap()
-                            .as_millis()
-                            + 30_000;
+                        let deadline = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() + 30_000;
                         let mut r = format!(
                             "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\
                              Lambda-Runtime-Aws-Request-Id: pkg-req-1\r\n\
@@ -204,7 +193,11 @@ fn invoke_echo(bootstrap: &Path) {
                         b"HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\nContent-Length: 16\r\n\r\n{\"status\":\"OK\"}\n".to_vec()
                     } else {
                         let b = r#"{"errorType":"Test.Done","errorMessage":"one invocation only"}"#;
-                        format!("HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{b}", b.len()).into_bytes()
+                        format!(
+                            "HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{b}",
+                            b.len()
+                        )
+                        .into_bytes()
                     };
                     if conn.write_all(&reply).is_err() {
                         break;
@@ -214,13 +207,8 @@ fn invoke_echo(bootstrap: &Path) {
         })
     };
 
-    let mut child = cmd(bootstrap)
-        .env_clear()
-        .env("AWS_LAMBDA_RUNTIME_API", addr.to_string())
-        .env("AWS_LAMBDA_FUNCTION_NAME", "pkg")
-        .stdin(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child =
+        cmd(bootstrap).env_clear().env("AWS_LAMBDA_RUNTIME_API", addr.to_string()).env("AWS_LAMBDA_FUNCTION_NAME", "pkg").stdin(Stdio::null()).spawn().unwrap();
     let start = Instant::now();
     let status = loop {
         if let Some(s) = child.try_wait().unwrap() {
@@ -405,11 +393,7 @@ fn lambda_zips_hold_an_executable_bootstrap_at_the_root() {
     need("unzip", "unzip");
     // out/zip holds the dynamic builds, out/zip-static the static ones.
     for (dir, build) in [("zip", "dynamic"), ("zip-static", "static")] {
-        let zips: Vec<PathBuf> = fs::read_dir(out(dir))
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.extension().is_some_and(|x| x == "zip"))
-            .collect();
+        let zips: Vec<PathBuf> = fs::read_dir(out(dir)).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|x| x == "zip")).collect();
         assert!(zips.len() >= 6, "expected a zip per example in out/{dir}, found {zips:?}");
         for zip in zips {
             let listing = run(cmd("unzip").arg("-Z").arg(&zip));
@@ -584,7 +568,14 @@ fn rpm_builds_lints_installs_and_its_files_build_a_working_handler() {
 
     let sysroot = work.join("root");
     let installed = files_under(&sysroot);
-    for f in ["usr/bin/faas-rie", "usr/lib64/libfaas.a", "usr/lib64/pkgconfig/faas.pc", "usr/include/faas.h", "usr/share/licenses/faas/LICENSE-MIT", "usr/share/doc/faas/README.md"] {
+    for f in [
+        "usr/bin/faas-rie",
+        "usr/lib64/libfaas.a",
+        "usr/lib64/pkgconfig/faas.pc",
+        "usr/include/faas.h",
+        "usr/share/licenses/faas/LICENSE-MIT",
+        "usr/share/doc/faas/README.md",
+    ] {
         assert!(installed.contains(f), "{f} is not installed; got {installed:?}");
     }
     assert_eq!(mode(&sysroot.join("usr/bin/faas-rie")), 0o755);
@@ -608,7 +599,14 @@ fn pacman_package_builds_installs_and_its_files_build_a_working_handler() {
 
     let sysroot = work.join("root");
     let installed = files_under(&sysroot);
-    for f in ["usr/bin/faas-rie", "usr/lib/libfaas.a", "usr/lib/pkgconfig/faas.pc", "usr/include/faas.h", "usr/share/licenses/faas/LICENSE-MIT", "usr/share/doc/faas/README.md"] {
+    for f in [
+        "usr/bin/faas-rie",
+        "usr/lib/libfaas.a",
+        "usr/lib/pkgconfig/faas.pc",
+        "usr/include/faas.h",
+        "usr/share/licenses/faas/LICENSE-MIT",
+        "usr/share/doc/faas/README.md",
+    ] {
         assert!(installed.contains(f), "{f} is not installed; got {installed:?}");
     }
     assert_eq!(mode(&sysroot.join("usr/bin/faas-rie")), 0o755);

@@ -78,7 +78,11 @@ fn the_runtime_sees_the_arn_the_caller_used() {
         ("arn:aws-cn:lambda:cn-north-1:111122223333:function:function:v2", "", "arn:aws-cn:lambda:cn-north-1:111122223333:function:function:v2".into()),
         ("arn:aws:lambda:us-west-2:111122223333:function:function", "?Qualifier=prod", "arn:aws:lambda:us-west-2:111122223333:function:function:prod".into()),
     ] {
-        let r = http(rie.port, format!("POST /2015-03-31/functions/{name}/invocations{query} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 2\r\n\r\n{{}}").as_bytes());
+        let r = http(
+            rie.port,
+            format!("POST /2015-03-31/functions/{name}/invocations{query} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 2\r\n\r\n{{}}")
+                .as_bytes(),
+        );
         let body = r.split_once("\r\n\r\n").map_or("", |(_, b)| b);
         assert_eq!(json(body)["function_arn"].as_str(), Some(&want[..]), "{name}{query}: {r}");
     }
@@ -155,7 +159,8 @@ fn cli_twenty_concurrent_each_once() {
     require(AWS, "install the Debian package awscli (AWS CLI v2)");
     let rie = Rie::start(&["--", &ex("context-c")], &[]);
     let port = rie.port;
-    let runs: Vec<_> = (0..20).map(|i| std::thread::spawn(move || invoke(port, &["--function-name", "function", "--payload", &format!("{{\"n\":{i}}}")]))).collect();
+    let runs: Vec<_> =
+        (0..20).map(|i| std::thread::spawn(move || invoke(port, &["--function-name", "function", "--payload", &format!("{{\"n\":{i}}}")]))).collect();
     let (mut ids, mut counts) = (BTreeSet::new(), BTreeSet::new());
     for r in runs {
         let (o, payload) = r.join().unwrap();
@@ -230,7 +235,11 @@ fn streaming_buffered_for_signed_invoke() {
         let (head, body) = whole(&r);
         assert!(head.contains("X-Amz-Function-Error: Unhandled\r\n"), "{f}: {r}");
         let doc = json(body);
-        assert_eq!((doc["errorType"].as_str(), doc["errorMessage"].as_str()), (Some("Function.StreamFailed"), Some("failed after the first chunk")), "{f}: {r}");
+        assert_eq!(
+            (doc["errorType"].as_str(), doc["errorMessage"].as_str()),
+            (Some("Function.StreamFailed"), Some("failed after the first chunk")),
+            "{f}: {r}"
+        );
         let tail = head.lines().find_map(|l| l.strip_prefix("X-Amz-Log-Result: ")).unwrap_or_else(|| panic!("{f}: no LogResult: {r}"));
         let tail = unbase64(tail);
         assert!(tail.contains("START RequestId: ") && tail.contains("REPORT RequestId: "), "{f}: {tail}");
@@ -332,7 +341,9 @@ fn error_bodies_use_the_models_message_key() {
     let e = body(&r);
     assert!(e["Message"].as_str().is_some_and(|m| m.starts_with("Function not found: arn:aws:lambda:")) && e["message"].is_null(), "{r}");
     assert_eq!(e["Type"].as_str(), Some("User"), "{r}");
-    for (headers, etype) in [("X-Amz-Client-Context: !!\r\n", "InvalidRequestContentException"), ("X-Amz-Invocation-Type: Bogus\r\n", "InvalidParameterValueException")] {
+    for (headers, etype) in
+        [("X-Amz-Client-Context: !!\r\n", "InvalidRequestContentException"), ("X-Amz-Invocation-Type: Bogus\r\n", "InvalidParameterValueException")]
+    {
         let r = post(rie.port, "function", headers, b"{}");
         assert!(r.starts_with("HTTP/1.1 400 ") && r.contains(&format!("x-amzn-ErrorType: {etype}\r\n")), "{r}");
         let e = body(&r);
@@ -353,14 +364,27 @@ fn sigterm_stops_child_and_exits_zero() {
 #[test]
 fn execs_the_bootstrap_on_real_lambda_and_has_help() {
     let o = run(
-        Command::new(out("bin/faas-rie")).args(["--", "/bin/sh", "-c", "echo runtime api is $AWS_LAMBDA_RUNTIME_API"]).env("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:1"),
+        Command::new(out("bin/faas-rie"))
+            .args(["--", "/bin/sh", "-c", "echo runtime api is $AWS_LAMBDA_RUNTIME_API"])
+            .env("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:1"),
         10,
     );
     assert_eq!(String::from_utf8_lossy(&o.stdout), "runtime api is 127.0.0.1:1\n");
     let o = run(Command::new(out("bin/faas-rie")).arg("--help"), 10);
     let help = String::from_utf8_lossy(&o.stdout);
     assert!(o.status.success());
-    for word in ["--listen", "--runtime-api", "--pool", "--queue", "--init-timeout", "--event-retries", "--retry-delay", "response-streaming-invocations", "AWS_LAMBDA_FUNCTION_TIMEOUT", "AWS_LAMBDA_RUNTIME_API"] {
+    for word in [
+        "--listen",
+        "--runtime-api",
+        "--pool",
+        "--queue",
+        "--init-timeout",
+        "--event-retries",
+        "--retry-delay",
+        "response-streaming-invocations",
+        "AWS_LAMBDA_FUNCTION_TIMEOUT",
+        "AWS_LAMBDA_RUNTIME_API",
+    ] {
         assert!(help.contains(word), "--help does not mention {word}");
     }
     let o = run(Command::new(out("bin/faas-rie")).arg("--bogus"), 10);
@@ -381,7 +405,10 @@ fn finds_the_bootstrap_where_lambda_does() {
         "$RIE"
     "#;
     let o = run(
-        Command::new("unshare").args(["--mount", "--propagation", "private", "sh", "-ec", script]).env("RIE", out("bin/faas-rie")).env("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:1"),
+        Command::new("unshare")
+            .args(["--mount", "--propagation", "private", "sh", "-ec", script])
+            .env("RIE", out("bin/faas-rie"))
+            .env("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:1"),
         20,
     );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
@@ -450,7 +477,10 @@ fn streamed_response_cut_at_200_mib() {
     let (head, got, trailers) = chunked_response(rie.port, &[req.as_bytes(), body].concat());
     assert!(head.starts_with("HTTP/1.1 200 "), "{head}");
     assert_eq!(got, 200 << 20, "the caller gets exactly 200 MiB of the 200 MiB + 1 KiB");
-    assert!(trailers.contains("X-Amz-Function-Error: Unhandled") && trailers.contains("Lambda-Runtime-Function-Error-Type: Function.ResponseSizeTooLarge"), "{trailers}");
+    assert!(
+        trailers.contains("X-Amz-Function-Error: Unhandled") && trailers.contains("Lambda-Runtime-Function-Error-Type: Function.ResponseSizeTooLarge"),
+        "{trailers}"
+    );
     // The emulator and the runtime go on: the next invoke is answered by
     // the same runtime (one init only).
     let r = post(rie.port, "function", "", br#"{"after":"big"}"#);

@@ -152,9 +152,9 @@ fn malformed_requests_get_4xx() {
         ("garbage", b"\x00\x01\x02garbage\xff\xfe\r\n\r\n".to_vec()),
         ("no version", b"GET /\r\n\r\n".to_vec()),
         ("empty request line", b"\r\n\r\n".to_vec()),
-        ("bad method FOO", format!("FOO /2015-03-31/functions/function/invocations HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").into_bytes()),
-        ("bad method DELETE", format!("DELETE /2015-03-31/functions/function/invocations HTTP/1.1\r\nConnection: close\r\n\r\n").into_bytes()),
-        ("GET invocations", format!("GET /2015-03-31/functions/function/invocations HTTP/1.1\r\nConnection: close\r\n\r\n").into_bytes()),
+        ("bad method FOO", b"FOO /2015-03-31/functions/function/invocations HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".to_vec()),
+        ("bad method DELETE", b"DELETE /2015-03-31/functions/function/invocations HTTP/1.1\r\nConnection: close\r\n\r\n".to_vec()),
+        ("GET invocations", b"GET /2015-03-31/functions/function/invocations HTTP/1.1\r\nConnection: close\r\n\r\n".to_vec()),
         ("HTTP/2 preface", b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec()),
         ("huge header value", format!("{inv}X-Big: {big}\r\n\r\n").into_bytes()),
         ("huge target", format!("POST /{big} HTTP/1.1\r\nConnection: close\r\n\r\n").into_bytes()),
@@ -595,7 +595,7 @@ fn extensions_api_register_and_held_next() {
     let mut c2 = TcpStream::connect(("127.0.0.1", rt)).unwrap();
     c2.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     let inv = next(&mut c2);
-    let late = format!("POST /2020-01-01/extension/register HTTP/1.1\r\nLambda-Extension-Name: t\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    let late = "POST /2020-01-01/extension/register HTTP/1.1\r\nLambda-Extension-Name: t\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
     assert_eq!(status(&raw(rt, late.as_bytes())), 403, "registration after init");
     c2.write_all(format!("POST /2018-06-01/runtime/invocation/{inv}/response HTTP/1.1\r\nContent-Length: 2\r\n\r\nok").as_bytes()).unwrap();
     assert_eq!(status(&read_one(&mut c2).0), 202);

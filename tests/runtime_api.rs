@@ -212,7 +212,12 @@ fn response_statuses_413_4xx_continue_and_500_exits() {
         assert_eq!(posts.len(), 4, "{name}: 413, 400 and 403 are logged and the loop goes on; {}", p.stderr());
         assert!(posts.iter().all(|r| r.path.ends_with("/response")), "{name}: a 413 is not retried through /error");
         let nexts = api.requests().iter().filter(|r| r.method == "GET").count();
-        assert_eq!(nexts, 4, "{name}: after the 500, no further /next: {:#?}", api.requests().iter().map(|r| format!("{} {} {}", r.method, r.path, r.conn)).collect::<Vec<_>>());
+        assert_eq!(
+            nexts,
+            4,
+            "{name}: after the 500, no further /next: {:#?}",
+            api.requests().iter().map(|r| format!("{} {} {}", r.method, r.path, r.conn)).collect::<Vec<_>>()
+        );
         assert!(p.stderr().contains("413"), "{name}: {}", p.stderr());
     }
 }
@@ -238,7 +243,8 @@ fn hostile_runtime_api() {
     for (name, bin) in echoes() {
         for (case, script, answered) in &cases {
             let (api, p, st) = run_script(&bin, script.clone(), &[]);
-            let got: Vec<String> = api.posts().iter().filter(|r| r.path.ends_with("/response")).map(|r| r.path.split('/').nth(4).unwrap().to_string()).collect();
+            let got: Vec<String> =
+                api.posts().iter().filter(|r| r.path.ends_with("/response")).map(|r| r.path.split('/').nth(4).unwrap().to_string()).collect();
             assert_eq!(got, *answered, "{name} / {case}: stderr {}", p.stderr());
             assert_eq!(st.code(), Some(1), "{name} / {case}: a clear exit, not a crash");
             assert!(p.stderr().starts_with("faas: "), "{name} / {case}: explained: {}", p.stderr());
@@ -248,7 +254,10 @@ fn hostile_runtime_api() {
     let (api, _, _) = run_script(&out("static/echo-c"), cases[2].1.clone(), &[]);
     let errors: Vec<_> = api.posts().into_iter().filter(|r| r.path.ends_with("/error")).collect();
     assert_eq!(errors.len(), 1);
-    assert_eq!((errors[0].path.as_str(), errors[0].header("Lambda-Runtime-Function-Error-Type")), ("/2018-06-01/runtime/invocation/t/error", Some("Runtime.InvalidEvent")));
+    assert_eq!(
+        (errors[0].path.as_str(), errors[0].header("Lambda-Runtime-Function-Error-Type")),
+        ("/2018-06-01/runtime/invocation/t/error", Some("Runtime.InvalidEvent"))
+    );
 }
 
 #[test]
@@ -289,8 +298,9 @@ fn memory_stays_flat_over_10000_invocations() {
         // Every other invocation carries a new trace id (set, then unset):
         // glibc's setenv would keep each value; faas must keep none.
         let traced = |i: usize| vec![("Lambda-Runtime-Trace-Id".to_string(), format!("Root=1-{i:08x}-{:024x}", i * 7919))];
-        let mut script: Vec<Next> =
-            (0..n).map(|i| Next::Event { id: format!("id-{i}"), headers: if i % 2 == 0 { traced(i) } else { vec![] }, body: br#"{"k":"v"}"#.to_vec() }).collect();
+        let mut script: Vec<Next> = (0..n)
+            .map(|i| Next::Event { id: format!("id-{i}"), headers: if i % 2 == 0 { traced(i) } else { vec![] }, body: br#"{"k":"v"}"#.to_vec() })
+            .collect();
         script.push(Next::Stall(3000));
         let api = FakeApi::start(script);
         let mut p = Proc::spawn(&out(bin), &[("AWS_LAMBDA_RUNTIME_API", &api.addr())]);

@@ -21,7 +21,8 @@ fn python_awslambdaric() {
     let py = root().join("out/ric-venv/bin/python");
     require(py.to_str().unwrap(), "run `make ric-venv` (a venv with pip install awslambdaric==4.2.2)");
     let app = root().join("tests/rie");
-    let rie = Rie::start(&["--", py.to_str().unwrap(), "-m", "awslambdaric", "app.handler"], &[("PYTHONPATH", app.to_str().unwrap()), ("PYTHONUNBUFFERED", "1")]);
+    let rie =
+        Rie::start(&["--", py.to_str().unwrap(), "-m", "awslambdaric", "app.handler"], &[("PYTHONPATH", app.to_str().unwrap()), ("PYTHONUNBUFFERED", "1")]);
     let (o, payload) = invoke(rie.port, &["--function-name", "function", "--payload", r#"{"from":"cli"}"#, "--log-type", "Tail"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let v = json(&payload);

@@ -35,8 +35,20 @@ fn code(e: Error) -> c_int {
 }
 
 const ERRORS: [Error; 15] = [
-    Error::NoAddress, Error::Address, Error::Connect, Error::Io, Error::Closed, Error::Truncated, Error::Protocol,
-    Error::TooLarge, Error::Status, Error::Fatal, Error::NoRequestId, Error::Invalid, Error::State, Error::Json,
+    Error::NoAddress,
+    Error::Address,
+    Error::Connect,
+    Error::Io,
+    Error::Closed,
+    Error::Truncated,
+    Error::Protocol,
+    Error::TooLarge,
+    Error::Status,
+    Error::Fatal,
+    Error::NoRequestId,
+    Error::Invalid,
+    Error::State,
+    Error::Json,
     Error::Shutdown,
 ];
 

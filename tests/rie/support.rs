@@ -177,10 +177,8 @@ pub fn http(port: u16, raw: &[u8]) -> String {
 
 /// A POST to the Invoke API with extra header lines.
 pub fn post(port: u16, name: &str, headers: &str, body: &[u8]) -> String {
-    let head = format!(
-        "POST /2015-03-31/functions/{name}/invocations HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{headers}Content-Length: {}\r\n\r\n",
-        body.len()
-    );
+    let head =
+        format!("POST /2015-03-31/functions/{name}/invocations HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{headers}Content-Length: {}\r\n\r\n", body.len());
     http(port, &[head.as_bytes(), body].concat())
 }
 

@@ -81,9 +81,9 @@ fn panel(area: &DrawingArea<SVGBackend, plotters::coord::Shift>, p: &Panel) -> R
             r.set_margin(4, 4, 0, 0);
             r
         }))?;
-        c.draw_series(bars.iter().enumerate().map(|(i, bar)| {
-            Text::new(format!(" {}", si(bar.median)), (bar.median, SegmentValue::CenterOf(at(i))), ("sans-serif", 12))
-        }))?;
+        c.draw_series(
+            bars.iter().enumerate().map(|(i, bar)| Text::new(format!(" {}", si(bar.median)), (bar.median, SegmentValue::CenterOf(at(i))), ("sans-serif", 12))),
+        )?;
     } else {
         let mut c = b.build_cartesian_2d(0f64..max * 1.25, (0..n).into_segmented())?;
         c.configure_mesh().disable_y_mesh().y_labels(n as usize).y_label_formatter(&fmt).x_desc(p.unit.as_str()).draw()?;
@@ -93,19 +93,28 @@ fn panel(area: &DrawingArea<SVGBackend, plotters::coord::Shift>, p: &Panel) -> R
             r
         }))?;
         // The spread (min to max over the repeated runs) as a whisker.
-        c.draw_series(bars.iter().enumerate().filter(|(_, b)| b.lo.is_finite() && b.hi > b.lo).map(|(i, bar)| {
-            PathElement::new(vec![(bar.lo, SegmentValue::CenterOf(at(i))), (bar.hi, SegmentValue::CenterOf(at(i)))], RED.stroke_width(2))
-        }))?;
-        c.draw_series(bars.iter().enumerate().map(|(i, bar)| {
-            Text::new(format!(" {}", si(bar.median)), (bar.median, SegmentValue::Exact(at(i) + 1)), ("sans-serif", 12))
-        }))?;
+        c.draw_series(
+            bars.iter()
+                .enumerate()
+                .filter(|(_, b)| b.lo.is_finite() && b.hi > b.lo)
+                .map(|(i, bar)| PathElement::new(vec![(bar.lo, SegmentValue::CenterOf(at(i))), (bar.hi, SegmentValue::CenterOf(at(i)))], RED.stroke_width(2))),
+        )?;
+        c.draw_series(
+            bars.iter().enumerate().map(|(i, bar)| Text::new(format!(" {}", si(bar.median)), (bar.median, SegmentValue::Exact(at(i) + 1)), ("sans-serif", 12))),
+        )?;
     }
     Ok(())
 }
 
 /// A short number for labels: 2.02M, 30.5k, 0.25.
 pub fn si(v: f64) -> String {
-    let (x, suffix) = if v >= 1e6 { (v / 1e6, "M") } else if v >= 1e4 { (v / 1e3, "k") } else { (v, "") };
+    let (x, suffix) = if v >= 1e6 {
+        (v / 1e6, "M")
+    } else if v >= 1e4 {
+        (v / 1e3, "k")
+    } else {
+        (v, "")
+    };
     if x >= 100.0 || (suffix.is_empty() && x >= 10.0 && x.fract() == 0.0) {
         format!("{x:.0}{suffix}")
     } else if x >= 10.0 {

@@ -80,7 +80,14 @@ fn contenders(root: &Path) -> Vec<Contender> {
         c("official-o3", "lambda_runtime, opt-level 3 (dynamic)", Proto::RuntimeApi, "out/bench/bin/official-o3", Some("out/bench/zip/official-o3.zip"), false),
         c("official-z", "lambda_runtime, opt-level z (dynamic)", Proto::RuntimeApi, "out/bench/bin/official-z", Some("out/bench/zip/official-z.zip"), false),
         c("official-o3-static", "lambda_runtime, opt-level 3 (static glibc)", Proto::RuntimeApi, "out/bench/bin/official-o3-static", None, true),
-        c("official-cpp", "aws-lambda-cpp 0.2.6 + curl 7.83.1, the official C++ runtime (dynamic)", Proto::RuntimeApi, "out/bench/bin/official-cpp", Some("out/bench/zip/official-cpp.zip"), false),
+        c(
+            "official-cpp",
+            "aws-lambda-cpp 0.2.6 + curl 7.83.1, the official C++ runtime (dynamic)",
+            Proto::RuntimeApi,
+            "out/bench/bin/official-cpp",
+            Some("out/bench/zip/official-cpp.zip"),
+            false,
+        ),
     ]
 }
 
@@ -457,10 +464,7 @@ fn cold(ctx: &Ctx, rows: &mut [Row]) {
 /// interleaved (and the order rotated) so that drift hits everyone alike.
 fn warm(ctx: &Ctx, rows: &mut [Row]) {
     let p = &ctx.plan;
-    ctx.progress(&format!(
-        "warm + memory: {} rounds x ({} warm-up, {} timed, {} in all) invocations per contender",
-        p.rounds, p.warmup, p.warm, p.total
-    ));
+    ctx.progress(&format!("warm + memory: {} rounds x ({} warm-up, {} timed, {} in all) invocations per contender", p.rounds, p.warmup, p.warm, p.total));
     let points = p.rss_points();
     let n = rows.len();
     for round in 0..p.rounds {

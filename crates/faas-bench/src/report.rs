@@ -124,7 +124,15 @@ pub fn summary_table(ctx: &Ctx, rows: &[Row]) -> String {
     let _ = writeln!(s, "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
     for r in rows {
         if let Some(f) = &r.failed {
-            let _ = writeln!(s, "| {} | {} | {} | {} | FAILED: {} | | | | | | | | | | |", r.c.id, bytes(r.binary), bytes(r.zip), image_cell(&r.image), f.replace('|', "/"));
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} | FAILED: {} | | | | | | | | | | |",
+                r.c.id,
+                bytes(r.binary),
+                bytes(r.zip),
+                image_cell(&r.image),
+                f.replace('|', "/")
+            );
             continue;
         }
         let kib = |v: Vec<f64>| num(median(&v) / 1024.0, 0);
@@ -201,7 +209,11 @@ fn environment(ctx: &Ctx) -> Env {
         musl: sh("sh", &["-c", "dpkg-query -W -f '${Version}' musl-dev 2>/dev/null || echo unknown"]),
         lambda_runtime: lock_version(&lock, "lambda_runtime"),
         tokio: lock_version(&lock, "tokio"),
-        git: format!("{}{}", sh("git", &["-C", &ctx.root.to_string_lossy(), "rev-parse", "--short", "HEAD"]), if dirty { " (with uncommitted changes)" } else { "" }),
+        git: format!(
+            "{}{}",
+            sh("git", &["-C", &ctx.root.to_string_lossy(), "rev-parse", "--short", "HEAD"]),
+            if dirty { " (with uncommitted changes)" } else { "" }
+        ),
     }
 }
 
@@ -284,7 +296,12 @@ pub fn write_all(ctx: &Ctx, rows: &[Row]) -> Result<(), Box<dyn std::error::Erro
         &format!("Cold start: median of {} spawns, whisker = min–max", p.cold),
         &[
             Panel { title: "spawn → first GET /next".into(), unit: "ms".into(), log: false, bars: ok.iter().map(|r| bar(r, &r.cold_next_ms)).collect() },
-            Panel { title: "spawn → first answered invocation".into(), unit: "ms".into(), log: false, bars: ok.iter().map(|r| bar(r, &r.cold_first_ms)).collect() },
+            Panel {
+                title: "spawn → first answered invocation".into(),
+                unit: "ms".into(),
+                log: false,
+                bars: ok.iter().map(|r| bar(r, &r.cold_first_ms)).collect(),
+            },
         ],
         false,
     )?;
@@ -310,8 +327,18 @@ pub fn write_all(ctx: &Ctx, rows: &[Row]) -> Result<(), Box<dyn std::error::Erro
         &out.join("density.svg"),
         &format!("{} warm functions invoked round-robin", p.functions),
         &[
-            Panel { title: "warm functions per GiB (RSS)".into(), unit: "functions (log)".into(), log: true, bars: ok.iter().map(|r| bar(r, &per_gib(r))).collect() },
-            Panel { title: "latency when switching function every call, p50".into(), unit: "µs".into(), log: false, bars: ok.iter().map(|r| bar(r, &sw_p50(r))).collect() },
+            Panel {
+                title: "warm functions per GiB (RSS)".into(),
+                unit: "functions (log)".into(),
+                log: true,
+                bars: ok.iter().map(|r| bar(r, &per_gib(r))).collect(),
+            },
+            Panel {
+                title: "latency when switching function every call, p50".into(),
+                unit: "µs".into(),
+                log: false,
+                bars: ok.iter().map(|r| bar(r, &sw_p50(r))).collect(),
+            },
         ],
         false,
     )?;
@@ -347,7 +374,11 @@ pub fn write_all(ctx: &Ctx, rows: &[Row]) -> Result<(), Box<dyn std::error::Erro
             })
         })
         .collect();
-    let ratio_json: Value = ratios(rows).into_iter().map(|(id, v)| (id, v.into_iter().map(|(k, x)| (k.to_string(), json!(x))).collect::<serde_json::Map<_, _>>().into())).collect::<serde_json::Map<_, _>>().into();
+    let ratio_json: Value = ratios(rows)
+        .into_iter()
+        .map(|(id, v)| (id, v.into_iter().map(|(k, x)| (k.to_string(), json!(x))).collect::<serde_json::Map<_, _>>().into()))
+        .collect::<serde_json::Map<_, _>>()
+        .into();
     let results = json!({
         "schema": 1,
         "mode": if p.quick { "quick" } else { "full" },
@@ -393,7 +424,11 @@ pub fn write_all(ctx: &Ctx, rows: &[Row]) -> Result<(), Box<dyn std::error::Erro
     if p.quick {
         let _ = writeln!(m, "> This is a **quick** run (`make bench-quick`): few repetitions, for checking the harness. Quote figures from `make bench`.\n");
     }
-    let _ = writeln!(m, "## Summary\n\nMedians; spreads are in the sections below. Every contender got the same {}-byte event from the same driver on the same machine.\n", crate::EVENT.len());
+    let _ = writeln!(
+        m,
+        "## Summary\n\nMedians; spreads are in the sections below. Every contender got the same {}-byte event from the same driver on the same machine.\n",
+        crate::EVENT.len()
+    );
     m.push_str(&summary_table(ctx, rows));
     let _ = writeln!(m, "\n## Contenders\n");
     for r in rows {
@@ -416,7 +451,10 @@ pub fn write_all(ctx: &Ctx, rows: &[Row]) -> Result<(), Box<dyn std::error::Erro
         }
     }
     let _ = writeln!(m, "\n## Size\n\n![sizes](sizes.svg)\n");
-    let _ = writeln!(m, "| contender | binary B | Lambda zip B | FROM-scratch image, bootstrap only, B | FROM-scratch image with faas-rie, B |\n|---|--:|--:|--:|--:|");
+    let _ = writeln!(
+        m,
+        "| contender | binary B | Lambda zip B | FROM-scratch image, bootstrap only, B | FROM-scratch image with faas-rie, B |\n|---|--:|--:|--:|--:|"
+    );
     for r in rows {
         let _ = writeln!(m, "| {} | {} | {} | {} | {} |", r.c.id, bytes(r.binary), bytes(r.zip), image_cell(&r.image), image_cell(&r.image_rie));
     }
@@ -451,7 +489,12 @@ pub fn write_all(ctx: &Ctx, rows: &[Row]) -> Result<(), Box<dyn std::error::Erro
 
     let _ = writeln!(m, "\n## Memory\n\n![rss](rss.svg)\n\nRSS (`VmRSS`) in KiB after n invocations, median (min–max) over {} rounds; growth is bytes per invocation from invocation {} to {}.\n", p.rounds, if last > 10_000 { 10_000 } else { 1_000 }, last);
     let pts = p.rss_points();
-    let _ = writeln!(m, "| contender | {} | growth B/inv |\n|---|{}--:|", pts.iter().map(|n| format!("after {n}")).collect::<Vec<_>>().join(" | "), "--:|".repeat(pts.len()));
+    let _ = writeln!(
+        m,
+        "| contender | {} | growth B/inv |\n|---|{}--:|",
+        pts.iter().map(|n| format!("after {n}")).collect::<Vec<_>>().join(" | "),
+        "--:|".repeat(pts.len())
+    );
     for r in &ok {
         let cells: Vec<String> = pts.iter().map(|&n| ms(&rss_at(r, n).iter().map(|b| b / 1024.0).collect::<Vec<_>>(), 0)).collect();
         let _ = writeln!(m, "| {} | {} | {} |", r.c.id, cells.join(" | "), ms(&growth(r), 3));
@@ -468,7 +511,16 @@ pub fn write_all(ctx: &Ctx, rows: &[Row]) -> Result<(), Box<dyn std::error::Erro
     );
     let _ = writeln!(m, "| contender | switch p50 µs | switch p99 µs | total RSS MiB | functions/GiB (RSS) | functions/GiB (PSS) |\n|---|--:|--:|--:|--:|--:|");
     for r in &ok {
-        let _ = writeln!(m, "| {} | {} | {} | {} | {} | {} |", r.c.id, ms(&sw_p50(r), 1), ms(&sw_p99(r), 1), ms(&rss_total_mib(r), 1), ms(&per_gib(r), 0), ms(&per_gib_pss(r), 0));
+        let _ = writeln!(
+            m,
+            "| {} | {} | {} | {} | {} | {} |",
+            r.c.id,
+            ms(&sw_p50(r), 1),
+            ms(&sw_p99(r), 1),
+            ms(&rss_total_mib(r), 1),
+            ms(&per_gib(r), 0),
+            ms(&per_gib_pss(r), 0)
+        );
     }
 
     let _ = writeln!(

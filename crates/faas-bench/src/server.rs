@@ -186,10 +186,7 @@ impl Instance {
             }
             Proto::RuntimeApi => {
                 let id = format!("bench-{:08}-{:x}", self.seq, self.pid);
-                let deadline_ms = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map(|d| d.as_millis() as u64 + 300_000)
-                    .unwrap_or(0);
+                let deadline_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64 + 300_000).unwrap_or(0);
                 let mut msg = format!(
                     "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nLambda-Runtime-Aws-Request-Id: {id}\r\n\
                      Lambda-Runtime-Deadline-Ms: {deadline_ms}\r\n\

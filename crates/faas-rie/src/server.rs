@@ -246,7 +246,21 @@ pub fn run(cfg: &'static Config) -> ! {
         let api = &cfg.runtime_api;
         let want = if api.port == 0 { 0 } else { api.port.saturating_add(i as u16) };
         let (lst, port) = listen(api, want);
-        rts.push(Rt { lst, port, pid: 0, out: None, state: St::Down, spawn_us: 0, init_end_us: 0, init_retry: false, init_us: None, next: None, job: None, log: Vec::new(), ext: None });
+        rts.push(Rt {
+            lst,
+            port,
+            pid: 0,
+            out: None,
+            state: St::Down,
+            spawn_us: 0,
+            init_end_us: 0,
+            init_retry: false,
+            init_us: None,
+            next: None,
+            job: None,
+            log: Vec::new(),
+            ext: None,
+        });
     }
     let mut b = Vec::new();
     b.s(b"faas-rie: Invoke API on http://");
@@ -744,7 +758,8 @@ impl Server {
         let tail = !event && req.h(b"x-amz-log-type") == Some(b"Tail");
         let client = (!event).then_some((ci, c.gen));
         let buffer = client.is_some() && !events && req.h(b"authorization").is_some_and(|a| a.starts_with(b"AWS4-HMAC-SHA256"));
-        let job = Box::new(Job { id, payload, client, keep, tail, events, buffer, hdrs, start_us: 0, deadline_us: 0, streamed: false, seq: 0, tries: 0, due_us: 0 });
+        let job =
+            Box::new(Job { id, payload, client, keep, tail, events, buffer, hdrs, start_us: 0, deadline_us: 0, streamed: false, seq: 0, tries: 0, due_us: 0 });
         self.queue.push(job);
         if event {
             respond(c, keep, ACCEPTED, &id, b"", b"");

@@ -318,7 +318,9 @@ pub fn listen(ip: &[u8], port: u16) -> Option<(Fd, u16)> {
     unsafe {
         let fd = fd(sc!(libc::SYS_socket, family, libc::SOCK_STREAM | libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK, 0))?;
         sc!(libc::SYS_setsockopt, fd.0, libc::SOL_SOCKET, libc::SO_REUSEADDR, &one as *const c_int, 4);
-        let ok = sc!(libc::SYS_bind, fd.0, sa.as_ptr(), len) == 0 && sc!(libc::SYS_listen, fd.0, 1024) == 0 && sc!(libc::SYS_getsockname, fd.0, sa.as_mut_ptr(), &mut got as *mut libc::socklen_t) == 0;
+        let ok = sc!(libc::SYS_bind, fd.0, sa.as_ptr(), len) == 0
+            && sc!(libc::SYS_listen, fd.0, 1024) == 0
+            && sc!(libc::SYS_getsockname, fd.0, sa.as_mut_ptr(), &mut got as *mut libc::socklen_t) == 0;
         ok.then(|| (fd, u16::from_be_bytes([sa[2], sa[3]])))
     }
 }

@@ -255,7 +255,8 @@ pub fn crc32(crc: u32, data: &[u8]) -> u32 {
 
 /// The encoded headers of the two event-stream messages of the streaming
 /// invoke: each a name length, name, type 7 (string), value length, value.
-pub const PAYLOAD_CHUNK: &[u8] = b"\x0b:event-type\x07\x00\x0cPayloadChunk\x0d:content-type\x07\x00\x18application/octet-stream\x0d:message-type\x07\x00\x05event";
+pub const PAYLOAD_CHUNK: &[u8] =
+    b"\x0b:event-type\x07\x00\x0cPayloadChunk\x0d:content-type\x07\x00\x18application/octet-stream\x0d:message-type\x07\x00\x05event";
 pub const INVOKE_COMPLETE: &[u8] = b"\x0b:event-type\x07\x00\x0eInvokeComplete\x0d:content-type\x07\x00\x10application/json\x0d:message-type\x07\x00\x05event";
 
 /// Appends one AWS event-stream message as one HTTP chunk: total length,
@@ -284,7 +285,9 @@ mod tests {
 
     #[test]
     fn names() {
-        let table: &[(&[u8], Option<Option<&[u8]>>)] = &[
+        /// A name, and what it parses to: no match, or a match with perhaps a qualifier.
+        type Case = (&'static [u8], Option<Option<&'static [u8]>>);
+        let table: &[Case] = &[
             (b"echo", Some(None)),
             (b"function", Some(None)),
             (b"echo:$LATEST", Some(Some(b"$LATEST"))),
@@ -304,10 +307,14 @@ mod tests {
 
     #[test]
     fn targets() {
-        let (n, q, stream) = invoke_target(b"/2015-03-31/functions/arn%3Aaws%3Alambda%3Aus-east-1%3A1%3Afunction%3Aecho/invocations?Qualifier=%24LATEST").unwrap();
+        let (n, q, stream) =
+            invoke_target(b"/2015-03-31/functions/arn%3Aaws%3Alambda%3Aus-east-1%3A1%3Afunction%3Aecho/invocations?Qualifier=%24LATEST").unwrap();
         assert_eq!((&n[..], q.as_deref(), stream), (&b"arn:aws:lambda:us-east-1:1:function:echo"[..], Some(&b"$LATEST"[..]), false));
         assert_eq!(invoke_target(b"/2015-03-31/functions/echo/invocations"), Some((b"echo".to_vec(), None, false)));
-        assert_eq!(invoke_target(b"/2021-11-15/functions/echo/response-streaming-invocations?Qualifier=1"), Some((b"echo".to_vec(), Some(b"1".to_vec()), true)));
+        assert_eq!(
+            invoke_target(b"/2021-11-15/functions/echo/response-streaming-invocations?Qualifier=1"),
+            Some((b"echo".to_vec(), Some(b"1".to_vec()), true))
+        );
         for bad in [
             &b"/2015-03-31/functions//invocations"[..],
             b"/2015-03-31/functions/a/b/invocations",

@@ -27,9 +27,7 @@ impl Head<'_> {
     /// The status code of a response head (`start[1]`), if it is three digits.
     pub fn status(&self) -> Option<u16> {
         match self.start[1] {
-            &[a, b, c] if [a, b, c].iter().all(u8::is_ascii_digit) => {
-                Some(u16::from(a - b'0') * 100 + u16::from(b - b'0') * 10 + u16::from(c - b'0'))
-            }
+            &[a, b, c] if [a, b, c].iter().all(u8::is_ascii_digit) => Some(u16::from(a - b'0') * 100 + u16::from(b - b'0') * 10 + u16::from(c - b'0')),
             _ => None,
         }
     }
@@ -50,11 +48,7 @@ pub fn parse_head<'b>(buf: &'b [u8], headers: &mut [Header<'b>]) -> Result<Optio
     let Some(first) = lines.next() else { return Ok(None) };
     let first = first?;
     let mut parts = first.splitn(3, |&b| b == b' ');
-    let start = [
-        parts.next().unwrap_or_default(),
-        parts.next().ok_or(Error::Protocol)?,
-        parts.next().unwrap_or_default(),
-    ];
+    let start = [parts.next().unwrap_or_default(), parts.next().ok_or(Error::Protocol)?, parts.next().unwrap_or_default()];
     if start[0].is_empty() || start[1].is_empty() || !is_ascii(first) {
         return Err(Error::Protocol);
     }
@@ -457,8 +451,12 @@ mod tests {
         assert_eq!(framing(&[h("Content-Length", "5"), h("Transfer-Encoding", "chunked")]), Ok(Framing::Chunked));
         assert_eq!(framing(&[]), Ok(Framing::UntilClose));
         assert_eq!(framing(&[h("Content-Length", "5"), h("Content-Length", "5")]), Ok(Framing::Length(5)));
-        for bad in [[h("Content-Length", "5"), h("Content-Length", "6")], [h("Content-Length", "-1"), h("X", "")],
-                    [h("Content-Length", "99999999999999999999"), h("X", "")], [h("Transfer-Encoding", "gzip"), h("X", "")]] {
+        for bad in [
+            [h("Content-Length", "5"), h("Content-Length", "6")],
+            [h("Content-Length", "-1"), h("X", "")],
+            [h("Content-Length", "99999999999999999999"), h("X", "")],
+            [h("Transfer-Encoding", "gzip"), h("X", "")],
+        ] {
             assert_eq!(framing(&bad), Err(Error::Protocol));
         }
         assert_eq!(header(&[h("X-A", "1"), h("x-a", "2")], "X-a"), Some(&b"1"[..]));

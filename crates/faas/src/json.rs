@@ -113,12 +113,7 @@ impl<F: FnMut(&[u8])> Base64<F> {
     fn emit(&mut self) {
         const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
         let [a, b, c] = self.pending;
-        let mut q = [
-            A[usize::from(a >> 2)],
-            A[usize::from((a & 3) << 4 | b >> 4)],
-            A[usize::from((b & 15) << 2 | c >> 6)],
-            A[usize::from(c & 63)],
-        ];
+        let mut q = [A[usize::from(a >> 2)], A[usize::from((a & 3) << 4 | b >> 4)], A[usize::from((b & 15) << 2 | c >> 6)], A[usize::from(c & 63)]];
         for p in q.iter_mut().skip(self.n + 1) {
             *p = b'=';
         }

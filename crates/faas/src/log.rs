@@ -46,9 +46,7 @@ const JSON: u8 = 0x80;
 /// does this before init).
 pub fn configure_from_env() {
     let is_json = sys::getenv(c"AWS_LAMBDA_LOG_FORMAT").is_some_and(|f| eq_nocase(f.as_bytes(), b"json"));
-    let level = sys::getenv(c"AWS_LAMBDA_LOG_LEVEL")
-        .and_then(|l| NAMES.iter().position(|n| eq_nocase(n.as_bytes(), l.as_bytes())))
-        .unwrap_or(0) as u8;
+    let level = sys::getenv(c"AWS_LAMBDA_LOG_LEVEL").and_then(|l| NAMES.iter().position(|n| eq_nocase(n.as_bytes(), l.as_bytes()))).unwrap_or(0) as u8;
     CONFIG.store(if is_json { JSON | level } else { 0 }, Ordering::Relaxed);
 }
 

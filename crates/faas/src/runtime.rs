@@ -232,7 +232,15 @@ impl Client {
     /// `id`, the request id percent-encoded and `suffix`), the headers in
     /// `extra`, and a Content-Length for `len`.
     #[allow(clippy::too_many_arguments)]
-    fn head<'b>(&self, buf: &'b mut [u8], method: &str, path: &str, id: Option<(&str, &str)>, extra: &[(&str, &[u8])], len: Option<usize>) -> Result<&'b [u8], Error> {
+    fn head<'b>(
+        &self,
+        buf: &'b mut [u8],
+        method: &str,
+        path: &str,
+        id: Option<(&str, &str)>,
+        extra: &[(&str, &[u8])],
+        len: Option<usize>,
+    ) -> Result<&'b [u8], Error> {
         let mut w = Writer::new(buf);
         w.put_str(method).put_str(" ").put_str(self.addr.prefix()).put_str(path);
         if let Some((id, suffix)) = id {
@@ -437,10 +445,8 @@ impl Client {
     pub fn fail(&mut self, id: Option<&str>, error_type: &str, message: &[u8]) -> Result<(), Error> {
         let error_type = sanitize_type(error_type);
         let body = Body::Error(error_type, message);
-        let extra: [(&str, &[u8]); 2] = [
-            ("Lambda-Runtime-Function-Error-Type", error_type.as_bytes()),
-            ("Content-Type", b"application/vnd.aws.lambda.error+json"),
-        ];
+        let extra: [(&str, &[u8]); 2] =
+            [("Lambda-Runtime-Function-Error-Type", error_type.as_bytes()), ("Content-Type", b"application/vnd.aws.lambda.error+json")];
         let mut buf = [0u8; 1024];
         let (path, id) = match id {
             Some(id) => (INVOCATION, Some((id, "/error"))),

@@ -391,13 +391,7 @@ pub fn storage() -> Option<Storage> {
         return None;
     }
     // SAFETY: TAKEN guarantees these exclusive references are made only once.
-    unsafe {
-        Some(Storage {
-            head: &mut *HEAD_BUF.0.get(),
-            event: &mut *EVENT_BUF.0.get(),
-            out: &mut *OUT_BUF.0.get(),
-        })
-    }
+    unsafe { Some(Storage { head: &mut *HEAD_BUF.0.get(), event: &mut *EVENT_BUF.0.get(), out: &mut *OUT_BUF.0.get() }) }
 }
 
 /// The current invocation, for logs and for a panic to report itself: the
@@ -412,11 +406,7 @@ pub struct Current {
     /// The socket of a stream in progress, plus one; 0 for none.
     pub stream_fd1: i32,
 }
-static PANIC: Cell<Current> = Cell(UnsafeCell::new(Current {
-    addr: None,
-    request_id: heapless::String::new(),
-    stream_fd1: 0,
-}));
+static PANIC: Cell<Current> = Cell(UnsafeCell::new(Current { addr: None, request_id: heapless::String::new(), stream_fd1: 0 }));
 
 /// Gives access to the current invocation's state. The runtime is
 /// single-threaded, and the closures given here never call back into it.

@@ -25,16 +25,34 @@ fn cases(n: u32) -> ProptestConfig {
 /// Bytes made of `tokens` glued together: reaches the parsers' deeper states
 /// far more often than uniformly random bytes do.
 fn tokens(tokens: &'static [&'static [u8]], max: usize) -> impl Strategy<Value = Vec<u8>> {
-    vec(prop_oneof![4 => select(tokens).prop_map(<[u8]>::to_vec), 1 => vec(any::<u8>(), 1..4)], 0..max)
-        .prop_map(|parts| parts.concat())
+    vec(prop_oneof![4 => select(tokens).prop_map(<[u8]>::to_vec), 1 => vec(any::<u8>(), 1..4)], 0..max).prop_map(|parts| parts.concat())
 }
 
 // ---------------------------------------------------------------------------
 // http::parse_head
 
 const HEAD_TOKENS: &[&[u8]] = &[
-    b"HTTP/1.1", b"HTTP/1.0", b"GET", b" ", b"  ", b"200", b"OK", b"\r\n", b"\n", b"\r", b"\r\n\r\n", b"\n\n", b":",
-    b": ", b"Content-Length", b"a", b"\t", b"\0", b"x:y", b"\xff", b"/path",
+    b"HTTP/1.1",
+    b"HTTP/1.0",
+    b"GET",
+    b" ",
+    b"  ",
+    b"200",
+    b"OK",
+    b"\r\n",
+    b"\n",
+    b"\r",
+    b"\r\n\r\n",
+    b"\n\n",
+    b":",
+    b": ",
+    b"Content-Length",
+    b"a",
+    b"\t",
+    b"\0",
+    b"x:y",
+    b"\xff",
+    b"/path",
 ];
 
 /// The result of a parse, owned, so results over different buffers compare.
@@ -76,31 +94,25 @@ fn valid_head() -> impl Strategy<Value = GenHead> {
     let part = "[!-~]{1,12}"; // visible ASCII, no blank
     let reason = "([!-~]{1,8}( [!-~]{1,8}){0,3})?"; // may hold blanks, may be empty
     let name = "[A-Za-z0-9!#$%&'*+.^_`|~-]{1,20}"; // an RFC 9110 token
-    // A value: visible ASCII, blanks, tabs and obs-text inside, none at the
-    // ends (the parser trims those); ':' welcome, as in ARNs.
+                                                   // A value: visible ASCII, blanks, tabs and obs-text inside, none at the
+                                                   // ends (the parser trims those); ':' welcome, as in ARNs.
     let edge = || prop_oneof![0x21u8..=0x7e, 0x80u8..=0xff];
     let inside = vec(prop_oneof![0x20u8..=0x7e, Just(b'\t'), 0x80u8..=0xff], 0..40);
-    let value = prop_oneof![
-        Just(Vec::new()),
-        edge().prop_map(|b| vec![b]),
-        (edge(), inside, edge()).prop_map(|(a, mid, z)| [&[a][..], &mid, &[z]].concat()),
-    ];
+    let value = prop_oneof![Just(Vec::new()), edge().prop_map(|b| vec![b]), (edge(), inside, edge()).prop_map(|(a, mid, z)| [&[a][..], &mid, &[z]].concat()),];
     let ows = select(OWS);
     let header = (name, ows.clone(), value, ows, eol());
-    (part, part, reason, eol(), vec(header, 0..12), eol(), vec(any::<u8>(), 0..16)).prop_map(
-        |(p0, p1, p2, eol0, hs, end, body)| {
-            let mut raw = [p0.as_bytes(), b" ", p1.as_bytes(), b" ", p2.as_bytes(), eol0].concat();
-            let mut headers = Vec::new();
-            for (name, ows1, value, ows2, eol) in hs {
-                raw.extend_from_slice(&[name.as_bytes(), b":", ows1, &value, ows2, eol].concat());
-                headers.push((name.into_bytes(), value));
-            }
-            raw.extend_from_slice(end);
-            let len = raw.len();
-            raw.extend_from_slice(&body);
-            GenHead { raw, start: [p0.into_bytes(), p1.into_bytes(), p2.into_bytes()], headers, len }
-        },
-    )
+    (part, part, reason, eol(), vec(header, 0..12), eol(), vec(any::<u8>(), 0..16)).prop_map(|(p0, p1, p2, eol0, hs, end, body)| {
+        let mut raw = [p0.as_bytes(), b" ", p1.as_bytes(), b" ", p2.as_bytes(), eol0].concat();
+        let mut headers = Vec::new();
+        for (name, ows1, value, ows2, eol) in hs {
+            raw.extend_from_slice(&[name.as_bytes(), b":", ows1, &value, ows2, eol].concat());
+            headers.push((name.into_bytes(), value));
+        }
+        raw.extend_from_slice(end);
+        let len = raw.len();
+        raw.extend_from_slice(&body);
+        GenHead { raw, start: [p0.into_bytes(), p1.into_bytes(), p2.into_bytes()], headers, len }
+    })
 }
 
 proptest! {
@@ -150,11 +162,27 @@ proptest! {
 // ---------------------------------------------------------------------------
 // http::framing
 
-const FRAMING_NAMES: &[&str] =
-    &["Content-Length", "content-length", "CONTENT-LENGTH", "Transfer-Encoding", "transfer-encoding", "TE", "Content-Type", "X"];
+const FRAMING_NAMES: &[&str] = &["Content-Length", "content-length", "CONTENT-LENGTH", "Transfer-Encoding", "transfer-encoding", "TE", "Content-Type", "X"];
 const FRAMING_VALUES: &[&str] = &[
-    "0", "5", "007", "12", "-1", "1 2", "", "chunked", "Chunked", "gzip, chunked", "chunked, gzip", "gzip", " chunked",
-    "gzip,chunked\t", "999999999999999999", "1000000000000000000", "18446744073709551616", "0x10", "+5",
+    "0",
+    "5",
+    "007",
+    "12",
+    "-1",
+    "1 2",
+    "",
+    "chunked",
+    "Chunked",
+    "gzip, chunked",
+    "chunked, gzip",
+    "gzip",
+    " chunked",
+    "gzip,chunked\t",
+    "999999999999999999",
+    "1000000000000000000",
+    "18446744073709551616",
+    "0x10",
+    "+5",
 ];
 
 fn framing_header() -> impl Strategy<Value = (String, Vec<u8>)> {
@@ -327,8 +355,26 @@ fn decode_like_the_runtime(raw: &[u8], reads: &[usize], limit: usize, capacity: 
 }
 
 const CHUNK_TOKENS: &[&[u8]] = &[
-    b"0", b"1", b"5", b"a", b"F", b"ff", b"fffffffffffffff", b"\r\n", b"\n", b"\r", b";", b"x=y", b" ", b"\t",
-    b"hello", b"0\r\n\r\n", b"Trailer: v\r\n", b":", b"-", b"g",
+    b"0",
+    b"1",
+    b"5",
+    b"a",
+    b"F",
+    b"ff",
+    b"fffffffffffffff",
+    b"\r\n",
+    b"\n",
+    b"\r",
+    b";",
+    b"x=y",
+    b" ",
+    b"\t",
+    b"hello",
+    b"0\r\n\r\n",
+    b"Trailer: v\r\n",
+    b":",
+    b"-",
+    b"g",
 ];
 
 proptest! {
@@ -376,8 +422,34 @@ proptest! {
 // addr::Addr::parse
 
 const ADDR_TOKENS: &[&str] = &[
-    "http://", "HTTP://", "https://", "://", "[", "]", ":", "::1", "::", "127.0.0.1", "10.0.0.1", "localhost", "/", "//",
-    "9001", "0", "65535", "65536", " ", "\n", "\t", "?", "#", "%", "é", "a", "1", ".",
+    "http://",
+    "HTTP://",
+    "https://",
+    "://",
+    "[",
+    "]",
+    ":",
+    "::1",
+    "::",
+    "127.0.0.1",
+    "10.0.0.1",
+    "localhost",
+    "/",
+    "//",
+    "9001",
+    "0",
+    "65535",
+    "65536",
+    " ",
+    "\n",
+    "\t",
+    "?",
+    "#",
+    "%",
+    "é",
+    "a",
+    "1",
+    ".",
 ];
 
 fn addr_input() -> impl Strategy<Value = String> {
@@ -442,9 +514,7 @@ fn ip_text() -> impl Strategy<Value = Vec<u8>> {
         any::<[u8; 4]>().prop_map(|ip| std::net::Ipv4Addr::from(ip).to_string().into_bytes()),
         any::<[u16; 8]>().prop_map(|ip| std::net::Ipv6Addr::from(ip).to_string().into_bytes()),
         // Runs of zeros, so that `::` lands in every position.
-        vec(prop_oneof![Just(0u16), any::<u16>()], 8).prop_map(|w| {
-            std::net::Ipv6Addr::from(<[u16; 8]>::try_from(w).unwrap()).to_string().into_bytes()
-        }),
+        vec(prop_oneof![Just(0u16), any::<u16>()], 8).prop_map(|w| { std::net::Ipv6Addr::from(<[u16; 8]>::try_from(w).unwrap()).to_string().into_bytes() }),
         any::<[u8; 4]>().prop_map(|ip| format!("::ffff:{}", std::net::Ipv4Addr::from(ip)).into_bytes()),
     ]
 }
@@ -616,9 +686,32 @@ fn event(p: &(String, u32, i64, bool, bool, Option<u16>, (u8, u8, u8))) -> Event
 }
 
 const JSON_TOKENS: &[&[u8]] = &[
-    b"{", b"}", b"[", b"]", b"\"", b"\\", b"\\u00", b"\\ud83d", b":", b",", b"\"name\"", b"\"n\"", b"\"kind\"", b"\"Small\"",
-    b"\"inner\"", b"\"ok\"", b"true", b"null", b"-", b"0", b"1e5", b"18446744073709551616", b"9223372036854775808", b" ",
-    b"\xff", b"\"tags\"",
+    b"{",
+    b"}",
+    b"[",
+    b"]",
+    b"\"",
+    b"\\",
+    b"\\u00",
+    b"\\ud83d",
+    b":",
+    b",",
+    b"\"name\"",
+    b"\"n\"",
+    b"\"kind\"",
+    b"\"Small\"",
+    b"\"inner\"",
+    b"\"ok\"",
+    b"true",
+    b"null",
+    b"-",
+    b"0",
+    b"1e5",
+    b"18446744073709551616",
+    b"9223372036854775808",
+    b" ",
+    b"\xff",
+    b"\"tags\"",
 ];
 
 proptest! {
