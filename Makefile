@@ -121,10 +121,11 @@ size: all ## Print the size of every artefact
 test: lint all test-unit test-c ## Run every test
 	$(CARGO) test --release --locked -p faas-tests
 
-# Formatting (rustfmt.toml) and clippy with warnings as errors, on every
-# crate of the workspace (the no_std crates that define a panic handler
-# apart: checked with the tests, they would get serde's std feature and two) and on the
-# official runtime's echo (formatting only). Test code may spell out tuple types.
+# Formatting (rustfmt.toml) on the workspace and the official runtime's
+# echo, and clippy with warnings as errors on every crate and target. The
+# no_std crates that define a panic handler are linted on their own: linted
+# with the tests, feature unification would give them serde's std and with it
+# a second panic handler. Test code may spell out tuple types.
 LINT := -D warnings -A clippy::type_complexity
 NO_STD_BINS := faas-c faas-rie $(RS_EXAMPLES)
 lint: ## rustfmt --check and clippy -D warnings
