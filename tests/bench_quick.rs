@@ -37,4 +37,22 @@ fn quick_bench_runs_and_every_contender_echoes() {
     }
     assert_eq!(json.matches("\"status\": \"ok\"").count(), ids.len(), "not every contender passed its echo check:\n{json}");
     assert!(!json.contains("\"status\": \"failed\""));
+
+    // Memory: the private part of RSS is measured, is at most the RSS, and
+    // tells a static faas (nothing shared) from a dynamic one (glibc shared).
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let memory = |id: &str| {
+        let c = v["contenders"].as_array().unwrap().iter().find(|c| c["id"] == id).unwrap();
+        let rss = c["memory"]["rss_bytes"].as_array().unwrap().last().unwrap()["rss"]["median"].as_f64().unwrap();
+        (rss, c["memory"]["private_bytes"]["median"].as_f64().unwrap())
+    };
+    for id in ids.iter().filter(|id| **id != "floor") {
+        let (rss, private) = memory(id);
+        assert!(private > 0.0 && private <= rss, "{id}: private {private} B, RSS {rss} B");
+    }
+    let (rss, private) = memory("faas-rs-static");
+    assert!(private >= 0.9 * rss, "a static bootstrap shares next to nothing: private {private} B of {rss} B");
+    let (rss, private) = memory("faas-rs-dyn");
+    assert!(private < 0.5 * rss, "glibc's pages are shared: private {private} B of {rss} B");
+    assert!(report.contains("| growth B/inv | private KiB |"), "the memory table lacks the private column");
 }

@@ -110,6 +110,8 @@ pub struct Warm {
     pub cpu_ticks_us: f64,
     /// (invocations so far, RSS bytes).
     pub rss: Vec<(u64, u64)>,
+    /// Bytes of RSS in this process alone, after the last invocation.
+    pub private: u64,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -500,6 +502,7 @@ fn warm(ctx: &Ctx, rows: &mut [Row]) {
                         w.rss.push((done, procfs::rss(i.pid)));
                     }
                 }
+                w.private = procfs::private(i.pid);
                 let all = procfs::cpu(i.pid).since(cpu_start);
                 w.cpu_ticks_us = all.ticks_ns as f64 / 1e3 / p.total as f64;
                 lat.sort_unstable();

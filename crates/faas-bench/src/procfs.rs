@@ -1,6 +1,6 @@
 //! What a contender costs, read from /proc: CPU time (scheduler nanoseconds
 //! summed over its threads, and utime+stime in clock ticks) and memory (RSS,
-//! PSS).
+//! PSS, private).
 
 use std::fs;
 
@@ -60,6 +60,14 @@ pub fn rss(pid: u32) -> u64 {
 /// Proportional set size in bytes: shared pages divided among their users.
 pub fn pss(pid: u32) -> u64 {
     kb_field(&format!("/proc/{pid}/smaps_rollup"), "Pss:")
+}
+
+/// Bytes resident in this process alone (`Private_Clean` + `Private_Dirty`):
+/// RSS without the pages it shares with other processes, such as the C
+/// library and the loader of a dynamic build.
+pub fn private(pid: u32) -> u64 {
+    let path = format!("/proc/{pid}/smaps_rollup");
+    kb_field(&path, "Private_Clean:") + kb_field(&path, "Private_Dirty:")
 }
 
 fn kb_field(path: &str, name: &str) -> u64 {

@@ -92,6 +92,9 @@ fn growth(r: &Row) -> Vec<f64> {
         })
         .collect()
 }
+fn private_kib(r: &Row) -> Vec<f64> {
+    r.warm.iter().map(|w| w.private as f64 / 1024.0).collect()
+}
 fn sw_p50(r: &Row) -> Vec<f64> {
     r.density.iter().map(|d| d.p50_us).collect()
 }
@@ -364,6 +367,7 @@ pub fn write_all(ctx: &Ctx, rows: &[Row]) -> Result<(), Box<dyn std::error::Erro
                 "memory": {
                     "rss_bytes": p.rss_points().iter().map(|&n| json!({"invocations": n, "rss": stat_json(&rss_at(r, n))})).collect::<Vec<_>>(),
                     "growth_bytes_per_inv": stat_json(&growth(r)),
+                    "private_bytes": stat_json(&r.warm.iter().map(|w| w.private as f64).collect::<Vec<_>>()),
                 },
                 "switching": {
                     "functions": p.functions, "p50_us": stat_json(&sw_p50(r)), "p99_us": stat_json(&sw_p99(r)),
@@ -487,17 +491,17 @@ pub fn write_all(ctx: &Ctx, rows: &[Row]) -> Result<(), Box<dyn std::error::Erro
         let _ = writeln!(m, "| {} | {} | {} | {} | {} | {} |", r.c.id, ms(&p50(r), 1), ms(&p99(r), 1), ms(&ips(r), 0), ms(&cpu(r), 2), ms(&cpu_ticks(r), 2));
     }
 
-    let _ = writeln!(m, "\n## Memory\n\n![rss](rss.svg)\n\nRSS (`VmRSS`) in KiB after n invocations, median (min–max) over {} rounds; growth is bytes per invocation from invocation {} to {}.\n", p.rounds, if last > 10_000 { 10_000 } else { 1_000 }, last);
+    let _ = writeln!(m, "\n## Memory\n\n![rss](rss.svg)\n\nRSS (`VmRSS`) in KiB after n invocations, median (min–max) over {} rounds; growth is bytes per invocation from invocation {} to {}. Private is the part of the last RSS that is this process's alone (`Private_Clean` + `Private_Dirty` in `/proc/PID/smaps_rollup`); the rest is shared with other processes, such as the C library and the loader of a dynamic build.\n", p.rounds, if last > 10_000 { 10_000 } else { 1_000 }, last);
     let pts = p.rss_points();
     let _ = writeln!(
         m,
-        "| contender | {} | growth B/inv |\n|---|{}--:|",
+        "| contender | {} | growth B/inv | private KiB |\n|---|{}--:|--:|",
         pts.iter().map(|n| format!("after {n}")).collect::<Vec<_>>().join(" | "),
         "--:|".repeat(pts.len())
     );
     for r in &ok {
         let cells: Vec<String> = pts.iter().map(|&n| ms(&rss_at(r, n).iter().map(|b| b / 1024.0).collect::<Vec<_>>(), 0)).collect();
-        let _ = writeln!(m, "| {} | {} | {} |", r.c.id, cells.join(" | "), ms(&growth(r), 3));
+        let _ = writeln!(m, "| {} | {} | {} | {} |", r.c.id, cells.join(" | "), ms(&growth(r), 3), ms(&private_kib(r), 0));
     }
 
     let _ = writeln!(
