@@ -55,4 +55,18 @@ fn quick_bench_runs_and_every_contender_echoes() {
     let (rss, private) = memory("faas-rs-dyn");
     assert!(private < 0.5 * rss, "glibc's pages are shared: private {private} B of {rss} B");
     assert!(report.contains("| growth B/inv | private KiB |"), "the memory table lacks the private column");
+
+    // Timings come from every round; memory only from the rounds that went
+    // on to the plan's total (the quick plan: 2 rounds, the first to 10,000).
+    let plan = &v["plan"];
+    let (rounds, mem_rounds) = (plan["rounds"].as_u64().unwrap(), plan["mem_rounds"].as_u64().unwrap());
+    assert!(mem_rounds >= 1 && mem_rounds < rounds, "the quick plan should have short rounds too: {plan}");
+    for c in v["contenders"].as_array().unwrap() {
+        let runs = |x: &serde_json::Value| x["runs"].as_array().map_or(0, Vec::len) as u64;
+        assert_eq!(runs(&c["warm"]["cpu_us_per_inv_schedstat"]), rounds, "{}: CPU per invocation from every round", c["id"]);
+        assert_eq!(runs(&c["memory"]["growth_bytes_per_inv"]), mem_rounds, "{}: growth from the memory rounds only", c["id"]);
+        let last = c["memory"]["rss_bytes"].as_array().unwrap().last().unwrap();
+        assert_eq!(last["invocations"].as_u64(), plan["total"].as_u64(), "{}: the last RSS point is the plan's total", c["id"]);
+        assert_eq!(runs(&last["rss"]), mem_rounds, "{}: RSS from the memory rounds only", c["id"]);
+    }
 }

@@ -23,13 +23,18 @@ use server::{Instance, Proto, Res, EVENT};
 #[derive(Clone, Debug)]
 pub struct Plan {
     pub quick: bool,
-    /// Repeated runs of the warm and memory measurement.
+    /// Repeated runs of the warm measurement.
     pub rounds: usize,
+    /// How many of those rounds (the first ones) go on to `total`
+    /// invocations for the memory figures; the others stop after the timed
+    /// window. RSS growth is a count of pages, not a timing: two rounds show
+    /// its spread, and the run stays near ten minutes.
+    pub mem_rounds: usize,
     /// Invocations before the timed window.
     pub warmup: u64,
     /// Timed invocations per round.
     pub warm: u64,
-    /// Invocations per round in total (RSS is read along the way).
+    /// Invocations in a memory round (RSS is read along the way).
     pub total: u64,
     /// Cold starts per contender.
     pub cold: usize,
@@ -44,10 +49,34 @@ pub struct Plan {
 
 impl Plan {
     fn full() -> Plan {
-        Plan { quick: false, rounds: 5, warmup: 1_000, warm: 10_000, total: 100_000, cold: 20, functions: 100, passes: 11, density_reps: 3, podman_runs: 5 }
+        Plan {
+            quick: false,
+            rounds: 5,
+            mem_rounds: 2,
+            warmup: 1_000,
+            warm: 10_000,
+            total: 100_000,
+            cold: 20,
+            functions: 100,
+            passes: 11,
+            density_reps: 3,
+            podman_runs: 5,
+        }
     }
     fn quick() -> Plan {
-        Plan { quick: true, rounds: 2, warmup: 200, warm: 2_000, total: 10_000, cold: 5, functions: 20, passes: 4, density_reps: 1, podman_runs: 1 }
+        Plan {
+            quick: true,
+            rounds: 2,
+            mem_rounds: 1,
+            warmup: 200,
+            warm: 2_000,
+            total: 10_000,
+            cold: 5,
+            functions: 20,
+            passes: 4,
+            density_reps: 1,
+            podman_runs: 1,
+        }
     }
     /// Invocation counts at which RSS is read.
     pub fn rss_points(&self) -> Vec<u64> {
@@ -112,6 +141,9 @@ pub struct Warm {
     pub rss: Vec<(u64, u64)>,
     /// Bytes of RSS in this process alone, after the last invocation.
     pub private: u64,
+    /// Invocations in this round: `total` in a memory round, else warm-up
+    /// and timed ones.
+    pub invocations: u64,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -196,13 +228,15 @@ impl Ctx {
 
 const USAGE: &str = "faas-bench: faas against the alternatives, side by side (make bench)
 
-usage: faas-bench [--quick] [--root DIR] [--out DIR] [--functions N] [--rounds N] [--only ID,ID] [--no-podman]
+usage: faas-bench [--quick] [--root DIR] [--out DIR] [--functions N] [--rounds N] [--mem-rounds N] [--only ID,ID] [--no-podman]
 
   --quick        a small run (under a minute): make bench-quick
   --root DIR     the repository (default: .); contenders are read from DIR/out
   --out DIR      where report.md, results.json and the charts go (default: ROOT/out/bench)
   --functions N  warm functions kept at once for the switching figure (default 100; quick 20)
-  --rounds N     repeated warm/memory runs (default 5; quick 2)
+  --rounds N     repeated warm runs (default 5; quick 2)
+  --mem-rounds N how many of them go on to 100,000 invocations (10,000 quick)
+                 for the memory figures (default 2; quick 1)
   --only IDS     measure only these contenders (comma separated)
   --no-podman    skip container images and podman runs
 
@@ -212,6 +246,7 @@ Exit status: 0 when every contender passed its echo check, 1 otherwise, 2 on bad
 fn main() {
     let mut plan = Plan::full();
     let (mut root, mut out, mut only, mut podman, mut functions, mut rounds) = (PathBuf::from("."), None, None::<Vec<String>>, true, None, None);
+    let mut mem_rounds = None;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let mut val = |name: &str| args.next().unwrap_or_else(|| usage_error(&format!("{name} needs a value")));
@@ -221,6 +256,7 @@ fn main() {
             "--out" => out = Some(PathBuf::from(val("--out"))),
             "--functions" => functions = Some(val("--functions").parse::<usize>().unwrap_or_else(|_| usage_error("--functions: a number"))),
             "--rounds" => rounds = Some(val("--rounds").parse::<usize>().unwrap_or_else(|_| usage_error("--rounds: a number"))),
+            "--mem-rounds" => mem_rounds = Some(val("--mem-rounds").parse::<usize>().unwrap_or_else(|_| usage_error("--mem-rounds: a number"))),
             "--only" => only = Some(val("--only").split(',').map(str::to_string).collect()),
             "--no-podman" => podman = false,
             "-h" | "--help" => {
@@ -236,6 +272,10 @@ fn main() {
     if let Some(n) = rounds {
         plan.rounds = n.clamp(1, 50);
     }
+    if let Some(n) = mem_rounds {
+        plan.mem_rounds = n;
+    }
+    plan.mem_rounds = plan.mem_rounds.clamp(1, plan.rounds);
     let root = root.canonicalize().unwrap_or(root);
     let out = out.unwrap_or_else(|| root.join("out/bench"));
     std::fs::create_dir_all(&out).unwrap_or_else(|e| fatal(&format!("{}: {e}", out.display())));
@@ -466,10 +506,14 @@ fn cold(ctx: &Ctx, rows: &mut [Row]) {
 /// interleaved (and the order rotated) so that drift hits everyone alike.
 fn warm(ctx: &Ctx, rows: &mut [Row]) {
     let p = &ctx.plan;
-    ctx.progress(&format!("warm + memory: {} rounds x ({} warm-up, {} timed, {} in all) invocations per contender", p.rounds, p.warmup, p.warm, p.total));
+    ctx.progress(&format!(
+        "warm + memory: {} rounds x ({} warm-up, {} timed) invocations per contender; the first {} go on to {} in all",
+        p.rounds, p.warmup, p.warm, p.mem_rounds, p.total
+    ));
     let points = p.rss_points();
     let n = rows.len();
     for round in 0..p.rounds {
+        let total = if round < p.mem_rounds { p.total } else { p.warmup + p.warm };
         for k in 0..n {
             let r = &mut rows[(k + round) % n];
             if !r.ok() {
@@ -479,11 +523,11 @@ fn warm(ctx: &Ctx, rows: &mut [Row]) {
                 let mut i = spawn(ctx, &r.c, "warm")?;
                 i.ready()?;
                 let cpu_start = procfs::cpu(i.pid);
-                let mut w = Warm::default();
+                let mut w = Warm { invocations: total, ..Warm::default() };
                 let mut lat = Vec::with_capacity(p.warm as usize);
                 let (mut cpu0, mut t0) = (cpu_start, Instant::now());
                 let timed = p.warmup + 1..=p.warmup + p.warm;
-                for done in 1..=p.total {
+                for done in 1..=total {
                     if done == *timed.start() {
                         cpu0 = procfs::cpu(i.pid);
                         t0 = Instant::now();
@@ -504,7 +548,7 @@ fn warm(ctx: &Ctx, rows: &mut [Row]) {
                 }
                 w.private = procfs::private(i.pid);
                 let all = procfs::cpu(i.pid).since(cpu_start);
-                w.cpu_ticks_us = all.ticks_ns as f64 / 1e3 / p.total as f64;
+                w.cpu_ticks_us = all.ticks_ns as f64 / 1e3 / total as f64;
                 lat.sort_unstable();
                 w.p50_us = stats::quantile(&lat, 0.50) / 1e3;
                 w.p99_us = stats::quantile(&lat, 0.99) / 1e3;

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 
 use crate::charts::{self, Bar, Line, Panel};
 use crate::stats::{median, paired_ratio, spread};
-use crate::{run_cmd, Ctx, Image, Row, REFERENCE};
+use crate::{run_cmd, Ctx, Image, Plan, Row, Warm, REFERENCE};
 
 const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
 
@@ -74,17 +74,21 @@ fn cpu(r: &Row) -> Vec<f64> {
 fn cpu_ticks(r: &Row) -> Vec<f64> {
     r.warm.iter().map(|w| w.cpu_ticks_us).collect()
 }
-fn rss_at(r: &Row, n: u64) -> Vec<f64> {
-    r.warm.iter().filter_map(|w| w.rss.iter().find(|x| x.0 == n).map(|x| x.1 as f64)).collect()
+/// The rounds that went on to the plan's `total` invocations: the memory
+/// figures come from these alone, so that every one covers the same span.
+fn mem<'r>(r: &'r Row, p: &'r Plan) -> impl Iterator<Item = &'r Warm> {
+    r.warm.iter().filter(move |w| w.invocations == p.total)
 }
-fn rss_last(r: &Row) -> Vec<f64> {
-    r.warm.iter().filter_map(|w| w.rss.last().map(|x| x.1 as f64)).collect()
+fn rss_at(r: &Row, p: &Plan, n: u64) -> Vec<f64> {
+    mem(r, p).filter_map(|w| w.rss.iter().find(|x| x.0 == n).map(|x| x.1 as f64)).collect()
+}
+fn rss_last(r: &Row, p: &Plan) -> Vec<f64> {
+    mem(r, p).filter_map(|w| w.rss.last().map(|x| x.1 as f64)).collect()
 }
 /// Bytes of RSS growth per invocation, from 10,000 invocations (1,000 in a
 /// quick run) to the last.
-fn growth(r: &Row) -> Vec<f64> {
-    r.warm
-        .iter()
+fn growth(r: &Row, p: &Plan) -> Vec<f64> {
+    mem(r, p)
         .filter_map(|w| {
             let last = w.rss.last()?;
             let from = w.rss.iter().rev().find(|x| x.0 <= 10_000 && x.0 < last.0).or(w.rss.first())?;
@@ -92,8 +96,8 @@ fn growth(r: &Row) -> Vec<f64> {
         })
         .collect()
 }
-fn private_kib(r: &Row) -> Vec<f64> {
-    r.warm.iter().map(|w| w.private as f64 / 1024.0).collect()
+fn private_kib(r: &Row, p: &Plan) -> Vec<f64> {
+    mem(r, p).map(|w| w.private as f64 / 1024.0).collect()
 }
 fn sw_p50(r: &Row) -> Vec<f64> {
     r.density.iter().map(|d| d.p50_us).collect()
@@ -117,7 +121,7 @@ fn last_point(ctx: &Ctx) -> u64 {
 
 /// The one-screen table printed at the end and put first in the report.
 pub fn summary_table(ctx: &Ctx, rows: &[Row]) -> String {
-    let last = last_point(ctx);
+    let (last, p) = (last_point(ctx), &ctx.plan);
     let mut s = String::new();
     let _ = writeln!(
         s,
@@ -152,9 +156,9 @@ pub fn summary_table(ctx: &Ctx, rows: &[Row]) -> String {
             num(median(&p99(r)), 1),
             num(median(&ips(r)), 0),
             num(median(&cpu(r)), 2),
-            kib(rss_at(r, 1)),
-            kib(rss_last(r)),
-            num(median(&growth(r)), 3),
+            kib(rss_at(r, p, 1)),
+            kib(rss_last(r, p)),
+            num(median(&growth(r, p)), 3),
             num(median(&sw_p50(r)), 1),
             num(median(&per_gib(r)), 0),
         );
@@ -238,7 +242,7 @@ fn stat_json(v: &[f64]) -> Value {
 }
 
 /// Paired ratios of every contender against the reference, per figure.
-fn ratios(rows: &[Row]) -> Vec<(String, Vec<(&'static str, f64)>)> {
+fn ratios(rows: &[Row], p: &Plan) -> Vec<(String, Vec<(&'static str, f64)>)> {
     let Some(rf) = rows.iter().find(|r| r.c.id == REFERENCE && r.ok()) else { return vec![] };
     let fl = rows.iter().find(|r| r.c.id == "floor" && r.ok());
     rows.iter()
@@ -250,7 +254,7 @@ fn ratios(rows: &[Row]) -> Vec<(String, Vec<(&'static str, f64)>)> {
                 ("cold→answer", paired_ratio(&r.cold_first_ms, &rf.cold_first_ms)),
                 ("warm p50", paired_ratio(&p50(r), &p50(rf))),
                 ("CPU/inv", paired_ratio(&cpu(r), &cpu(rf))),
-                ("RSS last", paired_ratio(&rss_last(r), &rss_last(rf))),
+                ("RSS last", paired_ratio(&rss_last(r, p), &rss_last(rf, p))),
                 ("switch p50", paired_ratio(&sw_p50(r), &sw_p50(rf))),
                 ("fns/GiB", paired_ratio(&per_gib(r), &per_gib(rf))),
             ];
@@ -322,7 +326,7 @@ pub fn write_all(ctx: &Ctx, rows: &[Row]) -> Result<(), Box<dyn std::error::Erro
         .map(|r| Line {
             name: r.c.id.to_string(),
             color: idx(r),
-            points: p.rss_points().iter().map(|&n| (n as f64, median(&rss_at(r, n)) / 1024.0)).filter(|x| x.1.is_finite() && x.1 > 0.0).collect(),
+            points: p.rss_points().iter().map(|&n| (n as f64, median(&rss_at(r, p, n)) / 1024.0)).filter(|x| x.1.is_finite() && x.1 > 0.0).collect(),
         })
         .collect();
     charts::lines(&out.join("rss.svg"), "RSS versus invocations (median of rounds)", "invocations (log)", "RSS KiB (log)", &series)?;
@@ -365,9 +369,9 @@ pub fn write_all(ctx: &Ctx, rows: &[Row]) -> Result<(), Box<dyn std::error::Erro
                     "cpu_us_per_inv_schedstat": stat_json(&cpu(r)), "cpu_us_per_inv_utime_stime": stat_json(&cpu_ticks(r)),
                 },
                 "memory": {
-                    "rss_bytes": p.rss_points().iter().map(|&n| json!({"invocations": n, "rss": stat_json(&rss_at(r, n))})).collect::<Vec<_>>(),
-                    "growth_bytes_per_inv": stat_json(&growth(r)),
-                    "private_bytes": stat_json(&r.warm.iter().map(|w| w.private as f64).collect::<Vec<_>>()),
+                    "rss_bytes": p.rss_points().iter().map(|&n| json!({"invocations": n, "rss": stat_json(&rss_at(r, p, n))})).collect::<Vec<_>>(),
+                    "growth_bytes_per_inv": stat_json(&growth(r, p)),
+                    "private_bytes": stat_json(&mem(r, p).map(|w| w.private as f64).collect::<Vec<_>>()),
                 },
                 "switching": {
                     "functions": p.functions, "p50_us": stat_json(&sw_p50(r)), "p99_us": stat_json(&sw_p99(r)),
@@ -378,7 +382,7 @@ pub fn write_all(ctx: &Ctx, rows: &[Row]) -> Result<(), Box<dyn std::error::Erro
             })
         })
         .collect();
-    let ratio_json: Value = ratios(rows)
+    let ratio_json: Value = ratios(rows, p)
         .into_iter()
         .map(|(id, v)| (id, v.into_iter().map(|(k, x)| (k.to_string(), json!(x))).collect::<serde_json::Map<_, _>>().into()))
         .collect::<serde_json::Map<_, _>>()
@@ -391,7 +395,7 @@ pub fn write_all(ctx: &Ctx, rows: &[Row]) -> Result<(), Box<dyn std::error::Erro
         "versions": {"faas": faas::VERSION, "git": env.git, "rustc": env.rustc, "cc": env.cc, "musl": env.musl,
             "lambda_runtime": env.lambda_runtime, "tokio": env.tokio, "aws_lambda_cpp": crate::CPP_VERSIONS,
             "podman": ctx.podman.as_ref().map_or_else(|e| format!("unusable: {e}"), |v| v.clone())},
-        "plan": {"rounds": p.rounds, "warmup": p.warmup, "timed": p.warm, "total": p.total, "cold_spawns": p.cold,
+        "plan": {"rounds": p.rounds, "mem_rounds": p.mem_rounds, "warmup": p.warmup, "timed": p.warm, "total": p.total, "cold_spawns": p.cold,
             "functions": p.functions, "passes": p.passes, "density_reps": p.density_reps, "podman_runs": p.podman_runs},
         "event_bytes": crate::EVENT.len(),
         "reference": REFERENCE,
@@ -445,7 +449,7 @@ pub fn write_all(ctx: &Ctx, rows: &[Row]) -> Result<(), Box<dyn std::error::Erro
             r.failed.as_ref().map_or(String::new(), |f| format!(" — **FAILED, not timed**: {f}"))
         );
     }
-    let rt = ratios(rows);
+    let rt = ratios(rows, p);
     if !rt.is_empty() {
         let _ = writeln!(m, "\n## Ratios, pair by pair\n\nEach contender's figure divided by `{REFERENCE}`'s from the same round (or spawn, or rep), then the median of those ratios; the last three columns divide by the floor instead (for cold starts: a static program that only connects and sends one byte, so about what spawning any program costs here). Above 1 means more (bigger, slower, hungrier) than the reference, except functions/GiB.\n");
         let _ = writeln!(m, "| contender | {} |", rt[0].1.iter().map(|x| x.0).collect::<Vec<_>>().join(" | "));
@@ -486,12 +490,12 @@ pub fn write_all(ctx: &Ctx, rows: &[Row]) -> Result<(), Box<dyn std::error::Erro
     }
 
     let _ = writeln!(m, "\n## Warm invocations\n\n![warm](warm.svg)\n\nMedian (min–max) over {} rounds; each round is a fresh process, {} warm-up invocations, then {} timed ones.\n", p.rounds, p.warmup, p.warm);
-    let _ = writeln!(m, "| contender | round trip p50 µs | p99 µs | invocations/s | runtime CPU µs/inv (schedstat) | CPU µs/inv (utime+stime, all {} inv) |\n|---|--:|--:|--:|--:|--:|", p.total);
+    let _ = writeln!(m, "| contender | round trip p50 µs | p99 µs | invocations/s | runtime CPU µs/inv (schedstat) | CPU µs/inv (utime+stime, every invocation of the round) |\n|---|--:|--:|--:|--:|--:|");
     for r in &ok {
         let _ = writeln!(m, "| {} | {} | {} | {} | {} | {} |", r.c.id, ms(&p50(r), 1), ms(&p99(r), 1), ms(&ips(r), 0), ms(&cpu(r), 2), ms(&cpu_ticks(r), 2));
     }
 
-    let _ = writeln!(m, "\n## Memory\n\n![rss](rss.svg)\n\nRSS (`VmRSS`) in KiB after n invocations, median (min–max) over {} rounds; growth is bytes per invocation from invocation {} to {}. Private is the part of the last RSS that is this process's alone (`Private_Clean` + `Private_Dirty` in `/proc/PID/smaps_rollup`); the rest is shared with other processes, such as the C library and the loader of a dynamic build.\n", p.rounds, if last > 10_000 { 10_000 } else { 1_000 }, last);
+    let _ = writeln!(m, "\n## Memory\n\n![rss](rss.svg)\n\nRSS (`VmRSS`) in KiB after n invocations, median (min–max) over the memory rounds: the first {} of the {} go on to {} invocations, the others stop after the timed window; growth is bytes per invocation from invocation {} to {}. Private is the part of the last RSS that is this process's alone (`Private_Clean` + `Private_Dirty` in `/proc/PID/smaps_rollup`); the rest is shared with other processes, such as the C library and the loader of a dynamic build.\n", p.mem_rounds, p.rounds, p.total, if last > 10_000 { 10_000 } else { 1_000 }, last);
     let pts = p.rss_points();
     let _ = writeln!(
         m,
@@ -500,8 +504,8 @@ pub fn write_all(ctx: &Ctx, rows: &[Row]) -> Result<(), Box<dyn std::error::Erro
         "--:|".repeat(pts.len())
     );
     for r in &ok {
-        let cells: Vec<String> = pts.iter().map(|&n| ms(&rss_at(r, n).iter().map(|b| b / 1024.0).collect::<Vec<_>>(), 0)).collect();
-        let _ = writeln!(m, "| {} | {} | {} | {} |", r.c.id, cells.join(" | "), ms(&growth(r), 3), ms(&private_kib(r), 0));
+        let cells: Vec<String> = pts.iter().map(|&n| ms(&rss_at(r, p, n).iter().map(|b| b / 1024.0).collect::<Vec<_>>(), 0)).collect();
+        let _ = writeln!(m, "| {} | {} | {} | {} |", r.c.id, cells.join(" | "), ms(&growth(r, p), 3), ms(&private_kib(r, p), 0));
     }
 
     let _ = writeln!(
