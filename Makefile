@@ -256,13 +256,13 @@ BENCH_CONTENDERS := $(BENCH_BIN)/floor $(BENCH_BIN)/bare-c $(BENCH_BIN)/official
                     $(BENCH)/zip/official-o3.zip $(BENCH)/zip/official-z.zip $(BENCH)/zip/official-cpp.zip
 
 .PHONY: bench bench-quick bench-build bench-driver
-bench: bench-build ## Measure faas against the alternatives (about 10 min): out/bench/report.md
+bench: bench-build ## Measure faas against the alternatives (about 10 min on a fresh clone, builds included): out/bench/report.md
 	FAAS_BENCH_COMMAND='make bench' $(BENCH_BIN)/faas-bench --root . --out $(BENCH)
 
 bench-quick: bench-build ## The same, small (under a minute): checks the harness, not the figures
 	FAAS_BENCH_COMMAND='make bench-quick' $(BENCH_BIN)/faas-bench --quick --root . --out $(BENCH)
 
-bench-build: all bench-driver $(BENCH_CONTENDERS) ## Build the driver and every contender
+bench-build: all $(OUT)/bin/faas-rie bench-driver $(BENCH_CONTENDERS) ## Build the driver, every contender and faas-rie (for the image through it)
 
 # Always asks cargo (it knows when nothing changed).
 bench-driver:
