@@ -80,18 +80,59 @@ impl<'b> Iterator for Lines<'b> {
     /// The next line without its ending; `None` when no full line is left.
     fn next(&mut self) -> Option<Self::Item> {
         let rest = self.buf.get(self.pos..)?;
-        let nl = rest.iter().position(|&b| b == b'\n')?;
-        self.pos += nl + 1;
-        let line = rest.get(..nl)?;
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        // Bare CR, NUL or a folded continuation line are never valid here.
-        let bad = line.iter().any(|&b| b == b'\r' || b == 0) || line.first().is_some_and(|&b| b == b' ' || b == b'\t');
+        // One pass to the first CR, LF or NUL: a line ends in LF or CR LF.
+        let end = rest.iter().position(|&b| b == b'\n' || b == b'\r' || b == 0)?;
+        let line = rest.get(..end)?;
+        let ending = match rest.get(end..)? {
+            [b'\n', ..] => Some(1),
+            [b'\r', b'\n', ..] => Some(2),
+            _ => None,
+        };
+        // Bare CR, NUL or a folded continuation line are never valid here
+        // (reported once the line is complete).
+        let nl = end + rest.get(end..)?.iter().position(|&b| b == b'\n')?;
+        self.pos += ending.map_or(nl + 1, |n| end + n);
+        let bad = ending.is_none() || line.first().is_some_and(|&b| b == b' ' || b == b'\t');
         Some(if bad { Err(Error::Protocol) } else { Ok(line) })
     }
 }
 
+/// True if `b` holds a blank line (LF LF or LF CR LF), the end of a head.
+pub fn has_blank_line(b: &[u8]) -> bool {
+    let mut rest = b;
+    while let Some(i) = rest.iter().position(|&c| c == b'\n') {
+        rest = rest.get(i + 1..).unwrap_or_default();
+        if let [b'\n', ..] | [b'\r', b'\n', ..] = rest {
+            return true;
+        }
+    }
+    false
+}
+
+/// RFC 9110 token characters, one bit per ASCII code (two words, as x86-64
+/// has no 128-bit shift): a lookup is smaller and faster than comparisons.
+const TOKEN: [u64; 2] = {
+    let (mut set, mut i) = ([0u64; 2], 0);
+    let punct = b"!#$%&'*+-.^_`|~";
+    while i < 128 {
+        let c = i as u8;
+        let mut ok = c.is_ascii_alphanumeric();
+        let mut k = 0;
+        while k < punct.len() {
+            ok |= punct[k] == c;
+            k += 1;
+        }
+        if ok {
+            set[i / 64] |= 1 << (i % 64);
+        }
+        i += 1;
+    }
+    set
+};
+
 fn is_token(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".iter().any(|&t| t == b)
+    let word = if b < 64 { TOKEN[0] } else { TOKEN[1] };
+    b < 128 && word >> (b % 64) & 1 == 1
 }
 
 fn trim(mut v: &[u8]) -> &[u8] {
@@ -314,6 +355,7 @@ impl<'a> Writer<'a> {
     }
 
     /// Appends bytes; on overflow, remembers it and `finish` fails.
+    #[inline(never)] // called from many places: one copy of it is smaller
     pub fn put(&mut self, b: &[u8]) -> &mut Self {
         match self.buf.get_mut(self.len..self.len + b.len()) {
             Some(dst) => self.len += copy(dst, b),
@@ -379,11 +421,7 @@ pub fn dec(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
 /// Copies what fits of `src` to the start of `dst`; returns the bytes
 /// copied. (Unlike `copy_from_slice`, it has no panic path.)
 pub fn copy(dst: &mut [u8], src: &[u8]) -> usize {
-    let n = dst.len().min(src.len());
-    for (d, s) in dst.iter_mut().zip(src) {
-        *d = *s;
-    }
-    n
+    crate::sys::copy(dst, src)
 }
 
 /// True if `v` may be sent as a header value as it is (no CR, LF or NUL).

@@ -531,8 +531,7 @@ fn read_head(fd: &Fd, buf: &mut [u8], long_poll: bool) -> Result<usize, Error> {
     let mut have = 0;
     loop {
         let (got, free) = buf.split_at_mut(have.min(buf.len()));
-        // A head ends with a blank line: LF LF or LF CR LF.
-        if got.windows(2).any(|w| w == b"\n\n") || got.windows(3).any(|w| w == b"\n\r\n") {
+        if http::has_blank_line(got) {
             return Ok(have);
         }
         if free.is_empty() {

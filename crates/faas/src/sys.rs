@@ -200,6 +200,15 @@ pub fn send_all(fd: &Fd, parts: &[&[u8]]) -> Result<(), Error> {
     Ok(())
 }
 
+/// Copies what fits of `src` to the start of `dst` (one memcpy); returns
+/// the bytes copied.
+pub fn copy(dst: &mut [u8], src: &[u8]) -> usize {
+    let n = dst.len().min(src.len());
+    // SAFETY: `n` bytes are in bounds of both, and a `&mut` never overlaps a `&`.
+    unsafe { core::ptr::copy_nonoverlapping(src.as_ptr(), dst.as_mut_ptr(), n) };
+    n
+}
+
 /// Moves `buf[from..from + n]` down to `buf[to..]` (`to <= from`), as
 /// `copy_within` does but with no panic path: out-of-range does nothing.
 pub fn move_down(buf: &mut [u8], from: usize, to: usize, n: usize) {
