@@ -69,4 +69,19 @@ fn quick_bench_runs_and_every_contender_echoes() {
         assert_eq!(last["invocations"].as_u64(), plan["total"].as_u64(), "{}: the last RSS point is the plan's total", c["id"]);
         assert_eq!(runs(&last["rss"]), mem_rounds, "{}: RSS from the memory rounds only", c["id"]);
     }
+
+    // User-space instructions per invocation (callgrind; .ci/run installs
+    // valgrind): measured for every contender. Counts, not times, so the
+    // order is asserted: the official runtime runs ~3x what faas does.
+    let instr = |id: &str| {
+        let c = v["contenders"].as_array().unwrap().iter().find(|c| c["id"] == id).unwrap();
+        let w = &c["warm"];
+        w["user_instructions_per_inv"].as_f64().unwrap_or_else(|| panic!("{id}: no instruction count: {}", w["user_instructions_note"]))
+    };
+    for id in ids {
+        assert!(instr(id) > 0.0, "{id}: {} user-space instructions per invocation", instr(id));
+    }
+    let (faas, official) = (instr("faas-rs-static"), instr("official-o3"));
+    assert!(faas < official, "faas {faas} against the official runtime's {official} instructions per invocation");
+    assert!(report.contains("| contender | user instructions/inv |"), "the report lacks the instruction table");
 }

@@ -45,6 +45,9 @@ pub struct Plan {
     pub density_reps: usize,
     /// `podman run` cold starts per image.
     pub podman_runs: usize,
+    /// Invocations of the two runs under callgrind whose difference gives
+    /// the user-space instructions of one warm invocation.
+    pub instr_runs: (u64, u64),
 }
 
 impl Plan {
@@ -61,6 +64,7 @@ impl Plan {
             passes: 11,
             density_reps: 3,
             podman_runs: 5,
+            instr_runs: (200, 2_200),
         }
     }
     fn quick() -> Plan {
@@ -76,6 +80,7 @@ impl Plan {
             passes: 4,
             density_reps: 1,
             podman_runs: 1,
+            instr_runs: (50, 250),
         }
     }
     /// Invocation counts at which RSS is read.
@@ -193,6 +198,8 @@ pub struct Row {
     /// `podman run` to first answered invocation through faas-rie.
     pub podman_rie_ms: Vec<f64>,
     pub podman_rie_note: Option<String>,
+    /// User-space instructions per warm invocation (callgrind), or why not.
+    pub instructions: Result<f64, String>,
 }
 
 impl Row {
@@ -303,6 +310,7 @@ fn main() {
             podman_note: None,
             podman_rie_ms: vec![],
             podman_rie_note: None,
+            instructions: Err("not measured".into()),
         })
         .collect();
     ctx.progress(&format!(
@@ -317,6 +325,7 @@ fn main() {
     sizes(&ctx, &mut rows);
     cold(&ctx, &mut rows);
     warm(&ctx, &mut rows);
+    instructions(&ctx, &mut rows);
     density(&ctx, &mut rows);
     podman_runs(&ctx, &mut rows);
     ctx.finished_in = ctx.start.elapsed();
@@ -572,6 +581,51 @@ fn warm(ctx: &Ctx, rows: &mut [Row]) {
                 }
                 Err(e) => r.fail("warm", e),
             }
+        }
+    }
+}
+
+/// User-space instructions per warm invocation, counted by valgrind's
+/// callgrind: the one CPU figure that repeats exactly from run to run (the
+/// kernel's share, the sockets, is not in it). Each contender runs twice
+/// under callgrind, for `instr_runs.0` and `instr_runs.1` invocations; the
+/// difference in instructions over the difference in invocations leaves
+/// out start-up and shutdown.
+fn instructions(ctx: &Ctx, rows: &mut [Row]) {
+    let (n1, n2) = ctx.plan.instr_runs;
+    if let Err(e) = run_cmd(Command::new("valgrind").arg("--version"), Duration::from_secs(20)) {
+        for r in rows.iter_mut() {
+            r.instructions = Err(format!("valgrind not usable: {e}"));
+        }
+        ctx.progress(&format!("instructions: skipped, valgrind is not usable ({e})"));
+        return;
+    }
+    ctx.progress(&format!("instructions: each contender under callgrind for {n1} and {n2} invocations"));
+    for r in rows.iter_mut().filter(|r| r.ok()) {
+        let count = |n: u64| -> Res<u64> {
+            let log = ctx.out.join(format!("callgrind-{}-{n}.log", r.c.id));
+            let _ = std::fs::remove_file(&log);
+            let mut i = Instance::spawn(r.c.proto, "callgrind", &ctx.log(), |_| {
+                let mut c = Command::new("valgrind");
+                c.args(["--tool=callgrind", "--callgrind-out-file=/dev/null"]).arg(format!("--log-file={}", log.display())).arg(&r.c.bin);
+                c
+            })?;
+            i.ready()?;
+            for _ in 0..n {
+                i.invoke(EVENT)?;
+            }
+            i.terminate(Duration::from_secs(30))?;
+            let text = std::fs::read_to_string(&log).map_err(|e| format!("{}: {e}", log.display()))?;
+            let _ = std::fs::remove_file(&log);
+            text.lines()
+                .find_map(|l| l.split("Collected : ").nth(1))
+                .and_then(|v| v.trim().parse().ok())
+                .ok_or_else(|| format!("no instruction count in callgrind's log:\n{text}"))
+        };
+        r.instructions = count(n1).and_then(|a| Ok((a, count(n2)?))).map(|(a, b)| (b as f64 - a as f64) / (n2 - n1) as f64);
+        match &r.instructions {
+            Ok(v) => ctx.progress(&format!("  {:20} {:9.0} user-space instructions per invocation", r.c.id, v)),
+            Err(e) => ctx.progress(&format!("  {:20} not measured: {e}", r.c.id)),
         }
     }
 }

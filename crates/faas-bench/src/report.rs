@@ -125,15 +125,15 @@ pub fn summary_table(ctx: &Ctx, rows: &[Row]) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "| contender | binary B | zip B | scratch image B | cold: spawn→/next ms | cold: spawn→answer ms | warm p50 µs | warm p99 µs | inv/s | CPU µs/inv | RSS@1 KiB | RSS@{last} KiB | growth B/inv | switch p50 µs ({} fns) | fns/GiB |",
+        "| contender | binary B | zip B | scratch image B | cold: spawn→/next ms | cold: spawn→answer ms | warm p50 µs | warm p99 µs | inv/s | CPU µs/inv | user instr/inv | RSS@1 KiB | RSS@{last} KiB | growth B/inv | switch p50 µs ({} fns) | fns/GiB |",
         ctx.plan.functions
     );
-    let _ = writeln!(s, "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
+    let _ = writeln!(s, "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
     for r in rows {
         if let Some(f) = &r.failed {
             let _ = writeln!(
                 s,
-                "| {} | {} | {} | {} | FAILED: {} | | | | | | | | | | |",
+                "| {} | {} | {} | {} | FAILED: {} | | | | | | | | | | | |",
                 r.c.id,
                 bytes(r.binary),
                 bytes(r.zip),
@@ -145,7 +145,7 @@ pub fn summary_table(ctx: &Ctx, rows: &[Row]) -> String {
         let kib = |v: Vec<f64>| num(median(&v) / 1024.0, 0);
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             r.c.id,
             bytes(r.binary),
             bytes(r.zip),
@@ -156,6 +156,7 @@ pub fn summary_table(ctx: &Ctx, rows: &[Row]) -> String {
             num(median(&p99(r)), 1),
             num(median(&ips(r)), 0),
             num(median(&cpu(r)), 2),
+            r.instructions.as_ref().map_or("–".into(), |v| num(*v, 0)),
             kib(rss_at(r, p, 1)),
             kib(rss_last(r, p)),
             num(median(&growth(r, p)), 3),
@@ -254,6 +255,7 @@ fn ratios(rows: &[Row], p: &Plan) -> Vec<(String, Vec<(&'static str, f64)>)> {
                 ("cold→answer", paired_ratio(&r.cold_first_ms, &rf.cold_first_ms)),
                 ("warm p50", paired_ratio(&p50(r), &p50(rf))),
                 ("CPU/inv", paired_ratio(&cpu(r), &cpu(rf))),
+                ("user instr/inv", r.instructions.as_ref().ok().zip(rf.instructions.as_ref().ok()).map_or(f64::NAN, |(a, b)| a / b)),
                 ("RSS last", paired_ratio(&rss_last(r, p), &rss_last(rf, p))),
                 ("switch p50", paired_ratio(&sw_p50(r), &sw_p50(rf))),
                 ("fns/GiB", paired_ratio(&per_gib(r), &per_gib(rf))),
@@ -367,6 +369,7 @@ pub fn write_all(ctx: &Ctx, rows: &[Row]) -> Result<(), Box<dyn std::error::Erro
                 "warm": {
                     "p50_us": stat_json(&p50(r)), "p99_us": stat_json(&p99(r)), "inv_per_s": stat_json(&ips(r)),
                     "cpu_us_per_inv_schedstat": stat_json(&cpu(r)), "cpu_us_per_inv_utime_stime": stat_json(&cpu_ticks(r)),
+                    "user_instructions_per_inv": r.instructions.as_ref().ok(), "user_instructions_note": r.instructions.as_ref().err(),
                 },
                 "memory": {
                     "rss_bytes": p.rss_points().iter().map(|&n| json!({"invocations": n, "rss": stat_json(&rss_at(r, p, n))})).collect::<Vec<_>>(),
@@ -395,7 +398,7 @@ pub fn write_all(ctx: &Ctx, rows: &[Row]) -> Result<(), Box<dyn std::error::Erro
         "versions": {"faas": faas::VERSION, "git": env.git, "rustc": env.rustc, "cc": env.cc, "musl": env.musl,
             "lambda_runtime": env.lambda_runtime, "tokio": env.tokio, "aws_lambda_cpp": crate::CPP_VERSIONS,
             "podman": ctx.podman.as_ref().map_or_else(|e| format!("unusable: {e}"), |v| v.clone())},
-        "plan": {"rounds": p.rounds, "mem_rounds": p.mem_rounds, "warmup": p.warmup, "timed": p.warm, "total": p.total, "cold_spawns": p.cold,
+        "plan": {"rounds": p.rounds, "mem_rounds": p.mem_rounds, "instr_runs": [p.instr_runs.0, p.instr_runs.1], "warmup": p.warmup, "timed": p.warm, "total": p.total, "cold_spawns": p.cold,
             "functions": p.functions, "passes": p.passes, "density_reps": p.density_reps, "podman_runs": p.podman_runs},
         "event_bytes": crate::EVENT.len(),
         "reference": REFERENCE,
@@ -493,6 +496,22 @@ pub fn write_all(ctx: &Ctx, rows: &[Row]) -> Result<(), Box<dyn std::error::Erro
     let _ = writeln!(m, "| contender | round trip p50 µs | p99 µs | invocations/s | runtime CPU µs/inv (schedstat) | CPU µs/inv (utime+stime, every invocation of the round) |\n|---|--:|--:|--:|--:|--:|");
     for r in &ok {
         let _ = writeln!(m, "| {} | {} | {} | {} | {} | {} |", r.c.id, ms(&p50(r), 1), ms(&p99(r), 1), ms(&ips(r), 0), ms(&cpu(r), 2), ms(&cpu_ticks(r), 2));
+    }
+    let (n1, n2) = p.instr_runs;
+    let _ = writeln!(
+        m,
+        "\nUser-space instructions per warm invocation, counted by valgrind's callgrind: exact and repeatable, unlike the times above, but without the kernel's share (the socket calls, most of the CPU time here). Each contender ran under callgrind for {n1} and for {n2} invocations of the same event; the figure is the difference in instructions over the difference in invocations, which leaves start-up and shutdown out.\n\n| contender | user instructions/inv | × {REFERENCE} |\n|---|--:|--:|"
+    );
+    let rf = rows.iter().find(|r| r.c.id == REFERENCE).and_then(|r| r.instructions.as_ref().ok().copied());
+    for r in &ok {
+        match &r.instructions {
+            Ok(v) => {
+                let _ = writeln!(m, "| {} | {} | {} |", r.c.id, num(*v, 0), rf.map_or("–".into(), |f| num(v / f, 2)));
+            }
+            Err(e) => {
+                let _ = writeln!(m, "| {} | not measured: {} | |", r.c.id, e.lines().next().unwrap_or_default().replace('|', "/"));
+            }
+        }
     }
 
     let _ = writeln!(m, "\n## Memory\n\n![rss](rss.svg)\n\nRSS (`VmRSS`) in KiB after n invocations, median (min–max) over the memory rounds: the first {} of the {} go on to {} invocations, the others stop after the timed window; growth is bytes per invocation from invocation {} to {}. Private is the part of the last RSS that is this process's alone (`Private_Clean` + `Private_Dirty` in `/proc/PID/smaps_rollup`); the rest is shared with other processes, such as the C library and the loader of a dynamic build.\n", p.mem_rounds, p.rounds, p.total, if last > 10_000 { 10_000 } else { 1_000 }, last);

@@ -309,6 +309,22 @@ impl Instance {
         self.kill();
     }
 
+    /// Ends the process with SIGTERM, which lets a tool it runs under (such
+    /// as valgrind) write its totals, and waits for it (SIGKILL after `limit`).
+    pub fn terminate(mut self, limit: Duration) -> Res<()> {
+        // SAFETY: a plain kill(2) of our own child, not yet reaped.
+        unsafe { libc::kill(self.pid as libc::pid_t, libc::SIGTERM) };
+        let deadline = Instant::now() + limit;
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                self.reaped = true;
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        Err(format!("still running {limit:?} after SIGTERM"))
+    }
+
     fn kill(&mut self) {
         if !self.reaped {
             let _ = self.child.kill();
