@@ -72,8 +72,11 @@ fn panel(area: &DrawingArea<SVGBackend, plotters::coord::Shift>, p: &Panel) -> R
     };
     let at = |i: usize| n - 1 - i as i32;
     if p.log {
+        // A panel with no bars (`--only` left none with a zip, say) still
+        // needs lo < hi: plotters' log axis never ends its ticks otherwise.
+        let min = if bars.is_empty() { 1.0 } else { min };
         let lo = 10f64.powf((min.max(1e-9)).log10().floor());
-        let hi = 10f64.powf((max * 1.5).log10().ceil());
+        let hi = 10f64.powf((max * 1.5).log10().ceil()).max(lo * 10.0);
         let mut c = b.build_cartesian_2d((lo..hi).log_scale(), (0..n).into_segmented())?;
         c.configure_mesh().disable_y_mesh().y_labels(n as usize).y_label_formatter(&fmt).x_label_formatter(&|v| si(*v)).x_desc(p.unit.as_str()).draw()?;
         c.draw_series(bars.iter().enumerate().map(|(i, bar)| {
