@@ -238,7 +238,7 @@ pub fn run<'i, H: Handler>(init: impl FnOnce() -> Result<H, HandlerError<'i>>) -
         missing_ids = 0;
         let ctx = inv.ctx;
         let id = ctx.request_id();
-        sys::set_trace_id(ctx.trace_id().map(str::as_bytes));
+        sys::set_trace_id(ctx.c_str(runtime::Field::TraceId));
         sys::with_current(&mut |p| {
             p.request_id.clear();
             let _ = p.request_id.push_str(id);

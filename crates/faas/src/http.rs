@@ -153,7 +153,7 @@ pub fn is_ascii(b: &[u8]) -> bool {
 
 /// ASCII case-insensitive equality (smaller than core's, which is unrolled).
 pub fn eq_nocase(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.to_ascii_lowercase() == y.to_ascii_lowercase())
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y || x.to_ascii_lowercase() == y.to_ascii_lowercase())
 }
 
 /// The value of the first header called `name`, compared case-insensitively.
@@ -386,13 +386,25 @@ impl<'a> Writer<'a> {
     /// Appends bytes as a URL path segment: unreserved characters as they
     /// are, everything else percent-encoded, so no input can break the line.
     pub fn put_segment(&mut self, s: &[u8]) -> &mut Self {
+        let hex = b"0123456789ABCDEF";
         for &b in s {
             if b.is_ascii_alphanumeric() || b"-._~".iter().any(|&t| t == b) {
-                self.put(&[b]);
+                self.push(b);
             } else {
-                let hex = b"0123456789ABCDEF";
-                self.put(&[b'%', hex[usize::from(b >> 4)], hex[usize::from(b & 15)]]);
+                self.push(b'%').push(hex[usize::from(b >> 4)]).push(hex[usize::from(b & 15)]);
             }
+        }
+        self
+    }
+
+    /// Appends one byte (a request id is written byte by byte).
+    fn push(&mut self, b: u8) -> &mut Self {
+        match self.buf.get_mut(self.len) {
+            Some(d) => {
+                *d = b;
+                self.len += 1;
+            }
+            None => self.overflow = true,
         }
         self
     }

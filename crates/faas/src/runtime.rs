@@ -84,17 +84,18 @@ pub enum Field {
     TenantId,
 }
 
-/// The headers a reply is searched for: those of `/next` in [`Field`]
-/// order, the deadline, and the extension id of a registration.
+/// The headers a reply is searched for, after their common `lambda-`:
+/// those of `/next` in [`Field`] order, the deadline, and the extension id
+/// of a registration.
 const NAMES: [&[u8]; 8] = [
-    b"lambda-runtime-aws-request-id",
-    b"lambda-runtime-invoked-function-arn",
-    b"lambda-runtime-trace-id",
-    b"lambda-runtime-client-context",
-    b"lambda-runtime-cognito-identity",
-    b"lambda-runtime-aws-tenant-id",
-    b"lambda-runtime-deadline-ms",
-    b"lambda-extension-identifier",
+    b"runtime-aws-request-id",
+    b"runtime-invoked-function-arn",
+    b"runtime-trace-id",
+    b"runtime-client-context",
+    b"runtime-cognito-identity",
+    b"runtime-aws-tenant-id",
+    b"runtime-deadline-ms",
+    b"extension-identifier",
 ];
 const DEADLINE: usize = 6;
 const EXTENSION_ID: usize = 7;
@@ -320,7 +321,8 @@ impl Client {
         let framing = http::framing(hs)?;
         let alive = keep_alive(&parsed, hs);
         for h in hs {
-            let k = NAMES.iter().position(|n| http::eq_nocase(h.name, n));
+            let name = h.name.split_at_checked(7).filter(|(lambda, _)| http::eq_nocase(lambda, b"lambda-"));
+            let k = name.and_then(|(_, name)| NAMES.iter().position(|n| http::eq_nocase(name, n)));
             if let Some(s) = k.and_then(|k| spans.get_mut(k)).filter(|s| s.1 == 0 && http::is_ascii(h.value)) {
                 *s = (h.value.as_ptr() as usize - head.as_ptr() as usize, h.value.len());
             }

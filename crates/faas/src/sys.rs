@@ -292,7 +292,7 @@ extern "C" {
 /// setenv/putenv this allocates nothing and keeps nothing per invocation
 /// (glibc's setenv keeps every value it was given). Values over 1 KiB, or
 /// an environment of more than 510 variables, leave the variable unset.
-pub fn set_trace_id(value: Option<&[u8]>) {
+pub fn set_trace_id(value: Option<&core::ffi::CStr>) {
     // SAFETY: single-threaded. `environ` is a NULL-terminated array of
     // NUL-terminated strings; we only read entries up to the NULL, swap
     // pointers within it, or point it at our static copy of it.
@@ -310,7 +310,7 @@ pub fn set_trace_id(value: Option<&[u8]>) {
             }
             n += 1;
         }
-        let value = value.filter(|v| TRACE_NAME.len() + v.len() < TRACE_CAP && !v.iter().any(|&b| b == 0));
+        let value = value.map(core::ffi::CStr::to_bytes_with_nul).filter(|v| TRACE_NAME.len() + v.len() <= TRACE_CAP);
         let entry = env.entry.as_mut_ptr() as *mut libc::c_char;
         match (value, found) {
             (None, None) => {}
@@ -321,10 +321,8 @@ pub fn set_trace_id(value: Option<&[u8]>) {
             }
             (Some(v), _) => {
                 let (name, rest) = env.entry.split_at_mut(TRACE_NAME.len());
-                name.copy_from_slice(TRACE_NAME);
-                for (d, s) in rest.iter_mut().zip(v.iter().chain(&[0])) {
-                    *d = *s;
-                }
+                copy(name, TRACE_NAME);
+                copy(rest, v);
                 if let Some(i) = found {
                     *vars.add(i) = entry;
                 } else if let Some([last, end]) = env.vars.get_mut(n..n + 2) {
