@@ -57,6 +57,10 @@ pub enum Next {
     /// Nothing for this many milliseconds, then the next item (a process
     /// stays alive, waiting, while the test looks at it).
     Stall(u64),
+    /// After this many milliseconds, these bytes, then the server closes
+    /// the connection (a test can stop the process meanwhile, so that it
+    /// finds both the bytes and the close when it resumes).
+    LateClose(u64, Vec<u8>),
 }
 
 impl Next {
@@ -98,6 +102,8 @@ struct State {
     script: VecDeque<Next>,
     /// Status codes for the next posts (202 when empty).
     post_status: VecDeque<u16>,
+    /// Raw answers for the next posts, before any in `post_status`.
+    post_raw: VecDeque<Vec<u8>>,
     requests: Vec<Request>,
     conns: usize,
 }
@@ -143,6 +149,11 @@ impl FakeApi {
     /// Status codes for the next posts to /response or /error, in order.
     pub fn post_status(&self, codes: &[u16]) {
         self.state.0.lock().unwrap().post_status.extend(codes);
+    }
+
+    /// Exactly these bytes as the answers to the next posts, in order.
+    pub fn post_raw(&self, answers: &[&[u8]]) {
+        self.state.0.lock().unwrap().post_raw.extend(answers.iter().map(|a| a.to_vec()));
     }
 
     /// Every request received so far.
@@ -205,6 +216,8 @@ fn serve(stream: TcpStream, conn: usize, st: Arc<(Mutex<State>, Condvar)>) {
             s.requests.push(req);
             if is_next {
                 s.script.pop_front().map(Reply::Next).unwrap_or(Reply::Status(500))
+            } else if let Some(raw) = s.post_raw.pop_front() {
+                Reply::Next(Next::Raw(raw))
             } else {
                 Reply::Status(s.post_status.pop_front().unwrap_or(202))
             }
@@ -266,6 +279,11 @@ fn write_next(w: &mut TcpStream, n: Next) -> bool {
             b"HTTP/1.1 500 Stalled\r\nContent-Length: 0\r\n\r\n".to_vec()
         }
         Next::RawClose(b) => {
+            let _ = w.write_all(&b);
+            return true;
+        }
+        Next::LateClose(ms, b) => {
+            thread::sleep(Duration::from_millis(ms));
             let _ = w.write_all(&b);
             return true;
         }

@@ -175,6 +175,10 @@ fn malformed_requests_get_4xx() {
         ("bad invocation type", format!("{inv}X-Amz-Invocation-Type: Sometimes\r\nContent-Length: 2\r\n\r\n{{}}").into_bytes()),
         ("unknown function", b"POST /2015-03-31/functions/nope/invocations HTTP/1.1\r\nConnection: close\r\nContent-Length: 2\r\n\r\n{}".to_vec()),
         ("bad percent escape", b"POST /2015-03-31/functions/fun%zzction/invocations HTTP/1.1\r\nConnection: close\r\nContent-Length: 2\r\n\r\n{}".to_vec()),
+        // Decoded, these would have put lines into the runtime's /next head.
+        ("qualifier with CR LF", b"POST /2015-03-31/functions/function/invocations?Qualifier=1%0d%0aLambda-Runtime-Aws-Request-Id:%20x%0d%0a%0d%0a HTTP/1.1\r\nConnection: close\r\nContent-Length: 2\r\n\r\n{}".to_vec()),
+        ("qualifier with NUL", b"POST /2015-03-31/functions/function/invocations?Qualifier=%00 HTTP/1.1\r\nConnection: close\r\nContent-Length: 2\r\n\r\n{}".to_vec()),
+        ("ARN with LF", b"POST /2015-03-31/functions/arn%3Aaws%3Alambda%3Aus-east-1%0a%3A000000000000%3Afunction%3Afunction/invocations HTTP/1.1\r\nConnection: close\r\nContent-Length: 2\r\n\r\n{}".to_vec()),
     ];
     let rt = rt_port(&rie);
     let mut n = 0;
@@ -613,6 +617,27 @@ fn extensions_api_register_and_held_next() {
         }
     }
     println!("rie-abuse: extensions API: register 200 + identifier; event/next held (4 per runtime, a 5th 429), 403 for a bad identifier or after init; held requests closed when the runtime ends");
+}
+
+#[test]
+fn a_second_next_connection_does_not_strand_the_runtime() {
+    // A client asks for /next while the runtime's own /next is parked.
+    // The parked connection is closed, not forgotten (before, it stayed
+    // open and no invoke reached it again): the runtime reconnects, and
+    // its new /next takes over from the rogue's, which is closed in turn.
+    let (mut rie, base) = warm(&["--", &fix()]);
+    let mut rogue = TcpStream::connect(("127.0.0.1", rt_port(&rie))).unwrap();
+    rogue.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    rogue.write_all(b"GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    let mut v = Vec::new();
+    let r = rogue.read_to_end(&mut v);
+    assert!(r.is_ok() && v.is_empty(), "the rogue /next is closed once the runtime is back: {r:?} {:?}", String::from_utf8_lossy(&v));
+    for i in 0..3 {
+        echo_ok(rie.port, &format!("after the rogue /next, {i}"));
+    }
+    clean(&mut rie, base, "second /next");
+    assert_eq!(starts(&rie), 4, "the warm-up and the three echoes");
+    println!("rie-abuse: a second /next closed the parked one; the runtime came back and served the next three");
 }
 
 #[test]

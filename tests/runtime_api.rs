@@ -239,6 +239,12 @@ fn hostile_runtime_api() {
         ("one byte at a time", vec![Next::Dribble(b"HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: slow\r\nTransfer-Encoding: chunked\r\n\r\n4\r\n\"ok\"\r\n0\r\n\r\n".to_vec()), ok("after")], &["slow", "after"]),
         ("Content-Length longer than the body", vec![Next::RawClose(b"HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: t\r\nContent-Length: 9999\r\n\r\n{}".to_vec()), ok("after")], &["after"]),
         ("chunk extensions and trailers", vec![Next::Raw(b"HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: ext\r\nTransfer-Encoding: chunked\r\n\r\n3;a=b\r\n\"ok\r\n1\r\n\"\r\n0\r\nX-Trailer: 1\r\n\r\n".to_vec())], &["ext"]),
+        // Interim answers come before the real one and have no body.
+        ("100 and 103 before the answer", vec![Next::Raw(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: c\r\nContent-Length: 4\r\n\r\n\"ok\"".to_vec())], &["c"]),
+        // 304 has no body whatever the headers say: not a wait for a close.
+        ("304 on /next", vec![Next::Raw(b"HTTP/1.1 304 Not Modified\r\n\r\n".to_vec()), ok("never")], &[]),
+        // An id that could not be posted back is skipped like a missing one.
+        ("request id over 128 bytes", vec![Next::event(&"r".repeat(129), b"{}"), ok("after")], &["after"]),
     ];
     for (name, bin) in echoes() {
         for (case, script, answered) in &cases {
@@ -258,6 +264,108 @@ fn hostile_runtime_api() {
         (errors[0].path.as_str(), errors[0].header("Lambda-Runtime-Function-Error-Type")),
         ("/2018-06-01/runtime/invocation/t/error", Some("Runtime.InvalidEvent"))
     );
+}
+
+#[test]
+fn interim_and_bodiless_answers_to_posts() {
+    // 100 Continue (unasked for) and 103 before the 202; a 204 with no
+    // length: each post is done, on the same kept-alive connection.
+    let answers: [&[u8]; 3] = [
+        b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 202 Accepted\r\nContent-Length: 2\r\n\r\n{}",
+        b"HTTP/1.1 204 No Content\r\n\r\n",
+        b"HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n",
+    ];
+    for (name, bin) in echoes() {
+        let api = FakeApi::start((0..3).map(|i| Next::event(&i.to_string(), b"{}")).collect());
+        api.post_raw(&answers);
+        let mut p = Proc::spawn(&bin, &[("AWS_LAMBDA_RUNTIME_API", &api.addr())]);
+        let st = p.wait(30);
+        assert_eq!(st.code(), Some(1), "{name}: exits on the script's final 500: {}", p.stderr());
+        let posts = api.posts();
+        assert_eq!(posts.len(), 3, "{name}: {}", p.stderr());
+        assert!(api.requests().iter().all(|r| r.conn == 0), "{name}: one connection throughout");
+        assert!(!p.stderr().contains("failed:"), "{name}: no post failed: {}", p.stderr());
+    }
+}
+
+#[test]
+fn request_ids_up_to_128_bytes_are_answered() {
+    // Percent-encoded, 128 bytes of '%' take 384 in the request line.
+    let ids = ["r".repeat(128), "%".repeat(128), "r".repeat(129)];
+    for (name, bin) in echoes() {
+        let (api, p, _) = run_script(&bin, ids.iter().map(|id| Next::event(id, b"{}")).collect(), &[]);
+        let paths: Vec<String> = api.posts().iter().map(|r| r.path.clone()).collect();
+        let want = [format!("/2018-06-01/runtime/invocation/{}/response", ids[0]), format!("/2018-06-01/runtime/invocation/{}/response", "%25".repeat(128))];
+        assert_eq!(paths, want, "{name}: {}", p.stderr());
+        assert!(p.stderr().contains("over 128 bytes"), "{name}: the skipped one is explained: {}", p.stderr());
+    }
+}
+
+#[test]
+fn a_stream_does_not_start_on_a_connection_the_server_closed() {
+    // The server closes the connection right after the event (as an idle
+    // kept-alive socket can die across freeze and thaw). A stream's head
+    // would still go out on it, and its chunks would not: the runtime must
+    // open a new connection before it starts the stream.
+    // The runtime is stopped while the server sends and closes, so that it
+    // finds both when it resumes, as after a thaw.
+    let event = b"HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: s1\r\nContent-Length: 9\r\n\r\n\"payload\"".to_vec();
+    for bin in ["static/stream-c", "static/stream-rs", "dynamic/stream-c", "dynamic/stream-rs"] {
+        let api = FakeApi::start(vec![Next::LateClose(500, event.clone())]);
+        let mut p = Proc::spawn(&out(bin), &[("AWS_LAMBDA_RUNTIME_API", &api.addr())]);
+        let t = std::time::Instant::now();
+        while api.requests().is_empty() {
+            assert!(t.elapsed().as_secs() < 10, "{bin}: no GET /next");
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        send_signal(p.pid(), 19); // SIGSTOP
+        std::thread::sleep(std::time::Duration::from_millis(800));
+        send_signal(p.pid(), 18); // SIGCONT
+        p.wait(30);
+        let posts = api.posts();
+        assert_eq!(posts.len(), 1, "{bin}: {}", p.stderr());
+        assert_eq!((posts[0].path.as_str(), posts[0].text()), ("/2018-06-01/runtime/invocation/s1/response", "start\n\"payload\"\nend\n".into()), "{bin}");
+        assert_ne!(posts[0].conn, 0, "{bin}: on a new connection");
+    }
+}
+
+#[test]
+fn c_handler_codes_after_an_answer_attempt() {
+    // tests/c/answers.c: a response whose content type cannot be sent
+    // (nothing goes out) returns FAAS_EINVAL, which the runtime posts as the
+    // invocation's error; a non-zero code after a stream began ends the
+    // stream with error trailers, as faas.h says.
+    let dir = std::env::temp_dir().join(format!("faas-answers-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bin = dir.join("answers");
+    let st = std::process::Command::new("cc")
+        .args(["-std=c99", "-Wall", "-Wextra", "-Wpedantic", "-Werror", "-Os", "-I"])
+        .arg(faas_tests::root().join("include"))
+        .arg(faas_tests::root().join("tests/c/answers.c"))
+        .arg(out("lib/libfaas.a"))
+        .arg("-o")
+        .arg(&bin)
+        .status()
+        .unwrap();
+    assert!(st.success(), "building tests/c/answers.c");
+    let script = vec![Next::event("bad-type", b"\"bad type\""), Next::event("code", b"\"code after stream\""), Next::event("ok", b"{}")];
+    let (api, p, _) = run_script(&bin, script, &[]);
+    let posts = api.posts();
+    let paths: Vec<&str> = posts.iter().map(|r| r.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        ["/2018-06-01/runtime/invocation/bad-type/error", "/2018-06-01/runtime/invocation/code/response", "/2018-06-01/runtime/invocation/ok/response"],
+        "{}",
+        p.stderr()
+    );
+    let v = json_value(&posts[0].body);
+    assert_eq!((v["errorType"].as_str(), v["errorMessage"].as_str()), (Some("Function.Error"), Some("invalid argument")));
+    assert_eq!(posts[1].text(), "partial", "the chunk sent before the code");
+    assert_eq!(posts[1].trailer("Lambda-Runtime-Function-Error-Type"), Some("Function.Error"));
+    let body = json_value(&base64_decode(posts[1].trailer("Lambda-Runtime-Function-Error-Body").unwrap()));
+    assert_eq!(body["errorMessage"].as_str(), Some("invalid argument"));
+    assert_eq!(posts[2].text(), "{}");
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

@@ -104,10 +104,12 @@ impl<const G: bool> Handler for CHandler<G> {
         // uses `inv` only until it returns, which is while `inv` lives.
         let rc = unsafe { (self.handler)(self.user_data, &mut inv) };
         let answered = inv.out.is_none();
+        // A code after faas_respond() is its failure: if nothing went out
+        // (a bad content type, say), the runtime posts it as the error.
         match (rc, answered) {
-            (_, true) => Ok(Response::new(b"", "")), // sent, or a stream the runtime ends
+            (0, true) => Ok(Response::new(b"", "")), // sent, or a stream the runtime ends
             (0, false) => Err(HandlerError::new("Runtime.NoResponse", "the handler returned without a response")),
-            (rc, false) => Err(HandlerError::new("Function.Error", strerror_str(rc))),
+            (rc, _) => Err(HandlerError::new("Function.Error", strerror_str(rc))),
         }
     }
 }

@@ -902,7 +902,12 @@ impl Server {
             if rt.state != St::Ready {
                 return Err(RtErr::Stopped);
             }
-            rt.next = Some(ci);
+            // Asked again on another connection: the one parked before is
+            // stale (closed, it sends a runtime still on it to reconnect).
+            if let Some(old) = rt.next.filter(|&old| old != ci) {
+                self.drop_conn(old);
+            }
+            self.rts[i].next = Some(ci);
             c.rd = Rd::Wait;
         } else if post && path == b"/2018-06-01/runtime/init/error" {
             if rt.state != St::Init {

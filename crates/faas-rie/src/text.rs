@@ -209,11 +209,14 @@ pub fn invoke_target(target: &[u8]) -> Option<Target> {
     if name.is_empty() || has(name, b'/') {
         return None;
     }
+    // Decoded, both go into the runtime's /next head (in the function ARN):
+    // only the characters of Lambda's names, ARNs and qualifiers pass.
+    let plain = |v: Vec<u8>| v.iter().all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'$' | b'-' | b'.' | b':' | b'_')).then_some(v);
     let qualifier = match query.split(|&b| b == b'&').find_map(|kv| kv.strip_prefix(b"Qualifier=")) {
-        Some(q) => Some(unpercent(q)?),
+        Some(q) => Some(unpercent(q).and_then(plain)?),
         None => None,
     };
-    Some((unpercent(name)?, qualifier, stream))
+    Some((unpercent(name).and_then(plain)?, qualifier, stream))
 }
 
 /// Matches an Invoke API function name against ours. Accepted: the name,
@@ -322,6 +325,11 @@ mod tests {
             b"/2015-03-31/functions/%zz/invocations",
             b"/2015-03-31/functions/echo/response-streaming-invocations",
             b"/2021-11-15/functions/echo/invocations",
+            // Bytes that would reach the runtime's head once decoded.
+            b"/2015-03-31/functions/echo/invocations?Qualifier=1%0d%0aLambda-Runtime-Aws-Request-Id:%20x",
+            b"/2015-03-31/functions/echo/invocations?Qualifier=%00",
+            b"/2015-03-31/functions/arn%3Aaws%3Alambda%3Aus-east-1%0a%3A1%3Afunction%3Aecho/invocations",
+            b"/2015-03-31/functions/echo%20x/invocations",
         ] {
             assert_eq!(invoke_target(bad), None);
         }

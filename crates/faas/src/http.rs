@@ -97,16 +97,18 @@ impl<'b> Iterator for Lines<'b> {
     }
 }
 
-/// True if `b` holds a blank line (LF LF or LF CR LF), the end of a head.
-pub fn has_blank_line(b: &[u8]) -> bool {
-    let mut rest = b;
-    while let Some(i) = rest.iter().position(|&c| c == b'\n') {
-        rest = rest.get(i + 1..).unwrap_or_default();
-        if let [b'\n', ..] | [b'\r', b'\n', ..] = rest {
-            return true;
+/// Where the head at the start of `b` ends: just past its blank line (LF
+/// LF or LF CR LF). `None` while it is incomplete.
+pub fn head_end(b: &[u8]) -> Option<usize> {
+    let mut i = 0;
+    loop {
+        i += b.get(i..)?.iter().position(|&c| c == b'\n')? + 1;
+        match b.get(i..)? {
+            [b'\n', ..] => return Some(i + 1),
+            [b'\r', b'\n', ..] => return Some(i + 2),
+            _ => {}
         }
     }
-    false
 }
 
 /// RFC 9110 token characters, one bit per ASCII code (two words, as x86-64

@@ -99,7 +99,7 @@ impl Error {
             Error::TooLarge => c"payload or header over its limit",
             Error::Status => c"the Runtime API refused the request",
             Error::Fatal => c"the Runtime API reported a fatal error",
-            Error::NoRequestId => c"invocation without Lambda-Runtime-Aws-Request-Id",
+            Error::NoRequestId => c"invocation without Lambda-Runtime-Aws-Request-Id (or with one over 128 bytes)",
             Error::Invalid => c"invalid argument",
             Error::State => c"not allowed in the invocation's current state",
             Error::Json => c"JSON does not match the type or does not fit",

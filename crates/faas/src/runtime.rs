@@ -16,6 +16,9 @@ use core::ffi::CStr;
 pub const MAX_PAYLOAD: usize = 6 * 1024 * 1024;
 /// Headers read from one Runtime API response.
 const MAX_HEADERS: usize = 32;
+/// The longest request id the runtime answers (percent-encoded, it must
+/// fit the 1 KiB request heads).
+pub const MAX_REQUEST_ID: usize = 128;
 
 /// The headers of one invocation. Every value is borrowed from the head
 /// buffer and is followed there by a NUL byte, so C can use it as is.
@@ -318,7 +321,11 @@ impl Client {
         let parsed = http::parse_head(raw, &mut hs)?.ok_or(Error::Protocol)?;
         let hs = hs.get(..parsed.headers).unwrap_or_default();
         let status = parsed.status().ok_or(Error::Protocol)?;
-        let framing = http::framing(hs)?;
+        // 204 and 304 never have a body, whatever the headers say.
+        let framing = match (status, http::framing(hs)?) {
+            (204 | 304, _) => Framing::Length(0),
+            (_, f) => f,
+        };
         let alive = keep_alive(&parsed, hs);
         for h in hs {
             let name = h.name.split_at_checked(7).filter(|(lambda, _)| http::eq_nocase(lambda, b"lambda-"));
@@ -404,7 +411,9 @@ impl Client {
         for (f, &span) in fields.iter_mut().zip(&spans) {
             *f = value(span);
         }
-        if fields[0].is_none() {
+        // Lambda's ids are 36 bytes; one that could not be posted back (or
+        // kept for the panic path) is as good as none.
+        if fields[0].is_none_or(|id| id.to_bytes().len() > MAX_REQUEST_ID) {
             return Err(Error::NoRequestId);
         }
         let deadline_ms = value(spans[DEADLINE]).and_then(|v| http::parse_dec(v.to_bytes())).unwrap_or(0);
@@ -474,6 +483,12 @@ impl Client {
         let mut buf = [0u8; 1024];
         let head = self.head(&mut buf, "POST", INVOCATION, Some((id, "/response")), &extra, None)?;
         self.answering()?;
+        // A stream cannot be sent again, so a kept-alive socket that the
+        // server closed while idle (as across freeze and thaw) is replaced
+        // before, not after: the head would go out, the chunks would not.
+        if self.conn.as_ref().is_some_and(sys::stale) {
+            self.conn = None;
+        }
         let sent = self.conn().and_then(|fd| sys::send_all(fd, &[head]));
         if sent.is_err() {
             // A stale kept-alive socket: nothing of the stream went out yet.
@@ -533,8 +548,15 @@ fn read_head(fd: &Fd, buf: &mut [u8], long_poll: bool) -> Result<usize, Error> {
     let mut have = 0;
     loop {
         let (got, free) = buf.split_at_mut(have.min(buf.len()));
-        if http::has_blank_line(got) {
-            return Ok(have);
+        if let Some(end) = http::head_end(got) {
+            // An interim answer (100 Continue, 103 Early Hints) has no body
+            // and comes before the real one: drop it and read on.
+            if !matches!(got, [b'H', b'T', b'T', b'P', b'/', b'1', b'.', _, b' ', b'1', ..]) {
+                return Ok(have);
+            }
+            sys::move_down(buf, end, 0, have - end);
+            have -= end;
+            continue;
         }
         if free.is_empty() {
             return Err(Error::TooLarge);

@@ -100,6 +100,16 @@ pub fn read(fd: &Fd, buf: &mut [u8]) -> Result<usize, Error> {
     read_until(fd, buf, false)
 }
 
+/// True if the peer closed or reset a kept-alive connection while it was
+/// idle (or sent something unasked): it cannot carry a request. A send to
+/// such a socket still succeeds once, so only a look ahead tells. Never blocks.
+pub fn stale(fd: &Fd) -> bool {
+    let mut b = 0u8;
+    // SAFETY: `b` is valid for a write of one byte.
+    let n = unsafe { libc::recv(fd.0, &mut b as *mut u8 as *mut libc::c_void, 1, libc::MSG_PEEK | libc::MSG_DONTWAIT) };
+    n >= 0 || errno() != libc::EAGAIN
+}
+
 /// [`read`], but with `stop_on_sigterm` a SIGTERM (see [`catch_sigterm`])
 /// ends the wait with [`Error::Shutdown`]: for the long poll on `/next`.
 /// No SIGTERM is lost between the caller's last look at the flag and the
@@ -409,7 +419,7 @@ pub struct Current {
     /// empty state is all zero and the static lives in .bss).
     pub addr: Option<&'static str>,
     /// The current invocation's id; empty between invocations.
-    pub request_id: heapless::String<128>,
+    pub request_id: heapless::String<{ crate::runtime::MAX_REQUEST_ID }>,
     /// The socket of a stream in progress, plus one; 0 for none.
     pub stream_fd1: i32,
 }

@@ -133,6 +133,18 @@ proptest! {
             prop_assert!(part == Ok(None) || part == whole, "prefix {} gave {:?}, whole gave {:?}", k, part, whole);
         }
     }
+
+    /// `head_end`, which tells the runtime when to stop reading, agrees
+    /// with the parser: where a head parses, it ends there; where the
+    /// parser wants more, there is no end yet.
+    #[test]
+    fn head_end_agrees_with_parse_head(buf in prop_oneof![vec(any::<u8>(), 0..200), tokens(HEAD_TOKENS, 40)]) {
+        match parse_head(&buf, &mut [Header::default(); 64]) {
+            Ok(Some(head)) => prop_assert_eq!(http::head_end(&buf), Some(head.len)),
+            Ok(None) => prop_assert_eq!(http::head_end(&buf), None),
+            Err(_) => {}
+        }
+    }
 }
 
 proptest! {
