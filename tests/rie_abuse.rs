@@ -458,6 +458,35 @@ fn endless_stream_trailers_are_cut_off() {
 }
 
 #[test]
+fn odd_trailers_do_not_hide_a_streamed_error() {
+    // A stream that fails, with its error trailers after one malformed
+    // trailer line and 20 others: the caller still gets the function's error
+    // (before, the trailer section failed to parse as a whole and the
+    // stream counted as a success).
+    let rie = Rie::start(&["--", "/bin/sleep", "120"], &[]);
+    let port = rie.port;
+    let caller = std::thread::spawn(move || invoke_raw(port, b"{}"));
+    until("the runtime started", || !children_of(pid(&rie)).is_empty());
+    let mut rt = TcpStream::connect(("127.0.0.1", rt_port(&rie))).unwrap_or_else(|_| panic!("{}", rie.stderr()));
+    rt.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let id = next(&mut rt);
+    let pads: String = (0..20).map(|i| format!("X-Pad-{i}: y\r\n")).collect();
+    // base64 of {"errorMessage":"oops","errorType":"Function.Oops","stackTrace":[]}
+    let b64 = "eyJlcnJvck1lc3NhZ2UiOiJvb3BzIiwiZXJyb3JUeXBlIjoiRnVuY3Rpb24uT29wcyIsInN0YWNrVHJhY2UiOltdfQ==";
+    let req = format!(
+        "POST /2018-06-01/runtime/invocation/{id}/response HTTP/1.1\r\nHost: x\r\nLambda-Runtime-Function-Response-Mode: streaming\r\n\
+         Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nBad Name: x\r\n{pads}\
+         Lambda-Runtime-Function-Error-Type: Function.Oops\r\nLambda-Runtime-Function-Error-Body: {b64}\r\n\r\n"
+    );
+    rt.write_all(req.as_bytes()).unwrap();
+    let (h, _) = read_one(&mut rt);
+    assert_eq!(status(&h), 202, "{h}");
+    let r = caller.join().unwrap();
+    assert!(r.contains("X-Amz-Function-Error: Unhandled") && r.contains(r#""errorMessage":"oops""#), "{r}");
+    println!("rie-abuse: a streamed error after an odd trailer line and 20 more: reported to the caller");
+}
+
+#[test]
 fn misbehaving_children() {
     let (mut rie, base) = warm(&["--", &fix()]);
     let port = rie.port;

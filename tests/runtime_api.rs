@@ -161,14 +161,21 @@ fn function_errors_are_posted_as_json() {
         assert!(posts[1].path.ends_with("/ok/response"), "{bin}: the loop goes on");
     }
     // A typed Rust handler: a JSON error and a missing field are errors too.
-    let script = vec![Next::event("bad-json", b"{not json"), Next::event("no-name", b"{}"), Next::event("ok", br#"{"name":"Ada","times":2}"#)];
+    let script = vec![
+        Next::event("bad-json", b"{not json"),
+        Next::event("no-name", b"{}"),
+        Next::event("ok", br#"{"name":"Ada","times":2}"#),
+        Next::event("escapes", br#"{"name":"Jos\u00e9 \"J\"\\"}"#),
+    ];
     let (api, p, _) = run_script(&out("static/typed-rs"), script, &[]);
     let posts = api.posts();
-    assert_eq!(posts.len(), 3, "{}", p.stderr());
+    assert_eq!(posts.len(), 4, "{}", p.stderr());
     assert_eq!(posts[0].header("Lambda-Runtime-Function-Error-Type"), Some("Function.InvalidJson"));
     assert_eq!(json_value(&posts[1].body)["errorType"], "Function.MissingName");
     let v = json_value(&posts[2].body);
     assert_eq!((v["greeting"].as_str(), v["name"].as_str(), v["times"].as_u64()), (Some("hello"), Some("Ada"), Some(2)));
+    // Escapes are decoded on the way in and made once on the way out.
+    assert_eq!(json_value(&posts[3].body)["name"].as_str(), Some("Jos\u{e9} \"J\"\\"), "{}", posts[3].text());
 }
 
 #[test]

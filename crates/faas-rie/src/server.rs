@@ -1018,16 +1018,9 @@ impl Server {
     fn stream_end(&mut self, c: &mut Conn, i: usize, body: &[u8], ctype: &[u8]) {
         let (data, trailers) = body.split_at(c.got.min(body.len()));
         rt_ok(c, false);
-        let mut raw = Vec::new();
-        raw.s(b"T T T\r\n").s(trailers);
-        let mut hs = [Header::default(); 16];
-        let hs = match http::parse_head(&raw, &mut hs) {
-            Ok(Some(h)) => &hs[..h.headers],
-            _ => &[][..],
-        };
-        match header(hs, b"lambda-runtime-function-error-type") {
+        match text::safe(text::field(trailers, b"lambda-runtime-function-error-type")) {
             Some(t) => {
-                let body = header(hs, b"lambda-runtime-function-error-body").and_then(text::unbase64);
+                let body = text::field(trailers, b"lambda-runtime-function-error-body").and_then(text::unbase64);
                 let doc = body.unwrap_or_else(|| error_doc(t, b"the function failed while streaming"));
                 self.finish(i, Outcome::Fail(t, &doc))
             }

@@ -127,6 +127,16 @@ pub fn header<'a>(hs: &[Header<'a>], name: &[u8]) -> Option<&'a [u8]> {
     hs.iter().find(|h| eqi(h.name, name)).map(|h| h.value)
 }
 
+/// The value of field `name` (lower case) in `lines` of `Name: value`, as
+/// a trailer section holds them; lines of any other shape are skipped, so
+/// that one odd trailer cannot hide the error type.
+pub fn field<'a>(lines: &'a [u8], name: &[u8]) -> Option<&'a [u8]> {
+    lines.split(|&b| b == b'\n').find_map(|l| {
+        let (n, v) = l.split_at(l.iter().position(|&b| b == b':')?);
+        eqi(n, name).then(|| v[1..].trim_ascii())
+    })
+}
+
 /// A header value that may be passed on as it is: not empty, and no CR,
 /// LF, NUL or other control character (tab aside).
 #[inline(never)]

@@ -162,10 +162,18 @@ pub fn base64_decode(s: &[u8], out: &mut [u8]) -> Option<usize> {
     (bits < 6).then_some(n)
 }
 
-/// Parses a whole event as `T`.
+/// Parses a whole event as `T`. Strings are unescaped: a `&str` field
+/// borrows from the event, so it takes a string with no escapes only (as
+/// with serde_json; one with escapes is `Error::Json`, never text still
+/// escaped); a [`Text`] field takes any, with up to 4 KiB of escaped text.
 pub fn from_slice<'a, T: serde::Deserialize<'a>>(event: &'a [u8]) -> Result<T, Error> {
-    serde_json_core::from_slice(event).map(|(v, _)| v).map_err(|_| Error::Json)
+    let mut unescaped = [0u8; 4096];
+    serde_json_core::from_slice_escaped(event, &mut unescaped).map(|(v, _)| v).map_err(|_| Error::Json)
 }
+
+/// A string of up to `N` bytes that holds its own copy: for JSON strings
+/// that may contain escapes (`"Jos\u00e9"`), which a `&str` cannot borrow.
+pub type Text<const N: usize> = heapless::String<N>;
 
 /// Serialises `value` into `buf`, returning the bytes written.
 pub fn to_slice<T: serde::Serialize + ?Sized>(value: &T, buf: &mut [u8]) -> Result<usize, Error> {
@@ -177,6 +185,25 @@ mod tests {
     use super::*;
     extern crate std;
     use std::{string::String, vec::Vec};
+
+    #[test]
+    fn from_slice_unescapes_or_refuses() {
+        #[derive(serde::Deserialize)]
+        struct Owned {
+            s: Text<16>,
+        }
+        #[derive(serde::Deserialize)]
+        struct Borrowed<'a> {
+            s: &'a str,
+        }
+        let t: Owned = from_slice(br#"{"s":"a\"b\u00e9\n"}"#).unwrap();
+        assert_eq!(t.s.as_str(), "a\"b\u{e9}\n");
+        let b: Borrowed = from_slice(br#"{"s":"plain"}"#).unwrap();
+        assert_eq!(b.s, "plain");
+        // Borrowed text cannot be unescaped: an error, not "a\"b".
+        assert!(from_slice::<Borrowed>(br#"{"s":"a\"b"}"#).is_err());
+        assert!(from_slice::<Owned>(br#"{"s":"\q"}"#).is_err(), "not an escape");
+    }
 
     fn esc(s: &[u8]) -> String {
         let mut v = Vec::new();

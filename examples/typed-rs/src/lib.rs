@@ -11,8 +11,9 @@ use faas::{Context, Handler, HandlerError, Out, Response};
 use serde::{Deserialize, Serialize};
 
 #[derive(Deserialize)]
-struct Request<'a> {
-    name: Option<&'a str>,
+struct Request {
+    // Text, not &str: a name may hold JSON escapes ("Jos\u00e9").
+    name: Option<faas::json::Text<64>>,
     #[serde(default)]
     times: u32,
 }
@@ -34,6 +35,7 @@ impl Handler for Greeter {
     fn handle<'a>(&mut self, event: &'a [u8], ctx: &Context<'a>, out: Out<'a, '_>) -> Result<Response<'a>, HandlerError<'a>> {
         let req: Request = faas::json::from_slice(event)?;
         let name = req.name.ok_or(HandlerError::new("Function.MissingName", "the event has no \"name\""))?;
+        let name = name.as_str();
         if name == "panic" {
             panic!("asked to panic");
         }
