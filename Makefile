@@ -134,6 +134,24 @@ lint: ## rustfmt --check and clippy -D warnings
 	$(CARGO) clippy --locked --workspace --all-targets $(addprefix --exclude ,$(NO_STD_BINS)) -- $(LINT)
 	$(CARGO) clippy --locked $(addprefix -p ,$(NO_STD_BINS)) -- $(LINT)
 	$(CARGO) clippy --locked -p faas-rie --tests -- $(LINT)
+	$(CARGO) fmt --manifest-path $(FUZZ_DIR)/Cargo.toml --check
+	$(CARGO) clippy --locked --manifest-path $(FUZZ_DIR)/Cargo.toml --all-targets -- $(LINT)
+
+# Coverage-guided fuzzing of every parser that sees network bytes
+# (tests/fuzz: libFuzzer through cargo-fuzz, with ASan; stable Rust with
+# RUSTC_BOOTSTRAP=1 for -Zsanitizer). Each target runs FUZZ_SECONDS; a
+# failure stops with the input in tests/fuzz/artifacts/. Not part of `make
+# test` (its runs are random); `make lint` keeps the targets compiling.
+FUZZ_DIR     := tests/fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := http_head chunked addr json rie_text
+.PHONY: fuzz
+fuzz: ## Fuzz every network parser for FUZZ_SECONDS each (needs `cargo install cargo-fuzz`)
+	cd $(FUZZ_DIR) && ./seeds.sh
+	cd $(FUZZ_DIR) && RUSTC_BOOTSTRAP=1 $(CARGO) fuzz build -a
+	cd $(FUZZ_DIR) && for t in $(FUZZ_TARGETS); do \
+		RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run -a $$t -- -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 || exit 1; \
+	done
 
 test-unit: ## Unit, property and doc tests of the core and faas-rie
 	$(CARGO) test --locked -p faas -p faas-rie
