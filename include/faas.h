@@ -87,11 +87,11 @@ typedef struct faas_error {
  * (faas_stream_begin() and faas_stream_write(); the runtime ends the stream
  * when the handler returns). Returning a non-zero code without having
  * answered reports the error "Function.Error" with faas_strerror(code);
- * so does returning the code of a faas_respond() that sent nothing (a
- * content type with CR or LF, say: FAAS_EINVAL). Returning FAAS_OK without
- * an answer reports "Runtime.NoResponse". Returning non-zero after a stream
- * began ends it with error trailers; after a response went out, the code
- * is only logged.
+ * so does an answer that failed before sending anything (faas_respond()
+ * with a content type holding CR or LF: FAAS_EINVAL), whatever the handler
+ * returns then. Returning FAAS_OK without an answer reports
+ * "Runtime.NoResponse". Returning non-zero after a stream began ends it with
+ * error trailers; after a response went out, the code is only logged.
  */
 typedef int (*faas_handler_fn)(void *user_data, faas_invocation *inv);
 

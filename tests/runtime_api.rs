@@ -355,23 +355,26 @@ fn c_handler_codes_after_an_answer_attempt() {
         .status()
         .unwrap();
     assert!(st.success(), "building tests/c/answers.c");
-    let script = vec![Next::event("bad-type", b"\"bad type\""), Next::event("code", b"\"code after stream\""), Next::event("ok", b"{}")];
+    let script = vec![
+        Next::event("bad-type", b"\"bad type\""),
+        Next::event("ignored", b"\"bad type, ignored\""),
+        Next::event("code", b"\"code after stream\""),
+        Next::event("ok", b"{}"),
+    ];
     let (api, p, _) = run_script(&bin, script, &[]);
     let posts = api.posts();
     let paths: Vec<&str> = posts.iter().map(|r| r.path.as_str()).collect();
-    assert_eq!(
-        paths,
-        ["/2018-06-01/runtime/invocation/bad-type/error", "/2018-06-01/runtime/invocation/code/response", "/2018-06-01/runtime/invocation/ok/response"],
-        "{}",
-        p.stderr()
-    );
-    let v = json_value(&posts[0].body);
-    assert_eq!((v["errorType"].as_str(), v["errorMessage"].as_str()), (Some("Function.Error"), Some("invalid argument")));
-    assert_eq!(posts[1].text(), "partial", "the chunk sent before the code");
-    assert_eq!(posts[1].trailer("Lambda-Runtime-Function-Error-Type"), Some("Function.Error"));
-    let body = json_value(&base64_decode(posts[1].trailer("Lambda-Runtime-Function-Error-Body").unwrap()));
+    let want = ["bad-type/error", "ignored/error", "code/response", "ok/response"].map(|p| format!("/2018-06-01/runtime/invocation/{p}"));
+    assert_eq!(paths, want, "{}", p.stderr());
+    for e in &posts[..2] {
+        let v = json_value(&e.body);
+        assert_eq!((v["errorType"].as_str(), v["errorMessage"].as_str()), (Some("Function.Error"), Some("invalid argument")), "{}", e.path);
+    }
+    assert_eq!(posts[2].text(), "partial", "the chunk sent before the code");
+    assert_eq!(posts[2].trailer("Lambda-Runtime-Function-Error-Type"), Some("Function.Error"));
+    let body = json_value(&base64_decode(posts[2].trailer("Lambda-Runtime-Function-Error-Body").unwrap()));
     assert_eq!(body["errorMessage"].as_str(), Some("invalid argument"));
-    assert_eq!(posts[2].text(), "{}");
+    assert_eq!(posts[3].text(), "{}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -71,6 +71,8 @@ pub struct faas_invocation<'a, 'c> {
     stream: Option<Stream<'c>>,
     /// Where `faas_response_buffer` handed out the buffer, to recognise it.
     buf: (*const u8, usize),
+    /// The code of the call that used up `out`, if it failed.
+    failed: c_int,
 }
 
 pub type faas_handler_fn = Option<unsafe extern "C" fn(*mut c_void, *mut faas_invocation) -> c_int>;
@@ -99,13 +101,15 @@ impl<const G: bool> Handler for CHandler<G> {
     }
 
     fn handle<'a>(&mut self, event: &'a [u8], ctx: &Context<'a>, out: Out<'a, '_>) -> Result<Response<'a>, HandlerError<'a>> {
-        let mut inv = faas_invocation { event, ctx, out: Some(out), stream: None, buf: (core::ptr::null(), 0) };
+        let mut inv = faas_invocation { event, ctx, out: Some(out), stream: None, buf: (core::ptr::null(), 0), failed: FAAS_OK };
         // SAFETY: the header's contract: `handler` is a valid function that
         // uses `inv` only until it returns, which is while `inv` lives.
         let rc = unsafe { (self.handler)(self.user_data, &mut inv) };
         let answered = inv.out.is_none();
-        // A code after faas_respond() is its failure: if nothing went out
-        // (a bad content type, say), the runtime posts it as the error.
+        // A code after an answer is its failure, even if the handler did
+        // not pass it on: if nothing went out (a bad content type, say), the
+        // runtime posts it as the error.
+        let rc = if rc == FAAS_OK { inv.failed } else { rc };
         match (rc, answered) {
             (0, true) => Ok(Response::new(b"", "")), // sent, or a stream the runtime ends
             (0, false) => Err(HandlerError::new("Runtime.NoResponse", "the handler returned without a response")),
@@ -305,7 +309,8 @@ pub unsafe extern "C" fn faas_respond(inv: *mut faas_invocation, body: *const c_
         let body = if len == 0 { &[][..] } else { unsafe { core::slice::from_raw_parts(body as *const u8, len) } };
         out.respond(body, ct)
     };
-    result(r.map(drop))
+    inv.failed = result(r.map(drop));
+    inv.failed
 }
 
 /// # Safety
@@ -328,7 +333,10 @@ pub unsafe extern "C" fn faas_fail(inv: *mut faas_invocation, error_type: *const
         return result(stream.fail(err));
     }
     match inv.out.take() {
-        Some(out) => result(out.fail(err)),
+        Some(out) => {
+            inv.failed = result(out.fail(err));
+            inv.failed
+        }
         None => code(Error::State),
     }
 }
@@ -347,7 +355,10 @@ pub unsafe extern "C" fn faas_stream_begin(inv: *mut faas_invocation, content_ty
             inv.stream = Some(s);
             FAAS_OK
         }
-        Err(e) => code(e),
+        Err(e) => {
+            inv.failed = code(e);
+            inv.failed
+        }
     }
 }
 
@@ -366,7 +377,10 @@ pub unsafe extern "C" fn faas_stream_begin_http(inv: *mut faas_invocation, prelu
             inv.stream = Some(s);
             FAAS_OK
         }
-        Err(e) => code(e),
+        Err(e) => {
+            inv.failed = code(e);
+            inv.failed
+        }
     }
 }
 

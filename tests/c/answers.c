@@ -3,6 +3,7 @@
  * answers that fail, and codes returned after an answer began.
  *   "bad type"          faas_respond() with a content type that cannot be a
  *                       header value: FAAS_EINVAL, nothing sent; returned.
+ *   "bad type, ignored" the same, but FAAS_OK returned.
  *   "code after stream" one chunk, then FAAS_EINVAL returned.
  *   anything else       the event, echoed.
  */
@@ -20,6 +21,10 @@ static int answers(void *user_data, faas_invocation *inv) {
     (void)user_data;
     if (is(event, len, "\"bad type\"")) {
         return faas_respond(inv, "x", 1, "text/plain\r\nX-Injected: 1");
+    }
+    if (is(event, len, "\"bad type, ignored\"")) {
+        (void)faas_respond(inv, "x", 1, "text/plain\r\nX-Injected: 1");
+        return FAAS_OK;
     }
     if (is(event, len, "\"code after stream\"")) {
         if ((rc = faas_stream_begin(inv, "text/plain")) != FAAS_OK) return rc;
