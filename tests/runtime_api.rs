@@ -166,10 +166,20 @@ fn function_errors_are_posted_as_json() {
         Next::event("no-name", b"{}"),
         Next::event("ok", br#"{"name":"Ada","times":2}"#),
         Next::event("escapes", br#"{"name":"Jos\u00e9 \"J\"\\"}"#),
+        // serde-json-core alone took these, and recursed into the nesting
+        // until the stack overflowed (SIGSEGV) somewhere past 100,000 levels.
+        Next::event("deep", &[br#"{"name":"x","a":"#.as_slice(), &[b'['; 1 << 20], &[b']'; 1 << 20], b"}"].concat()),
+        Next::event("unknown-value", br#"{"name":"x","a":tru}"#),
+        Next::event("raw-newline", b"{\"name\":\"x\ny\"}"),
+        Next::event("after", br#"{"name":"Ada"}"#),
     ];
     let (api, p, _) = run_script(&out("static/typed-rs"), script, &[]);
     let posts = api.posts();
-    assert_eq!(posts.len(), 4, "{}", p.stderr());
+    assert_eq!(posts.len(), 8, "{}", p.stderr());
+    for e in &posts[4..7] {
+        assert_eq!(e.header("Lambda-Runtime-Function-Error-Type"), Some("Function.InvalidJson"), "{}", e.path);
+    }
+    assert_eq!(json_value(&posts[7].body)["name"], "Ada");
     assert_eq!(posts[0].header("Lambda-Runtime-Function-Error-Type"), Some("Function.InvalidJson"));
     assert_eq!(json_value(&posts[1].body)["errorType"], "Function.MissingName");
     let v = json_value(&posts[2].body);

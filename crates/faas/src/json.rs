@@ -166,9 +166,146 @@ pub fn base64_decode(s: &[u8], out: &mut [u8]) -> Option<usize> {
 /// borrows from the event, so it takes a string with no escapes only (as
 /// with serde_json; one with escapes is `Error::Json`, never text still
 /// escaped); a [`Text`] field takes any, with up to 4 KiB of escaped text.
+/// Anything but one valid JSON text is `Error::Json` too ([`is_valid`]).
 pub fn from_slice<'a, T: serde::Deserialize<'a>>(event: &'a [u8]) -> Result<T, Error> {
+    if !is_valid(event) {
+        return Err(Error::Json);
+    }
     let mut unescaped = [0u8; 4096];
     serde_json_core::from_slice_escaped(event, &mut unescaped).map(|(v, _)| v).map_err(|_| Error::Json)
+}
+
+/// How deeply arrays and objects may nest in a document [`from_slice`]
+/// reads: serde_json's limit. serde-json-core recurses into every value it
+/// skips, so without one an event of 6 MiB of `[` would overflow the stack.
+pub const MAX_DEPTH: usize = 127;
+
+/// Whether `s` is exactly one JSON text (RFC 8259, with whitespace around
+/// it), UTF-8, nested at most [`MAX_DEPTH`] deep. One pass, no recursion.
+/// serde-json-core alone lets some invalid documents through (a raw control
+/// character in a string, `{"unknown":tru}`); [`from_slice`] checks this first.
+///
+/// ```
+/// assert!(faas::json::is_valid(br#" {"a":[1,-2.5e3,"\u00e9",null]} "#));
+/// assert!(!faas::json::is_valid(br#"{"a":tru}"#));
+/// assert!(!faas::json::is_valid(&[b'['; 128]));
+/// ```
+pub fn is_valid(s: &[u8]) -> bool {
+    core::str::from_utf8(s).is_ok() && document(s).is_some()
+}
+
+fn document(s: &[u8]) -> Option<()> {
+    // The closing byte of every open array or object, innermost last.
+    let mut closers = [0u8; MAX_DEPTH];
+    let (mut depth, mut i) = (0, ws(s, 0));
+    loop {
+        // A value starts at `i`.
+        let c = *s.get(i)?;
+        i += 1;
+        match c {
+            b'{' | b'[' => {
+                *closers.get_mut(depth)? = c + 2; // `}` and `]`
+                depth += 1;
+                i = ws(s, i);
+                if s.get(i) != Some(&(c + 2)) {
+                    i = if c == b'{' { key(s, i)? } else { i };
+                    continue;
+                }
+                i += 1;
+                depth -= 1;
+            }
+            b'"' => i = string(s, i)?,
+            b't' => i = literal(s, i, b"rue")?,
+            b'f' => i = literal(s, i, b"alse")?,
+            b'n' => i = literal(s, i, b"ull")?,
+            b'-' | b'0'..=b'9' => i = number(s, i - 1)?,
+            _ => return None,
+        }
+        // After a value: close what it ends, then a comma or the end.
+        loop {
+            i = ws(s, i);
+            let Some(d) = depth.checked_sub(1) else { return (i == s.len()).then_some(()) };
+            let closer = *closers.get(d)?;
+            let c = *s.get(i)?;
+            i += 1;
+            if c == b',' {
+                i = if closer == b'}' { key(s, ws(s, i))? } else { ws(s, i) };
+                break;
+            }
+            if c != closer {
+                return None;
+            }
+            depth = d;
+        }
+    }
+}
+
+fn ws(s: &[u8], mut i: usize) -> usize {
+    while matches!(s.get(i), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+        i += 1;
+    }
+    i
+}
+
+/// `"name"` and `:` at `i`: where the value starts.
+fn key(s: &[u8], i: usize) -> Option<usize> {
+    (s.get(i) == Some(&b'"')).then_some(())?;
+    let i = ws(s, string(s, i + 1)?);
+    (s.get(i) == Some(&b':')).then(|| ws(s, i + 1))
+}
+
+/// The rest of a string whose opening quote ends before `i`: past its close.
+fn string(s: &[u8], mut i: usize) -> Option<usize> {
+    loop {
+        let c = *s.get(i)?;
+        i += 1;
+        match c {
+            b'"' => return Some(i),
+            0..=0x1f => return None,
+            b'\\' => {
+                let e = *s.get(i)?;
+                i += 1;
+                if e == b'u' {
+                    s.get(i..i + 4)?.iter().all(u8::is_ascii_hexdigit).then_some(())?;
+                    i += 4;
+                } else if !b"\"\\/bfnrt".contains(&e) {
+                    return None;
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn literal(s: &[u8], i: usize, rest: &[u8]) -> Option<usize> {
+    s.get(i..)?.starts_with(rest).then_some(i + rest.len())
+}
+
+/// `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?` at `i`: its end.
+fn number(s: &[u8], mut i: usize) -> Option<usize> {
+    let digits = |i: &mut usize| {
+        let from = *i;
+        while s.get(*i).is_some_and(u8::is_ascii_digit) {
+            *i += 1;
+        }
+        (*i > from).then_some(())
+    };
+    i += usize::from(s.get(i) == Some(&b'-'));
+    if s.get(i) == Some(&b'0') {
+        i += 1;
+    } else {
+        digits(&mut i)?;
+    }
+    if s.get(i) == Some(&b'.') {
+        i += 1;
+        digits(&mut i)?;
+    }
+    if matches!(s.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        i += usize::from(matches!(s.get(i), Some(b'+' | b'-')));
+        digits(&mut i)?;
+    }
+    Some(i)
 }
 
 /// A string of up to `N` bytes that holds its own copy: for JSON strings
@@ -203,6 +340,62 @@ mod tests {
         // Borrowed text cannot be unescaped: an error, not "a\"b".
         assert!(from_slice::<Borrowed>(br#"{"s":"a\"b"}"#).is_err());
         assert!(from_slice::<Owned>(br#"{"s":"\q"}"#).is_err(), "not an escape");
+    }
+
+    #[test]
+    fn validity() {
+        let deep = |n: usize| [std::vec![b'['; n], std::vec![b']'; n]].concat();
+        let good: &[&[u8]] = &[
+            b"0",
+            b" -0.5e+3 ",
+            b"\"\"",
+            b"\"\\\"\\\\\\/\\b\\f\\n\\r\\t\\u00e9 \\u00E9 \xc3\xa9\"",
+            b"[]",
+            b"{}",
+            b"\t[ 1 , {\"a\" : [null,true,false]} ]\r\n",
+            b"\"\x7f\"",
+            br#"{"a":{"b":{}},"c":[[],{}]}"#,
+            &deep(MAX_DEPTH),
+        ];
+        for g in good {
+            assert!(is_valid(g), "{:?}", String::from_utf8_lossy(g));
+        }
+        let bad: &[&[u8]] = &[
+            b"",
+            b" ",
+            b"01",
+            b"-",
+            b"1.",
+            b".5",
+            b"1e",
+            b"+1",
+            b"tru",
+            b"nul",
+            b"truex",
+            b"\"a",
+            b"\"\n\"",
+            br#""\x""#,
+            br#""\u00g0""#,
+            b"\"\xff\"",
+            b"[1,]",
+            b"[,1]",
+            b"{\"a\"}",
+            b"{\"a\":}",
+            b"{\"a\":1,}",
+            b"{a:1}",
+            b"{1:1}",
+            b"[1}",
+            b"{\"a\":1]",
+            b"[",
+            b"]",
+            b"1 2",
+            b"{} {}",
+            b"\x0c1",
+            &deep(MAX_DEPTH + 1),
+        ];
+        for b in bad {
+            assert!(!is_valid(b), "{:?}", String::from_utf8_lossy(b));
+        }
     }
 
     fn esc(s: &[u8]) -> String {

@@ -79,7 +79,7 @@ pub enum Error {
     Invalid,
     /// The call does not fit the invocation's state (e.g. a second response).
     State,
-    /// JSON that does not parse into the type, or does not fit the buffer.
+    /// Not a JSON document, not one of the type, or too big for the buffer.
     Json,
     /// SIGTERM arrived (graceful shutdown): the runtime is stopping.
     Shutdown,
@@ -102,7 +102,7 @@ impl Error {
             Error::NoRequestId => c"invocation without Lambda-Runtime-Aws-Request-Id (or with one over 128 bytes)",
             Error::Invalid => c"invalid argument",
             Error::State => c"not allowed in the invocation's current state",
-            Error::Json => c"JSON does not match the type or does not fit",
+            Error::Json => c"invalid JSON, or not of the type, or too big",
             Error::Shutdown => c"shutting down (SIGTERM)",
         }
     }

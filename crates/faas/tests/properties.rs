@@ -726,8 +726,72 @@ const JSON_TOKENS: &[&[u8]] = &[
     b"\"tags\"",
 ];
 
+const VALIDITY_TOKENS: &[&[u8]] = &[
+    b"{",
+    b"}",
+    b"[",
+    b"]",
+    b"\"",
+    b"\"k\"",
+    b"\\",
+    b"\\n",
+    b"\\u00e9",
+    b"\\u0g",
+    b":",
+    b",",
+    b"true",
+    b"tru",
+    b"false",
+    b"null",
+    b"-",
+    b"0",
+    b"7",
+    b".",
+    b"e",
+    b"E+",
+    b"-1.5e-3",
+    b" ",
+    b"\t",
+    b"\n",
+    b"\x01",
+    b"\x7f",
+    b"\xc3\xa9",
+    b"\xff",
+];
+
+/// serde_json's verdict on `s` as a document, or `None` where the two are
+/// meant to differ: serde_json refuses `\u` escapes of lone surrogates and
+/// numbers no f64 holds (`1e400`), which RFC 8259's grammar (and so
+/// json::is_valid) allows; a typed field still refuses them.
+fn serde_json_valid(s: &[u8]) -> Option<bool> {
+    match serde_json::from_slice::<serde_json::Value>(s) {
+        Ok(_) => Some(true),
+        Err(e) if e.to_string().contains("surrogate") || e.to_string().contains("number out of range") => None,
+        Err(_) => Some(false),
+    }
+}
+
 proptest! {
     #![proptest_config(cases(2000))]
+
+    /// json::is_valid says what serde_json says.
+    #[test]
+    fn is_valid_agrees_with_serde_json(buf in prop_oneof![vec(any::<u8>(), 0..60), tokens(VALIDITY_TOKENS, 40), tokens(JSON_TOKENS, 40)]) {
+        if let Some(want) = serde_json_valid(&buf) {
+            prop_assert_eq!(json::is_valid(&buf), want, "{:?}", String::from_utf8_lossy(&buf));
+        }
+    }
+
+    /// Every document serde_json writes is valid, at any nesting up to the limit.
+    #[test]
+    fn is_valid_takes_serde_json_output(p in event_parts(), depth in 0usize..json::MAX_DEPTH) {
+        let mut v = serde_json::to_value(event(&p)).unwrap();
+        for _ in 0..depth.saturating_sub(2) {
+            v = serde_json::json!([v]);
+        }
+        let doc = serde_json::to_vec_pretty(&v).unwrap();
+        prop_assert!(json::is_valid(&doc), "{}", String::from_utf8_lossy(&doc));
+    }
 
     #[test]
     fn from_slice_never_panics(buf in prop_oneof![vec(any::<u8>(), 0..200), tokens(JSON_TOKENS, 50)]) {
