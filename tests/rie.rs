@@ -351,6 +351,43 @@ fn error_bodies_use_the_models_message_key() {
     }
 }
 
+/// Lambda takes up to 3,583 bytes of base64 client context. A larger one is
+/// refused (before, it reached the runtime and made its `/next` head exceed
+/// faas's 16 KiB, so the runtime exited); the largest is passed on whole.
+#[test]
+fn client_context_up_to_lambdas_limit() {
+    let rie = Rie::start(&["--", &ex("context-c")], &[]);
+    let b64 = |n: usize| {
+        // {"custom":{"k":"xxx..."}}, n base64 characters with no padding.
+        let raw = format!(r#"{{"custom":{{"k":"{}"}}}}"#, "x".repeat(n / 4 * 3 - 19));
+        assert_eq!(raw.len() % 3, 0);
+        let enc = base64(raw.as_bytes());
+        assert_eq!(enc.len(), n);
+        (raw, enc)
+    };
+    let (raw, enc) = b64(3580);
+    let r = post(rie.port, "function", &format!("X-Amz-Client-Context: {enc}\r\n"), b"{}");
+    assert!(r.starts_with("HTTP/1.1 200 "), "{}", &r[..r.len().min(300)]);
+    let v = json(r.split_once("\r\n\r\n").unwrap().1);
+    assert_eq!(v["client_context"].as_str(), Some(raw.as_str()));
+    let (_, enc) = b64(3584);
+    let r = post(rie.port, "function", &format!("X-Amz-Client-Context: {enc}\r\n"), b"{}");
+    assert!(r.starts_with("HTTP/1.1 400 ") && r.contains("x-amzn-ErrorType: InvalidRequestContentException\r\n"), "{r}");
+    assert!(r.contains("at most 3583 bytes"), "{r}");
+    // The runtime was never disturbed: the next invoke is served by it.
+    assert!(post(rie.port, "function", "", b"{}").starts_with("HTTP/1.1 200 "));
+}
+
+fn base64(b: &[u8]) -> String {
+    const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    b.chunks(3)
+        .flat_map(|c| {
+            let n = c.iter().fold(0u32, |n, &x| n << 8 | u32::from(x)) << (8 * (3 - c.len()));
+            (0..=c.len()).map(move |i| A[(n >> (18 - 6 * i) & 63) as usize] as char)
+        })
+        .collect()
+}
+
 #[test]
 fn sigterm_stops_child_and_exits_zero() {
     let mut rie = Rie::start(&["--", &ex("echo-rs")], &[]);

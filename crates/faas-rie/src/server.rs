@@ -31,6 +31,8 @@ const RESPONSE_LIMIT: usize = SYNC_LIMIT + 100;
 const STREAM_LIMIT: u64 = 200 << 20;
 /// `X-Amz-Log-Result` carries the last 4 KB of the invocation's log.
 const TAIL: usize = 4096;
+/// Lambda's limit on `X-Amz-Client-Context`, in base64 bytes.
+const MAX_CLIENT_CONTEXT: usize = 3583;
 /// A streamed response waits for a caller with this much unsent.
 const BACKLOG: usize = 4 << 20;
 /// Events this large go to the runtime chunked, as Lambda sends them.
@@ -733,8 +735,14 @@ impl Server {
             text::trace_id(&mut hdrs);
         }
         // Client context: base64 JSON in, JSON to the runtime (newlines,
-        // which JSON allows between tokens, would break the header).
+        // which JSON allows between tokens, would break the header). Lambda
+        // takes up to 3,583 bytes of base64; a larger one would make the
+        // runtime's /next head too big for faas (16 KiB) or any runtime.
         if let Some(b64) = req.h(b"x-amz-client-context") {
+            if b64.len() > MAX_CLIENT_CONTEXT {
+                m.s(b"Client context must be at most 3583 bytes of Base64-encoded data.");
+                return Err((BAD_REQUEST, b"InvalidRequestContentException"));
+            }
             let Some(mut json) = text::unbase64(b64).filter(|j| j.first() == Some(&b'{')) else {
                 m.s(b"Client context must be a valid Base64-encoded JSON object.");
                 return Err((BAD_REQUEST, b"InvalidRequestContentException"));
