@@ -351,11 +351,14 @@ fn error_bodies_use_the_models_message_key() {
     }
 }
 
-/// Lambda takes up to 3,583 bytes of base64 client context. A larger one is
-/// refused (before, it reached the runtime and made its `/next` head exceed
-/// faas's 16 KiB, so the runtime exited); the largest is passed on whole.
+/// What a caller puts into the runtime's `/next` head is held to Lambda's
+/// limits: up to 3,583 bytes of base64 client context, a name or ARN of 256,
+/// a qualifier of 128, a tenant id of 256. Past them the invoke is refused
+/// (before, each reached the runtime, and past faas's 16 KiB `/next` head
+/// made it exit); at them it is passed on whole. A trace header over 1,000
+/// bytes is not passed on: the invocation gets its own trace id.
 #[test]
-fn client_context_up_to_lambdas_limit() {
+fn caller_values_up_to_lambdas_limits() {
     let rie = Rie::start(&["--", &ex("context-c")], &[]);
     let b64 = |n: usize| {
         // {"custom":{"k":"xxx..."}}, n base64 characters with no padding.
@@ -374,8 +377,39 @@ fn client_context_up_to_lambdas_limit() {
     let r = post(rie.port, "function", &format!("X-Amz-Client-Context: {enc}\r\n"), b"{}");
     assert!(r.starts_with("HTTP/1.1 400 ") && r.contains("x-amzn-ErrorType: InvalidRequestContentException\r\n"), "{r}");
     assert!(r.contains("at most 3583 bytes"), "{r}");
-    // The runtime was never disturbed: the next invoke is served by it.
-    assert!(post(rie.port, "function", "", b"{}").starts_with("HTTP/1.1 200 "));
+    // `name` may end in a query: the request is written out here.
+    let invoke = |name: &str, headers: &str| {
+        let (name, query) = name.split_once('?').unwrap_or((name, ""));
+        let head = format!("POST /2015-03-31/functions/{name}/invocations?{query} HTTP/1.1\r\nConnection: close\r\n{headers}Content-Length: 2\r\n\r\n{{}}");
+        http(rie.port, head.as_bytes())
+    };
+    let ok = |name: &str, headers: &str| {
+        let r = invoke(name, headers);
+        assert!(r.starts_with("HTTP/1.1 200 "), "{}", &r[..r.len().min(300)]);
+        json(r.split_once("\r\n\r\n").unwrap().1)
+    };
+    let refused = |name: &str, headers: &str, what: &str| {
+        let r = invoke(name, headers);
+        assert!(r.starts_with("HTTP/1.1 400 ") && r.contains("x-amzn-ErrorType: ValidationException\r\n"), "{}", &r[..r.len().min(300)]);
+        assert!(r.contains(&format!("Value at '{what}' failed to satisfy constraint")), "{r}");
+    };
+    let q = "q".repeat(128);
+    assert!(ok(&format!("function?Qualifier={q}"), "")["function_arn"].as_str().unwrap().ends_with(&format!(":function:function:{q}")));
+    refused(&format!("function?Qualifier={q}q"), "", "qualifier");
+    let region = "r".repeat(256 - "arn:aws:lambda::000000000000:function:function".len());
+    let arn = format!("arn:aws:lambda:{region}:000000000000:function:function");
+    assert_eq!(ok(&arn, "")["function_arn"].as_str(), Some(arn.as_str()));
+    refused(&arn.replace(":function:function", ":function:function:1"), "", "functionName");
+    let t = "t".repeat(256);
+    assert_eq!(ok("function", &format!("X-Amz-Tenant-Id: {t}\r\n"))["tenant_id"].as_str(), Some(t.as_str()));
+    refused("function", &format!("X-Amz-Tenant-Id: {t}t\r\n"), "tenantId");
+    let root = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1";
+    assert_eq!(ok("function", &format!("X-Amzn-Trace-Id: {root}\r\n"))["trace_id"].as_str(), Some(root));
+    let long = format!("{root};Lineage={}", "l".repeat(20_000));
+    let own = ok("function", &format!("X-Amzn-Trace-Id: {long}\r\n"))["trace_id"].as_str().unwrap().to_string();
+    assert!(own.starts_with("Root=1-") && own.len() < 200, "{own}");
+    // The runtime was never disturbed: one process served every invoke.
+    assert_eq!(rie.stdout().matches("Init Duration").count(), 1, "{}", rie.stdout());
 }
 
 fn base64(b: &[u8]) -> String {

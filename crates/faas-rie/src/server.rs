@@ -695,6 +695,22 @@ impl Server {
             m.s(b"unknown operation: ").s(req.method).s(b" ").s(req.target);
             return Err((NOT_FOUND, b"UnknownOperationException"));
         };
+        // Lambda's length limits on what goes into the runtime's /next head.
+        let tenant = text::safe(req.h(b"x-amz-tenant-id"));
+        let (q, t) = (qualifier.as_ref().map_or(0, Vec::len), tenant.map_or(0, <[u8]>::len));
+        let (what, max): (&[u8], u64) = match () {
+            _ if given.len() > 256 => (b"functionName", 256),
+            _ if q > 128 => (b"qualifier", 128),
+            _ if t > 256 => (b"tenantId", 256),
+            _ => (b"", 0),
+        };
+        if max > 0 {
+            m.s(b"1 validation error detected: Value at '")
+                .s(what)
+                .s(b"' failed to satisfy constraint: Member must have length less than or equal to ")
+                .dec(max);
+            return Err((BAD_REQUEST, b"ValidationException"));
+        }
         let Some(in_name) = text::match_name(&given, self.cfg.name) else {
             m.s(b"Function not found: ");
             if text::has(&given, b':') {
@@ -729,7 +745,9 @@ impl Server {
             hdrs.s(b":").s(q);
         }
         hdrs.s(b"\r\nLambda-Runtime-Trace-Id: ");
-        if let Some(t) = text::safe(req.h(b"x-amzn-trace-id")) {
+        // A caller's trace header is passed on if a runtime can use it (faas
+        // keeps up to 1 KiB in the environment); else the invocation gets its own.
+        if let Some(t) = text::safe(req.h(b"x-amzn-trace-id")).filter(|t| t.len() <= 1000) {
             hdrs.s(t);
         } else {
             text::trace_id(&mut hdrs);
@@ -752,7 +770,7 @@ impl Server {
         }
         // TenantId (X-Amz-Tenant-Id, in current SDKs) goes to the runtime
         // as Lambda does for a tenant-isolated function.
-        if let Some(t) = text::safe(req.h(b"x-amz-tenant-id")) {
+        if let Some(t) = tenant {
             hdrs.s(b"\r\nLambda-Runtime-Aws-Tenant-Id: ").s(t);
         }
         if kind == Some(2) {
