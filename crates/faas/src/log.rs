@@ -123,18 +123,19 @@ impl Line {
 /// `YYYY-MM-DDTHH:MM:SS.mmmZ` for Unix milliseconds (civil-from-days, after
 /// Howard Hinnant's public-domain algorithm).
 pub fn timestamp(ms: u64) -> [u8; 24] {
+    // Unsigned: the Unix epoch is in era 4 (from 1600-03-01), so no date
+    // here is before its era's start.
     let secs = ms / 1000;
-    let days = (secs / 86400) as i64;
     let sod = secs % 86400;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
+    let z = secs / 86400 + 719_468;
+    let era = z / 146_097;
     let doe = z - era * 146_097;
     let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
     let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
     let mp = (5 * doy + 2) / 153;
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
+    let year = yoe + era * 400 + u64::from(month <= 2);
     let mut out = *b"0000-00-00T00:00:00.000Z";
     let mut num = |at: usize, width: usize, mut v: u64| {
         for i in (at..at + width).rev() {
@@ -142,9 +143,9 @@ pub fn timestamp(ms: u64) -> [u8; 24] {
             v /= 10;
         }
     };
-    num(0, 4, year as u64);
-    num(5, 2, month as u64);
-    num(8, 2, day as u64);
+    num(0, 4, year);
+    num(5, 2, month);
+    num(8, 2, day);
     num(11, 2, sod / 3600);
     num(14, 2, sod % 3600 / 60);
     num(17, 2, sod % 60);

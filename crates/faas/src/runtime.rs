@@ -445,11 +445,7 @@ impl Client {
 
     /// Posts a buffered response. `Ok(())` once the Runtime API took it.
     pub fn respond(&mut self, id: &str, body: &[u8], content_type: &str) -> Result<(), Error> {
-        let mut buf = [0u8; 1024];
-        let head = self.head(&mut buf, "POST", INVOCATION, Some((id, "/response")), &[("Content-Type", content_type.as_bytes())], Some(body.len()))?;
-        self.answering()?;
-        let status = self.post(head, Body::Bytes(body), &mut [0; 2048], &mut [(0, 0); NAMES.len()])?;
-        self.check(status)
+        self.answer_with(INVOCATION, Some((id, "/response")), &[("Content-Type", content_type.as_bytes())], Body::Bytes(body))
     }
 
     /// Posts an error for invocation `id`, or an init error for `None`.
@@ -458,12 +454,17 @@ impl Client {
         let body = Body::Error(error_type, message);
         let extra: [(&str, &[u8]); 2] =
             [("Lambda-Runtime-Function-Error-Type", error_type.as_bytes()), ("Content-Type", b"application/vnd.aws.lambda.error+json")];
-        let mut buf = [0u8; 1024];
         let (path, id) = match id {
             Some(id) => (INVOCATION, Some((id, "/error"))),
             None => ("/2018-06-01/runtime/init/error", None),
         };
-        let head = self.head(&mut buf, "POST", path, id, &extra, Some(body.len()))?;
+        self.answer_with(path, id, &extra, body)
+    }
+
+    /// Posts an answer (of invocation `id`, or the init error for `None`).
+    fn answer_with(&mut self, path: &str, id: Option<(&str, &str)>, extra: &[(&str, &[u8])], body: Body<'_>) -> Result<(), Error> {
+        let mut buf = [0u8; 1024];
+        let head = self.head(&mut buf, "POST", path, id, extra, Some(body.len()))?;
         if id.is_some() {
             self.answering()?;
         }
