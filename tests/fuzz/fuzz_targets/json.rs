@@ -51,6 +51,12 @@ enum Kind {
     B,
 }
 
+/// Whether `s` holds a `\\u` escape of a UTF-16 surrogate (D800-DFFF),
+/// which serde_json checks for pairing and the JSON grammar does not.
+fn surrogate_escape(s: &[u8]) -> bool {
+    s.windows(4).any(|w| w[0] == b'\\' && w[1] == b'u' && w[2] | 0x20 == b'd' && matches!(w[3] | 0x20, b'8'..=b'9' | b'a'..=b'f'))
+}
+
 fn escaped(s: &[u8]) -> Vec<u8> {
     let mut v = Vec::new();
     escape(s, &mut |b: &[u8]| v.extend_from_slice(b));
@@ -113,7 +119,8 @@ fuzz_target!(|data: &[u8]| {
     // Validity
     match serde_json::from_slice::<serde_json::Value>(data) {
         Ok(_) => assert!(is_valid(data), "is_valid refused {:?}", String::from_utf8_lossy(data)),
-        Err(e) if e.to_string().contains("surrogate") || e.to_string().contains("number out of range") => {}
+        Err(_) if surrogate_escape(data) => {}
+        Err(e) if e.to_string().contains("number out of range") => {}
         Err(e) => assert!(!is_valid(data), "is_valid took {:?}; serde_json: {e}", String::from_utf8_lossy(data)),
     }
 
@@ -126,6 +133,9 @@ fuzz_target!(|data: &[u8]| {
                 assert_eq!(ev.name.map(String::from), owned.name, "name");
                 assert_eq!(rest(&ev), rest(&owned));
             }
+            // A lone surrogate escape in a value the type skips: the grammar
+            // (and so serde-json-core) allows it, serde_json does not.
+            Err(_) if surrogate_escape(data) => {}
             // serde_json reads -0 as a float, not an integer; serde-json-core as 0: fine.
             Err(e) if e.to_string().contains("`-0.0`") => {}
             Err(e) => panic!("serde-json-core took {:?}, serde_json: {e}", String::from_utf8_lossy(data)),
