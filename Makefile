@@ -517,3 +517,24 @@ $(CLI1_VENV)/.stamp: tests/rie/cli1-requirements.txt
 	@touch $@
 
 test: cli1-venv
+
+# AWS's own Runtime Interface Emulator (aws-lambda-rie, the Go program in
+# AWS's Lambda base images), for tests/aws_rie.rs: faas's bootstraps under
+# the emulator AWS wrote. GitHub, where AWS publishes it, is not reachable
+# from every build machine, so it comes from PyPI: the AWS SAM CLI wheel
+# carries it (samcli/local/rapid/, what `sam local invoke` mounts into its
+# containers), pinned by its sha256. Only the one x86-64 file is kept.
+AWS_RIE        := $(OUT)/aws-rie/aws-lambda-rie
+SAM_WHEEL_URL  := https://files.pythonhosted.org/packages/53/45/c163561112b2c766b151010955fbe5ceb8831c8ca42dca9a16fe65d08e07/aws_sam_cli-1.170.0-py3-none-any.whl
+SAM_WHEEL_SHA  := 24ebaf5ecba38dc1758089968cb89ab61e124b84e92a344fc7a2771a47f4d0bf
+.PHONY: aws-rie
+aws-rie: $(AWS_RIE) ## AWS's aws-lambda-rie (from the AWS SAM CLI 1.170.0 wheel on PyPI) in out/aws-rie for tests/aws_rie.rs
+$(AWS_RIE):
+	@mkdir -p $(@D)
+	curl -fsSL -o $(@D)/sam.whl.part $(SAM_WHEEL_URL)
+	echo '$(SAM_WHEEL_SHA)  $(@D)/sam.whl.part' | sha256sum -c --quiet
+	unzip -p $(@D)/sam.whl.part samcli/local/rapid/aws-lambda-rie-x86_64 > $@.part
+	rm -f $(@D)/sam.whl.part
+	chmod 0755 $@.part && mv $@.part $@
+
+test: aws-rie

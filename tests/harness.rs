@@ -40,6 +40,22 @@ pub fn base64_decode(s: &str) -> Vec<u8> {
     out
 }
 
+/// Standard base64 with padding (client contexts for the Invoke API).
+pub fn base64_encode(b: &[u8]) -> String {
+    const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut s: String = b
+        .chunks(3)
+        .flat_map(|c| {
+            let n = c.iter().fold(0u32, |n, &x| n << 8 | u32::from(x)) << (8 * (3 - c.len()));
+            (0..=c.len()).map(move |i| A[(n >> (18 - 6 * i) & 63) as usize] as char)
+        })
+        .collect();
+    while !s.len().is_multiple_of(4) {
+        s.push('=');
+    }
+    s
+}
+
 /// What `/next` answers, one per call.
 #[derive(Clone, Debug)]
 pub enum Next {

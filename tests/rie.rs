@@ -364,7 +364,7 @@ fn caller_values_up_to_lambdas_limits() {
         // {"custom":{"k":"xxx..."}}, n base64 characters with no padding.
         let raw = format!(r#"{{"custom":{{"k":"{}"}}}}"#, "x".repeat(n / 4 * 3 - 19));
         assert_eq!(raw.len() % 3, 0);
-        let enc = base64(raw.as_bytes());
+        let enc = faas_tests::base64_encode(raw.as_bytes());
         assert_eq!(enc.len(), n);
         (raw, enc)
     };
@@ -410,16 +410,6 @@ fn caller_values_up_to_lambdas_limits() {
     assert!(own.starts_with("Root=1-") && own.len() < 200, "{own}");
     // The runtime was never disturbed: one process served every invoke.
     assert_eq!(rie.stdout().matches("Init Duration").count(), 1, "{}", rie.stdout());
-}
-
-fn base64(b: &[u8]) -> String {
-    const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    b.chunks(3)
-        .flat_map(|c| {
-            let n = c.iter().fold(0u32, |n, &x| n << 8 | u32::from(x)) << (8 * (3 - c.len()));
-            (0..=c.len()).map(move |i| A[(n >> (18 - 6 * i) & 63) as usize] as char)
-        })
-        .collect()
 }
 
 #[test]
