@@ -128,7 +128,8 @@ fn echoes_under_aws_rie() {
 }
 
 /// context-c: the context this emulator sends (its request id, its fixed ARN,
-/// the caller's client context; no trace id, so `_X_AMZN_TRACE_ID` is unset),
+/// the caller's client context, 300 KB of it too; no trace id, so
+/// `_X_AMZN_TRACE_ID` is unset),
 /// a function error with a message that needs escaping, and an init error.
 #[test]
 fn context_and_errors_under_aws_rie() {
@@ -148,6 +149,13 @@ fn context_and_errors_under_aws_rie() {
     assert!(deadline > now && deadline <= now + 300_000, "an epoch deadline within the default 300 s: {body}");
     assert!(remaining > 290_000 && remaining <= 300_000, "{body}");
 
+    // This emulator passes on a client context of any size (Lambda stops
+    // at 3,583 bytes of base64): 300 KB of it reach the handler whole.
+    let big = format!(r#"{{"custom":{{"k":"{}"}}}}"#, "k".repeat(300_000));
+    let (status, body) = rie.invoke(b"{}", &format!("X-Amz-Client-Context: {}\r\n", faas_tests::base64_encode(big.as_bytes())));
+    assert_eq!(status, 200, "{}\n{}", &body[..body.len().min(300)], rie.output());
+    assert_eq!(json(&body)["client_context"].as_str(), Some(big.as_str()));
+
     let (status, body) = rie.invoke(br#""fail""#, "");
     assert_eq!(status, 200, "this emulator answers a function error with 200 and no X-Amz-Function-Error: {body}");
     let err = json(&body);
@@ -155,7 +163,7 @@ fn context_and_errors_under_aws_rie() {
     assert_eq!(err["errorMessage"].as_str(), Some("the event asked to fail: \"quotes\", \\ and a\nnewline"), "{body}");
     assert_eq!(err["stackTrace"], json("[]"), "{body}");
     let (status, body) = rie.invoke(b"{}", "");
-    assert_eq!((status, json(&body)["invocations"].as_u64()), (200, Some(3)), "the same process goes on: {body}");
+    assert_eq!((status, json(&body)["invocations"].as_u64()), (200, Some(4)), "the same process goes on: {body}");
     drop(rie);
 
     let rie = AwsRie::start("out/static/context-c", &[], &[("FAIL_INIT", "1")]);

@@ -354,8 +354,8 @@ fn error_bodies_use_the_models_message_key() {
 /// What a caller puts into the runtime's `/next` head is held to Lambda's
 /// limits: up to 3,583 bytes of base64 client context, a name or ARN of 256,
 /// a qualifier of 128, a tenant id of 256. Past them the invoke is refused
-/// (before, each reached the runtime, and past faas's 16 KiB `/next` head
-/// made it exit); at them it is passed on whole. A trace header over 1,000
+/// (before, each reached the runtime, and past what faas's `/next` head then
+/// took, 16 KiB, made it exit); at them it is passed on whole. A trace header over 1,000
 /// bytes is not passed on: the invocation gets its own trace id.
 #[test]
 fn caller_values_up_to_lambdas_limits() {

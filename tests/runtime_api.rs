@@ -239,6 +239,11 @@ fn response_statuses_413_4xx_continue_and_500_exits() {
     }
 }
 
+/// A /next answer whose head carries a client context of `n` bytes.
+fn big_head(id: &str, n: usize) -> Next {
+    Next::Event { id: id.into(), headers: vec![("Lambda-Runtime-Client-Context".into(), "c".repeat(n))], body: b"\"ok\"".to_vec() }
+}
+
 #[test]
 fn hostile_runtime_api() {
     let ok = |id: &str| Next::event(id, b"\"ok\"");
@@ -250,7 +255,10 @@ fn hostile_runtime_api() {
         ("bad chunk size", vec![Next::Raw(b"HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: t\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n".to_vec()), ok("after")], &["after"]),
         ("missing request id", vec![Next::Raw(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}".to_vec()), ok("after")], &["after"]),
         ("garbage status line", vec![Next::Raw(b"SPDY/9 what\r\n\r\n".to_vec()), ok("never")], &[]),
-        ("head over 16 KiB", vec![Next::Raw([&b"HTTP/1.1 200 OK\r\nX: "[..], &vec![b'a'; 20_000], b"\r\n\r\n"].concat()), ok("never")], &[]),
+        ("head over 1 MiB", vec![Next::Raw([&b"HTTP/1.1 200 OK\r\nX: "[..], &vec![b'a'; 1_100_000], b"\r\n\r\n"].concat()), ok("never")], &[]),
+        // Up to 1 MiB is fine (emulators pass a caller's client context on
+        // whatever its size); it is read in pieces.
+        ("head of 900 KB", vec![big_head("big", 900_000), ok("after")], &["big", "after"]),
         ("HTTP/1.0 until close", vec![Next::RawClose(b"HTTP/1.0 200 OK\r\nLambda-Runtime-Aws-Request-Id: old\r\n\r\n\"ten\"".to_vec()), ok("after")], &["old", "after"]),
         ("403 on /next", vec![Next::Raw(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n".to_vec()), ok("never")], &[]),
         ("one byte at a time", vec![Next::Dribble(b"HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: slow\r\nTransfer-Encoding: chunked\r\n\r\n4\r\n\"ok\"\r\n0\r\n\r\n".to_vec()), ok("after")], &["slow", "after"]),

@@ -755,7 +755,7 @@ impl Server {
         // Client context: base64 JSON in, JSON to the runtime (newlines,
         // which JSON allows between tokens, would break the header). Lambda
         // takes up to 3,583 bytes of base64; a larger one would make the
-        // runtime's /next head too big for faas (16 KiB) or any runtime.
+        // runtime's /next head bigger than a runtime need take.
         if let Some(b64) = req.h(b"x-amz-client-context") {
             if b64.len() > MAX_CLIENT_CONTEXT {
                 m.s(b"Client context must be at most 3583 bytes of Base64-encoded data.");

@@ -544,25 +544,33 @@ impl Client {
 
 /// Reads until `buf` holds a whole response head; returns the bytes read
 /// (the head and perhaps the start of the body). With `long_poll`, a
-/// SIGTERM ends the wait before anything arrived.
+/// SIGTERM ends the wait before anything arrived. Reads at most 16 KiB at a
+/// time, so a big head (up to `buf`'s size) touches only the pages it needs
+/// and little of the body lands here; each look for the blank line starts
+/// where the last one stopped.
 fn read_head(fd: &Fd, buf: &mut [u8], long_poll: bool) -> Result<usize, Error> {
-    let mut have = 0;
+    let (mut have, mut seen) = (0, 0usize);
     loop {
         let (got, free) = buf.split_at_mut(have.min(buf.len()));
-        if let Some(end) = http::head_end(got) {
+        // The blank line may have begun in the last two bytes already seen.
+        let from = seen.saturating_sub(2);
+        if let Some(end) = got.get(from..).and_then(http::head_end) {
             // An interim answer (100 Continue, 103 Early Hints) has no body
             // and comes before the real one: drop it and read on.
             if !matches!(got, [b'H', b'T', b'T', b'P', b'/', b'1', b'.', _, b' ', b'1', ..]) {
                 return Ok(have);
             }
+            let end = from + end;
             sys::move_down(buf, end, 0, have - end);
-            have -= end;
+            (have, seen) = (have - end, 0);
             continue;
         }
-        if free.is_empty() {
+        seen = have;
+        let n = free.len().min(16 * 1024);
+        if n == 0 {
             return Err(Error::TooLarge);
         }
-        match sys::read_until(fd, free, long_poll && have == 0)? {
+        match sys::read_until(fd, free.get_mut(..n).unwrap_or_default(), long_poll && have == 0)? {
             0 if have == 0 => return Err(Error::Closed),
             0 => return Err(Error::Truncated),
             n => have += n,

@@ -383,8 +383,12 @@ pub fn exit(code: i32) -> ! {
 /// Size of each of the two big buffers: the largest event or response
 /// (6 MiB) plus room for framing.
 pub const BIG: usize = 6 * 1024 * 1024 + 64 * 1024;
-/// Size of the buffer for the /next response head.
-pub const HEAD: usize = 16 * 1024;
+/// Size of the buffer for the /next response head: 1 MiB. Lambda's heads
+/// stay under a few KiB (it limits what a caller can add, such as the client
+/// context, to 3,583 bytes), but emulators pass a caller's values on
+/// unchecked (AWS's RIE a client context of any size); untouched, the
+/// buffer costs nothing.
+pub const HEAD: usize = 1024 * 1024;
 
 /// The runtime's storage: zero-initialised statics, so they live in .bss and
 /// cost neither file size nor memory until a page is touched.
