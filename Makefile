@@ -446,8 +446,8 @@ $(RIC_VENV)/.stamp:
 	$(RIC_VENV)/bin/pip install --quiet --disable-pip-version-check awslambdaric==4.2.2
 	@touch $@
 
-rie-figures: $(RIE_BIN) $(OUT)/image/faas-rie $(OUT)/image/bootstrap ## Measure faas-rie: added latency, invokes/s, podman run to first answer, image sizes
-	/usr/bin/python3 tests/rie/figures.py --rie $(RIE_BIN) --bootstrap $(OUT)/static/$(IMAGE_ECHO) --engine $(ENGINE) --context $(OUT)/image
+rie-figures: $(RIE_BIN) $(OUT)/image/faas-rie $(OUT)/image/bootstrap ## Measure faas-rie and AWS's aws-lambda-rie side by side: round trip, invokes/s, podman run to first answer, image sizes
+	/usr/bin/python3 tests/rie/figures.py --rie $(RIE_BIN) --aws-rie $(AWS_RIE) --bootstrap $(OUT)/static/$(IMAGE_ECHO) --engine $(ENGINE) --context $(OUT)/image
 
 test: $(RIE_BIN) ric-venv
 
@@ -538,3 +538,4 @@ $(AWS_RIE):
 	chmod 0755 $@.part && mv $@.part $@
 
 test: aws-rie
+rie-figures: aws-rie
