@@ -88,10 +88,10 @@ typedef struct faas_error {
  * when the handler returns). Returning a non-zero code without having
  * answered reports the error "Function.Error" with faas_strerror(code);
  * so does an answer that failed before sending anything (faas_respond()
- * with a content type holding CR or LF: FAAS_EINVAL), whatever the handler
- * returns then. Returning FAAS_OK without an answer reports
- * "Runtime.NoResponse". Returning non-zero after a stream began ends it with
- * error trailers; after a response went out, the code is only logged.
+ * with a content type holding CR, LF or a byte over 127: FAAS_EINVAL),
+ * whatever the handler returns then. Returning FAAS_OK without an answer
+ * reports "Runtime.NoResponse". Returning non-zero after a stream began ends
+ * it with error trailers; after a response went out, the code is only logged.
  */
 typedef int (*faas_handler_fn)(void *user_data, faas_invocation *inv);
 
@@ -164,7 +164,8 @@ int faas_respond(faas_invocation *inv, const void *body, size_t len, const char 
 
 /*
  * Reports an error for this invocation, now: error_type is "Category.Reason"
- * (NULL: "Function.Error"); message is any bytes (message_len long), sent
+ * (NULL: "Function.Error"; empty, over 128 bytes or not printable ASCII:
+ * sent as "Runtime.Unknown"); message is any bytes (message_len long), sent
  * JSON-escaped. Both borrowed for this call only. In a stream, this ends
  * the stream with the error trailers.
  */

@@ -204,6 +204,20 @@ fn init_errors_are_posted_then_the_process_exits() {
 }
 
 #[test]
+fn a_panic_in_init_is_posted_as_the_init_error() {
+    for bin in ["static/typed-rs", "dynamic/typed-rs"] {
+        let (api, p, st) = run_script(&out(bin), vec![Next::event("never", b"{}")], &[("GREETING", "panic")]);
+        assert_eq!(std::os::unix::process::ExitStatusExt::signal(&st), Some(6), "{bin}: aborts: {}", p.stderr());
+        let reqs = api.requests();
+        assert_eq!(reqs.len(), 1, "{bin}: nothing but the init error: {reqs:#?}");
+        assert_eq!(reqs[0].path, "/2018-06-01/runtime/init/error", "{bin}");
+        assert_eq!(reqs[0].header("Lambda-Runtime-Function-Error-Type"), Some("Runtime.Panic"), "{bin}");
+        let msg = json_value(&reqs[0].body)["errorMessage"].as_str().unwrap().to_string();
+        assert!(msg.starts_with("GREETING=panic at ") && msg.contains("lib.rs:"), "{bin}: {msg}");
+    }
+}
+
+#[test]
 fn a_panic_is_reported_as_the_invocations_error() {
     for bin in ["static/typed-rs", "dynamic/typed-rs"] {
         let (api, p, st) = run_script(&out(bin), vec![Next::event("boom", br#"{"name":"panic"}"#), Next::event("never", b"{}")], &[]);
@@ -242,6 +256,79 @@ fn response_statuses_413_4xx_continue_and_500_exits() {
 /// A /next answer whose head carries a client context of `n` bytes.
 fn big_head(id: &str, n: usize) -> Next {
     Next::Event { id: id.into(), headers: vec![("Lambda-Runtime-Client-Context".into(), "c".repeat(n))], body: b"\"ok\"".to_vec() }
+}
+
+/// Framing that cannot be read (conflicting lengths, an unknown transfer
+/// coding) after a request id arrived is that invocation's error, posted on
+/// a new connection; the loop goes on.
+#[test]
+fn unreadable_framing_is_the_invocations_error() {
+    let bad: [&[u8]; 2] = [
+        b"HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: two-lengths\r\nContent-Length: 7\r\nContent-Length: 8\r\n\r\n{\"a\":1}",
+        b"HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: gzip\r\nTransfer-Encoding: gzip\r\n\r\n{}",
+    ];
+    for (name, bin) in echoes() {
+        let script = vec![Next::Raw(bad[0].to_vec()), Next::Raw(bad[1].to_vec()), Next::event("after", b"{}")];
+        let (api, p, st) = run_script(&bin, script, &[]);
+        assert_eq!(st.code(), Some(1), "{name}: the script's end");
+        let posts: Vec<(String, String)> = api
+            .posts()
+            .iter()
+            .map(|r| (r.path.rsplit('/').take(2).collect::<Vec<_>>().join("<"), json_value(&r.body)["errorType"].as_str().unwrap_or("").to_string()))
+            .collect();
+        let want = [("error<two-lengths", "Runtime.InvalidEvent"), ("error<gzip", "Runtime.InvalidEvent"), ("response<after", "")];
+        assert_eq!(posts, want.map(|(a, b)| (a.to_string(), b.to_string())), "{name}: {}", p.stderr());
+    }
+}
+
+/// A server that answers a post (413) and closes before reading all of its
+/// body: the runtime's send fails, but the answer is read, not lost, and the
+/// 6 MB response is not sent twice.
+#[test]
+fn an_answer_before_the_body_is_read_counts() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let big = format!("\"{}\"", "b".repeat(6_000_000));
+    let server = std::thread::spawn(move || {
+        let mut heads = Vec::new();
+        for (i, conn) in listener.incoming().enumerate() {
+            let mut w = conn.unwrap();
+            let mut r = BufReader::new(w.try_clone().unwrap());
+            let mut head = String::new();
+            while !head.ends_with("\r\n\r\n") && r.read_line(&mut head).unwrap_or(0) > 0 {}
+            heads.push(head.lines().next().unwrap_or("").to_string());
+            match i {
+                0 => {
+                    let h = format!("HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: big\r\nContent-Length: {}\r\n\r\n", big.len());
+                    w.write_all(h.as_bytes()).unwrap();
+                    w.write_all(big.as_bytes()).unwrap();
+                    // The runtime posts its 6 MB answer on this connection.
+                    let mut post = String::new();
+                    while !post.ends_with("\r\n\r\n") && r.read_line(&mut post).unwrap_or(0) > 0 {}
+                    heads.push(post.lines().next().unwrap_or("").to_string());
+                    let mut some = [0u8; 1000];
+                    let _ = r.read(&mut some);
+                    let _ = w.write_all(b"HTTP/1.1 413 Payload Too Large\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+                    // Closed with the rest unread: the runtime's send fails.
+                }
+                _ => {
+                    let _ = w.write_all(b"HTTP/1.1 500 Done\r\nContent-Length: 0\r\n\r\n");
+                    return heads;
+                }
+            }
+        }
+        heads
+    });
+    let mut p = Proc::spawn(&out("static/echo-c"), &[("AWS_LAMBDA_RUNTIME_API", &addr)]);
+    let st = p.wait(30);
+    assert_eq!(st.code(), Some(1), "{}", p.stderr());
+    let heads = server.join().unwrap();
+    assert_eq!(heads.iter().filter(|h| h.starts_with("POST")).count(), 1, "sent once: {heads:?}\n{}", p.stderr());
+    // faas_respond() returned FAAS_ETOOLARGE (the echo passes it on), not
+    // FAAS_EIO: the 413 was read.
+    let err = p.stderr();
+    assert!(err.contains("answered 413") && err.contains("payload or header over its limit") && !err.contains("socket read or write failed"), "{err}");
 }
 
 #[test]
@@ -378,11 +465,15 @@ fn c_handler_codes_after_an_answer_attempt() {
         Next::event("ignored", b"\"bad type, ignored\""),
         Next::event("code", b"\"code after stream\""),
         Next::event("ok", b"{}"),
+        Next::event("non-ascii-type", b"\"non-ASCII type\""),
+        Next::event("non-ascii-error", b"\"non-ASCII error\""),
+        Next::event("long", b"\"long stream error\""),
     ];
     let (api, p, _) = run_script(&bin, script, &[]);
     let posts = api.posts();
     let paths: Vec<&str> = posts.iter().map(|r| r.path.as_str()).collect();
-    let want = ["bad-type/error", "ignored/error", "code/response", "ok/response"].map(|p| format!("/2018-06-01/runtime/invocation/{p}"));
+    let want = ["bad-type/error", "ignored/error", "code/response", "ok/response", "non-ascii-type/error", "non-ascii-error/error", "long/response"]
+        .map(|p| format!("/2018-06-01/runtime/invocation/{p}"));
     assert_eq!(paths, want, "{}", p.stderr());
     for e in &posts[..2] {
         let v = json_value(&e.body);
@@ -393,6 +484,20 @@ fn c_handler_codes_after_an_answer_attempt() {
     let body = json_value(&base64_decode(posts[2].trailer("Lambda-Runtime-Function-Error-Body").unwrap()));
     assert_eq!(body["errorMessage"].as_str(), Some("invalid argument"));
     assert_eq!(posts[3].text(), "{}");
+    // A content type that is not ASCII is refused like one with CR or LF;
+    // an error type that is not ASCII goes out as Runtime.Unknown.
+    let v = json_value(&posts[4].body);
+    assert_eq!((v["errorType"].as_str(), v["errorMessage"].as_str()), (Some("Function.Error"), Some("invalid argument")));
+    assert_eq!(json_value(&posts[5].body)["errorType"].as_str(), Some("Runtime.Unknown"));
+    assert_eq!(posts[5].header("Lambda-Runtime-Function-Error-Type"), Some("Runtime.Unknown"));
+    // A long message is cut so that its trailer line stays under 4 KiB
+    // (what faas's own decoder, and so faas-rie, takes).
+    let b64 = posts[6].trailer("Lambda-Runtime-Function-Error-Body").unwrap();
+    assert!(b64.len() < 4000, "{}", b64.len());
+    let body = json_value(&base64_decode(b64));
+    assert_eq!(body["errorType"].as_str(), Some("Function.Long"));
+    let m = body["errorMessage"].as_str().unwrap();
+    assert!(m.len() > 1000 && m.bytes().all(|b| b == b'm'), "{}", m.len());
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -127,14 +127,22 @@ unsafe fn opt_bytes<'x>(p: *const c_char) -> Option<&'x [u8]> {
     (!p.is_null()).then(|| unsafe { CStr::from_ptr(p) }.to_bytes())
 }
 
-/// Borrows a C string that must be ASCII (a type name); NULL, or anything
-/// else, stays `None`.
+/// Stands in for a content type that is not ASCII: the core refuses it as
+/// it refuses any CR or LF in a header (FAAS_EINVAL, nothing sent), and the
+/// handler's return then reports that.
+const NOT_ASCII: &str = "\r";
+
+/// Borrows a C string that must be ASCII (a content or error type): NULL
+/// gives `default`, a string that is not ASCII `None`.
 ///
 /// # Safety
 /// As [`opt_bytes`].
-unsafe fn opt_str<'x>(p: *const c_char) -> Option<&'x str> {
+unsafe fn opt_str(p: *const c_char, default: &str) -> Option<&str> {
     // SAFETY: per this function's contract.
-    unsafe { opt_bytes(p) }.and_then(faas::sys::ascii)
+    match unsafe { opt_bytes(p) } {
+        None => Some(default),
+        Some(s) => faas::sys::ascii(s),
+    }
 }
 
 /// Runs the function; returns only on a fatal error (the exit status).
@@ -177,9 +185,10 @@ unsafe fn run_c<const G: bool>(handler: faas_handler_fn, init: faas_init_fn, shu
             if rc != FAAS_OK {
                 // SAFETY: the header says both strings stay valid until
                 // faas_run returns, which covers posting /init/error.
-                let (t, m) = unsafe { (opt_str(err.error_type), opt_bytes(err.message)) };
+                let (t, m) = unsafe { (opt_str(err.error_type, "Runtime.InitError"), opt_bytes(err.message)) };
                 let message = m.unwrap_or(strerror_str(rc).as_bytes());
-                return Err(HandlerError { error_type: t.unwrap_or("Runtime.InitError"), message });
+                // A type that is not ASCII is sent as Runtime.Unknown.
+                return Err(HandlerError { error_type: t.unwrap_or(""), message });
             }
         }
         Ok(CHandler::<G> { handler, shutdown, user_data })
@@ -294,7 +303,7 @@ pub unsafe extern "C" fn faas_respond(inv: *mut faas_invocation, body: *const c_
     // SAFETY: the caller's contract.
     let Some(inv) = (unsafe { inv_mut(inv) }) else { return code(Error::Invalid) };
     // SAFETY: NULL or NUL-terminated per the contract.
-    let ct = unsafe { opt_str(content_type) }.unwrap_or("application/json");
+    let ct = unsafe { opt_str(content_type, "application/json") }.unwrap_or(NOT_ASCII);
     if body.is_null() && len > 0 {
         return code(Error::Invalid);
     }
@@ -321,7 +330,8 @@ pub unsafe extern "C" fn faas_fail(inv: *mut faas_invocation, error_type: *const
     // SAFETY: the caller's contract.
     let Some(inv) = (unsafe { inv_mut(inv) }) else { return code(Error::Invalid) };
     // SAFETY: NULL or NUL-terminated per the contract.
-    let error_type = unsafe { opt_str(error_type) }.unwrap_or("Function.Error");
+    // A type that is not ASCII is sent as Runtime.Unknown.
+    let error_type = unsafe { opt_str(error_type, "Function.Error") }.unwrap_or("");
     let message = if message.is_null() || message_len == 0 {
         &[][..]
     } else {
@@ -348,7 +358,7 @@ pub unsafe extern "C" fn faas_stream_begin(inv: *mut faas_invocation, content_ty
     // SAFETY: the caller's contract.
     let Some(inv) = (unsafe { inv_mut(inv) }) else { return code(Error::Invalid) };
     // SAFETY: NULL or NUL-terminated per the contract.
-    let ct = unsafe { opt_str(content_type) }.unwrap_or("application/octet-stream");
+    let ct = unsafe { opt_str(content_type, "application/octet-stream") }.unwrap_or(NOT_ASCII);
     let Some(out) = inv.out.take() else { return code(Error::State) };
     match out.stream(ct) {
         Ok(s) => {

@@ -5,6 +5,11 @@
  *                       header value: FAAS_EINVAL, nothing sent; returned.
  *   "bad type, ignored" the same, but FAAS_OK returned.
  *   "code after stream" one chunk, then FAAS_EINVAL returned.
+ *   "non-ASCII type"    faas_respond() with a content type that is not ASCII:
+ *                       FAAS_EINVAL too, nothing sent; returned.
+ *   "non-ASCII error"   faas_fail() with an error type that is not ASCII.
+ *   "long stream error" one chunk, then faas_fail() with a 20,000-byte
+ *                       message, which the trailers must hold to a line.
  *   anything else       the event, echoed.
  */
 #include <faas.h>
@@ -30,6 +35,19 @@ static int answers(void *user_data, faas_invocation *inv) {
         if ((rc = faas_stream_begin(inv, "text/plain")) != FAAS_OK) return rc;
         if ((rc = faas_stream_write(inv, "partial", 7)) != FAAS_OK) return rc;
         return FAAS_EINVAL;
+    }
+    if (is(event, len, "\"non-ASCII type\"")) {
+        return faas_respond(inv, "x", 1, "text/plain; charset=caf\xc3\xa9");
+    }
+    if (is(event, len, "\"non-ASCII error\"")) {
+        return faas_fail(inv, "Function.Caf\xc3\xa9", "m", 1);
+    }
+    if (is(event, len, "\"long stream error\"")) {
+        static char msg[20000];
+        memset(msg, 'm', sizeof msg);
+        if ((rc = faas_stream_begin(inv, "text/plain")) != FAAS_OK) return rc;
+        if ((rc = faas_stream_write(inv, "partial", 7)) != FAAS_OK) return rc;
+        return faas_fail(inv, "Function.Long", msg, sizeof msg);
     }
     return faas_respond(inv, event, len, "application/json");
 }

@@ -192,8 +192,10 @@ pub fn run<'i, H: Handler>(init: impl FnOnce() -> Result<H, HandlerError<'i>>) -
             return 1;
         }
     };
-    sys::with_current(&mut |p| p.addr = sys::getenv(c"AWS_LAMBDA_RUNTIME_API"));
-    let mut handler = match init() {
+    sys::with_current(&mut |p| (p.addr, p.init) = (sys::getenv(c"AWS_LAMBDA_RUNTIME_API"), true));
+    let init = init();
+    sys::with_current(&mut |p| p.init = false);
+    let mut handler = match init {
         Ok(h) => h,
         Err(e) => {
             log::runtime(&[b"init failed: ", e.error_type.as_bytes(), b": ", e.message]);
@@ -203,12 +205,19 @@ pub fn run<'i, H: Handler>(init: impl FnOnce() -> Result<H, HandlerError<'i>>) -
             return 1;
         }
     };
-    let graceful = handler.graceful_shutdown();
+    // SIGTERM is caught only once the extension is registered: without
+    // one, Lambda sends none, and the function runs as without graceful
+    // shutdown.
+    let graceful = handler.graceful_shutdown()
+        && match client.register_extension("faas") {
+            Ok(()) => true,
+            Err(e) => {
+                log::runtime(&[b"graceful shutdown is off: extension registration failed: ", e.as_str().as_bytes()]);
+                false
+            }
+        };
     if graceful {
         sys::catch_sigterm();
-        if let Err(e) = client.register_extension("faas") {
-            log::runtime(&[b"graceful shutdown is off: extension registration failed: ", e.as_str().as_bytes()]);
-        }
     }
     let mut missing_ids = 0;
     loop {
@@ -249,7 +258,12 @@ pub fn run<'i, H: Handler>(init: impl FnOnce() -> Result<H, HandlerError<'i>>) -
                 let r = handler.handle(event, &ctx, out);
                 match (r, client.answer()) {
                     (r, Answer::Streaming) => client.end_open_stream(r.err().map(|e| (e.error_type, e.message))),
-                    (Ok(resp), Answer::None) => client.respond(id, resp.body, resp.content_type),
+                    (Ok(resp), Answer::None) => match client.respond(id, resp.body, resp.content_type) {
+                        // Nothing went out (a content type that cannot be a
+                        // header, say): the invocation is answered all the same.
+                        Err(e) if client.answer() == Answer::None => client.fail(Some(id), "Runtime.InvalidResponse", e.as_str().as_bytes()),
+                        r => r,
+                    },
                     (Err(e), Answer::None) => client.fail(Some(id), e.error_type, e.message),
                     (Ok(_), Answer::Done) => Ok(()),
                     (Err(e), Answer::Done) => {
@@ -293,12 +307,16 @@ pub fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
     let msg = w.finish().unwrap_or(b"panicked");
     log::runtime(&[b"panic: ", msg]);
     // Copy the state out first: reporting may log, and logging reads it.
-    let (mut addr, mut id, mut stream_fd1) = (None, heapless::String::<128>::new(), 0);
-    sys::with_current(&mut |p| (addr, id, stream_fd1) = (p.addr, p.request_id.clone(), p.stream_fd1));
+    let (mut addr, mut id, mut stream_fd1, mut init) = (None, heapless::String::<128>::new(), 0, false);
+    sys::with_current(&mut |p| (addr, id, stream_fd1, init) = (p.addr, p.request_id.clone(), p.stream_fd1, p.init));
     if stream_fd1 > 0 {
         let _ = runtime::end_stream(&sys::borrow_fd(stream_fd1 - 1), Some(("Runtime.Panic", msg)));
-    } else if let (Some(Ok(addr)), false) = (addr.map(crate::addr::Addr::parse), id.is_empty()) {
-        let _ = Client::new(addr).fail(Some(&id), "Runtime.Panic", msg);
+    } else if let Some(Ok(addr)) = addr.map(crate::addr::Addr::parse) {
+        // The invocation's error, or during init the init error.
+        let id = Some(id.as_str()).filter(|id| !id.is_empty());
+        if id.is_some() || init {
+            let _ = Client::new(addr).fail(id, "Runtime.Panic", msg);
+        }
     }
     sys::abort()
 }

@@ -273,7 +273,12 @@ impl Client {
     fn exchange(&mut self, head: &[u8], body: Body<'_>, buf: &mut [u8], long_poll: bool) -> Result<usize, Error> {
         let mut retried = false;
         loop {
-            let r = self.conn().and_then(|fd| body.send(fd, head).and_then(|()| read_head(fd, buf, long_poll)));
+            // A server may answer (a 413, say) and close before it read all
+            // of a body: its answer, if it came, counts, not the failed send.
+            let r = self.conn().and_then(|fd| {
+                let sent = body.send(fd, head);
+                read_head(fd, buf, long_poll).or_else(|e| sent.and(Err(e)))
+            });
             match r {
                 Ok(n) => return Ok(n),
                 Err(Error::Closed | Error::Io) if !retried => retried = true,
@@ -321,9 +326,10 @@ impl Client {
         let parsed = http::parse_head(raw, &mut hs)?.ok_or(Error::Protocol)?;
         let hs = hs.get(..parsed.headers).unwrap_or_default();
         let status = parsed.status().ok_or(Error::Protocol)?;
-        // 204 and 304 never have a body, whatever the headers say.
-        let framing = match (status, http::framing(hs)?) {
-            (204 | 304, _) => Framing::Length(0),
+        // 204 and 304 never have a body, whatever the headers say. Framing
+        // that cannot be read is the body's error, the caller's to report.
+        let framing = match (status, http::framing(hs)) {
+            (204 | 304, _) => Ok(Framing::Length(0)),
             (_, f) => f,
         };
         let alive = keep_alive(&parsed, hs);
@@ -342,7 +348,7 @@ impl Client {
         http::copy(body, first);
         // A body that cannot be read is the caller's to report (for /next,
         // as the invocation's error); the connection is then dropped.
-        let read = self.body(framing, body, first.len(), limit);
+        let read = framing.and_then(|f| self.body(f, body, first.len(), limit));
         let alive = alive && read.is_ok() && self.conn.is_some();
         let n = match read {
             Ok((_, true)) => Err(Error::TooLarge),
@@ -531,6 +537,8 @@ impl Client {
             return Err(Error::State);
         }
         self.answer = Answer::Done;
+        // The socket closes below: the panic path must not write to it.
+        sys::with_current(&mut |p| p.stream_fd1 = 0);
         let mut buf = [0u8; 2048];
         let have = match &self.conn {
             Some(fd) => end_stream(fd, error).and_then(|()| read_head(fd, &mut buf, false)),
@@ -582,8 +590,13 @@ fn read_head(fd: &Fd, buf: &mut [u8], long_poll: bool) -> Result<usize, Error> {
 pub(crate) fn end_stream(fd: &Fd, error: Option<(&str, &[u8])>) -> Result<(), Error> {
     let mut out = Buffered::new(fd);
     out.write(b"0\r\n");
-    if let Some((error_type, message)) = error {
+    if let Some((error_type, mut message)) = error {
         let error_type = sanitize_type(error_type);
+        // One trailer line: its error document is kept under 2,900 bytes
+        // (3,868 in base64), as decoders cap lines (faas's at 4 KiB).
+        while json::measure(|s| json::error_document(error_type.as_bytes(), message, s)) > 2900 {
+            message = message.get(..message.len() / 2).unwrap_or_default();
+        }
         out.write(b"Lambda-Runtime-Function-Error-Type: ");
         out.write(error_type.as_bytes());
         out.write(b"\r\nLambda-Runtime-Function-Error-Body: ");

@@ -426,8 +426,10 @@ pub struct Current {
     pub request_id: heapless::String<{ crate::runtime::MAX_REQUEST_ID }>,
     /// The socket of a stream in progress, plus one; 0 for none.
     pub stream_fd1: i32,
+    /// The init hook is running (a panic then posts `/init/error`).
+    pub init: bool,
 }
-static PANIC: Cell<Current> = Cell(UnsafeCell::new(Current { addr: None, request_id: heapless::String::new(), stream_fd1: 0 }));
+static PANIC: Cell<Current> = Cell(UnsafeCell::new(Current { addr: None, request_id: heapless::String::new(), stream_fd1: 0, init: false }));
 
 /// Gives access to the current invocation's state. The runtime is
 /// single-threaded, and the closures given here never call back into it.

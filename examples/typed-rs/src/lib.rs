@@ -59,10 +59,12 @@ impl Handler for Greeter {
     }
 }
 
-/// Init: reads GREETING from the environment; `GREETING=fail` shows an init error.
+/// Init: reads GREETING from the environment; `GREETING=fail` shows an init
+/// error, `GREETING=panic` that a panic in init is reported as one too.
 fn init() -> Result<Greeter, HandlerError<'static>> {
     match faas::sys::getenv(c"GREETING") {
         Some("fail") => Err(HandlerError::new("Function.BadConfig", "GREETING=fail")),
+        Some("panic") => panic!("GREETING=panic"),
         Some(g) => Ok(Greeter { greeting: g, greeted: 0 }),
         None => Ok(Greeter { greeting: "hello", greeted: 0 }),
     }
