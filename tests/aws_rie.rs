@@ -175,7 +175,7 @@ fn context_and_errors_under_aws_rie() {
 
 /// typed-rs: a panic is the invocation's error (`Runtime.Panic`, with the
 /// message and where), the emulator starts a new runtime, and typed JSON
-/// goes on; an init error from the Rust init hook.
+/// goes on; an init error from the Rust init hook, and a panic in it.
 #[test]
 fn rust_panics_and_init_errors_under_aws_rie() {
     for exe in ["out/static/typed-rs", "out/dynamic/typed-rs"] {
@@ -201,6 +201,14 @@ fn rust_panics_and_init_errors_under_aws_rie() {
     assert_eq!(status, 502, "{body}\n{}", rie.output());
     let err = json(&body);
     assert_eq!((err["errorType"].as_str(), err["errorMessage"].as_str()), (Some("Function.BadConfig"), Some("GREETING=fail")), "{body}");
+    drop(rie);
+    // A panic in the init hook is the init error too.
+    let rie = AwsRie::start("out/static/typed-rs", &[], &[("GREETING", "panic")]);
+    let (status, body) = rie.invoke(br#"{"name":"x"}"#, "");
+    assert_eq!(status, 502, "{body}\n{}", rie.output());
+    let err = json(&body);
+    assert_eq!(err["errorType"].as_str(), Some("Runtime.Panic"), "{body}");
+    assert!(err["errorMessage"].as_str().is_some_and(|m| m.starts_with("GREETING=panic at ")), "{body}");
 }
 
 /// Streamed responses (C and Rust): this emulator collects the stream and
