@@ -607,9 +607,9 @@ fn slow_init_is_retried_once_then_times_out() {
 #[test]
 fn faas_rie_within_its_byte_budget() {
     // The FROM-scratch image is faas-rie, a bootstrap (the static echo:
-    // ~20 KiB) and ~4 KB of tar and metadata; 40 KiB is faas-rie's share of
-    // the 64 KiB.
+    // ~19 KiB) and ~4 KB of tar and metadata; 41 KiB is faas-rie's share of
+    // the 64 KiB (tests/containers.rs checks the whole).
     let size = std::fs::metadata(out("bin/faas-rie")).unwrap().len();
-    println!("faas-rie: {size} bytes (budget 40960)");
-    assert!(size <= 40 * 1024, "out/bin/faas-rie is {size} bytes, over its 40 KiB budget");
+    println!("faas-rie: {size} bytes (budget 41984)");
+    assert!(size <= 41 * 1024, "out/bin/faas-rie is {size} bytes, over its 41 KiB budget");
 }

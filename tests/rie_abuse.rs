@@ -821,3 +821,227 @@ fn a_stream_that_outlives_its_invocation_touches_no_other() {
     assert!(!r.contains("X-Amz-Function-Error") && !r.contains("STALE"), "B: {r}");
     println!("rie-abuse: a stream that outlived its invocation: 413 on its connection after 6 MiB, the next invocation untouched");
 }
+
+#[test]
+fn a_runtime_that_answers_and_never_asks_again_times_out() {
+    // The runtime (the test) answers A and then never asks for /next
+    // again. As on Lambda, it is timed out with the function timeout
+    // (1 s): A stays answered, and B gets a fresh runtime instead of
+    // waiting forever.
+    let rie = Rie::start(&["--", "/bin/sleep", "120"], &[("AWS_LAMBDA_FUNCTION_TIMEOUT", "1")]);
+    let port = rie.port;
+    let a = std::thread::spawn(move || invoke_raw(port, b"\"a\""));
+    until("the runtime started", || !children_of(pid(&rie)).is_empty());
+    let first = children_of(pid(&rie));
+    let mut rt = TcpStream::connect(("127.0.0.1", rt_port(&rie))).unwrap();
+    rt.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let id = next(&mut rt);
+    rt.write_all(format!("POST /2018-06-01/runtime/invocation/{id}/response HTTP/1.1\r\nContent-Length: 4\r\n\r\nok-a").as_bytes()).unwrap();
+    assert_eq!(status(&read_one(&mut rt).0), 202);
+    let r = a.join().unwrap();
+    assert_eq!((status(&r), body(&r)), (200, "ok-a"), "A: {r}");
+    let t = Instant::now();
+    let b = std::thread::spawn(move || invoke_raw(port, b"\"b\""));
+    until("the silent runtime reset", || first.iter().all(|&k| gone(k)) && !children_of(pid(&rie)).is_empty());
+    let reset = t.elapsed();
+    assert!(reset >= Duration::from_millis(700), "reset after {reset:?}, before the timeout");
+    let mut rt = TcpStream::connect(("127.0.0.1", rt_port(&rie))).unwrap();
+    rt.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let id_b = next(&mut rt);
+    assert_ne!(id, id_b);
+    rt.write_all(format!("POST /2018-06-01/runtime/invocation/{id_b}/response HTTP/1.1\r\nContent-Length: 4\r\n\r\nok-b").as_bytes()).unwrap();
+    assert_eq!(status(&read_one(&mut rt).0), 202);
+    let r = b.join().unwrap();
+    assert_eq!((status(&r), body(&r)), (200, "ok-b"), "B: {r}");
+    assert!(rie.stdout().contains("\nTask timed out after 1.00 seconds\n"), "{}", rie.stdout());
+    println!("rie-abuse: a runtime silent after its answer: reset after {reset:?} (timeout 1 s), the next invoke served by a fresh one");
+}
+
+/// Soft and hard limits on open files of `pid`.
+fn nofile_of(pid: u32) -> (String, String) {
+    let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).unwrap();
+    let line = limits.lines().find(|l| l.starts_with("Max open files")).unwrap();
+    let f: Vec<&str> = line.split_whitespace().collect();
+    (f[3].to_string(), f[4].to_string())
+}
+
+/// CPU time of `pid` (user + system) in clock ticks.
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let f: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..].split(' ').collect();
+    f[11].parse::<u64>().unwrap() + f[12].parse::<u64>().unwrap()
+}
+
+#[test]
+fn out_of_descriptors_neither_spins_nor_stops_serving() {
+    // A soft limit of 40 open files (hard 64): faas-rie raises it to 64
+    // (its runtime keeps 40), and keeps its connections below that.
+    require("/usr/bin/prlimit", "install util-linux");
+    let rie = Rie::start_under(&["/usr/bin/prlimit", "--nofile=40:64", "--"], &["--queue", "100", "--", "/bin/sleep", "120"], &[]);
+    let p = pid(&rie);
+    assert_eq!(nofile_of(p), ("64".into(), "64".into()), "the soft limit raised to the hard one");
+    let dry = b"POST /2015-03-31/functions/function/invocations HTTP/1.1\r\nX-Amz-Invocation-Type: DryRun\r\nConnection: close\r\nContent-Length: 2\r\n\r\n{}";
+    // Callers waiting for the runtime (which never asks) cannot be
+    // dropped. With the limit then lowered to what is open, accept fails
+    // for want of a descriptor: faas-rie must not spin on the listener,
+    // and must accept again once it can.
+    let waiting: Vec<TcpStream> = (0..20)
+        .map(|i| {
+            let mut s = TcpStream::connect(("127.0.0.1", rie.port)).unwrap();
+            let b = format!("{i}");
+            s.write_all(format!("POST /2015-03-31/functions/function/invocations HTTP/1.1\r\nContent-Length: {}\r\n\r\n{b}", b.len()).as_bytes()).unwrap();
+            s
+        })
+        .collect();
+    // Its descriptors under 64 and what they are (a test harness running
+    // tests in parallel may leak one or two into it, over 64 or not).
+    let open = || -> Vec<(usize, String)> {
+        let all = std::fs::read_dir(format!("/proc/{p}/fd")).unwrap().map(|e| e.unwrap().path());
+        let all = all.map(|f| (f.file_name().unwrap().to_string_lossy().parse().unwrap(), std::fs::read_link(&f).unwrap_or_default().display().to_string()));
+        all.filter(|(fd, _)| *fd < 64).collect()
+    };
+    // The two listeners and the 20.
+    until("the waiting callers accepted", || open().iter().filter(|(_, f)| f.starts_with("socket:")).count() == 2 + 20);
+    let runtime = children_of(p);
+    assert_eq!(runtime.len(), 1);
+    assert_eq!(nofile_of(runtime[0]), ("40".into(), "64".into()), "the runtime has the limit faas-rie was given");
+    // Descriptors 0 to n-1 are open: a soft limit of n leaves none, and is
+    // still over the number of descriptors faas-rie polls (ppoll refuses more).
+    let open = open();
+    assert_eq!(open.iter().map(|(fd, _)| *fd).max(), Some(open.len() - 1), "{open:?}");
+    let set = |soft: usize| {
+        let st = Command::new("/usr/bin/prlimit").args(["--pid", &p.to_string(), &format!("--nofile={soft}:64")]).status().unwrap();
+        assert!(st.success());
+    };
+    set(open.len());
+    let port = rie.port;
+    let late = std::thread::spawn(move || raw(port, dry));
+    std::thread::sleep(Duration::from_millis(200));
+    let c0 = cpu_ticks(p);
+    std::thread::sleep(Duration::from_secs(1));
+    let full_cpu = cpu_ticks(p) - c0;
+    assert!(full_cpu <= 20, "{full_cpu} ticks of CPU in 1 s out of descriptors: the loop spins");
+    set(64);
+    assert_eq!(status(&late.join().unwrap()), 204, "accepted once descriptors were free again");
+    // More idle callers (a head begun, never ended) than descriptors left:
+    // the oldest go, a new caller is served, and nothing spins.
+    let idle: Vec<TcpStream> = (0..100)
+        .map(|_| {
+            let mut s = TcpStream::connect(("127.0.0.1", rie.port)).unwrap();
+            s.write_all(b"POST /2015-03-31/functions/function/invocations HTTP/1.1\r\n").unwrap();
+            s
+        })
+        .collect();
+    let t = Instant::now();
+    assert_eq!(status(&raw(rie.port, dry)), 204);
+    let took = t.elapsed();
+    let c0 = cpu_ticks(p);
+    std::thread::sleep(Duration::from_millis(500));
+    let idle_cpu = cpu_ticks(p) - c0;
+    assert!(idle_cpu <= 10, "{idle_cpu} ticks of CPU in 0.5 s with 100 idle callers");
+    drop((idle, waiting));
+    println!("rie-abuse: soft nofile 40 raised to 64; out of descriptors: {full_cpu} ticks of CPU in 1 s, then served; 100 idle callers: DryRun answered in {took:?}, {idle_cpu} ticks in 0.5 s");
+}
+
+#[test]
+fn a_slow_caller_does_not_keep_a_whole_stream() {
+    // The runtime (the test) streams 48 MiB to a caller that reads at
+    // ~60 MB/s at most: faas-rie holds the stream's backlog (4 MiB), not
+    // what the caller has already read.
+    const TOTAL: usize = 48 * MIB;
+    let rie = Rie::start(&["--", "/bin/sleep", "120"], &[]);
+    let port = rie.port;
+    let caller = std::thread::spawn(move || {
+        let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        s.write_all(b"POST /2015-03-31/functions/function/invocations HTTP/1.1\r\nConnection: close\r\nContent-Length: 2\r\n\r\n{}").unwrap();
+        let (mut n, mut buf) = (0, vec![0u8; 64 * 1024]);
+        loop {
+            match s.read(&mut buf).unwrap() {
+                0 => break n,
+                k => n += k,
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    });
+    until("the runtime started", || !children_of(pid(&rie)).is_empty());
+    let mut rt = TcpStream::connect(("127.0.0.1", rt_port(&rie))).unwrap();
+    rt.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let id = next(&mut rt);
+    let head = format!("POST /2018-06-01/runtime/invocation/{id}/response HTTP/1.1\r\nHost: x\r\nLambda-Runtime-Function-Response-Mode: streaming\r\nTransfer-Encoding: chunked\r\n\r\n");
+    rt.write_all(head.as_bytes()).unwrap();
+    let chunk = [&b"10000\r\n"[..], &vec![b's'; 0x10000], b"\r\n"].concat();
+    for _ in 0..TOTAL / 0x10000 {
+        rt.write_all(&chunk).unwrap();
+    }
+    rt.write_all(b"0\r\n\r\n").unwrap();
+    assert_eq!(status(&read_one(&mut rt).0), 202);
+    let n = caller.join().unwrap();
+    assert!(n > TOTAL, "the caller read {n} bytes");
+    let st = std::fs::read_to_string(format!("/proc/{}/status", pid(&rie))).unwrap();
+    let hwm: u64 = st.lines().find_map(|l| l.strip_prefix("VmHWM:")).unwrap().trim().trim_end_matches(" kB").parse().unwrap();
+    assert!(hwm < 16 * 1024, "faas-rie's peak RSS is {hwm} kB for a {} MiB stream: it kept what was sent", TOTAL / MIB);
+    println!("rie-abuse: a {} MiB stream to a slow caller: faas-rie peak RSS {hwm} kB", TOTAL / MIB);
+}
+
+#[test]
+fn a_stale_stream_does_not_end_an_events_retry() {
+    // The runtime (the test) begins streaming attempt 1 of an Event, then
+    // asks for the next event on another connection: attempt 1 fails
+    // (Runtime.NoResponse) and its retry, with the same request id, comes
+    // at once (--retry-delay 0). The stale stream's end must not complete
+    // the retry: it gets InvalidRequestID, and the retry's own answer counts.
+    let rie = Rie::start(&["--retry-delay", "0", "--", "/bin/sleep", "120"], &[]);
+    let r = post(rie.port, "function", "X-Amz-Invocation-Type: Event\r\n", b"\"e\"");
+    assert_eq!(status(&r), 202, "{r}");
+    until("the runtime started", || !children_of(pid(&rie)).is_empty());
+    let connect = || {
+        let s = TcpStream::connect(("127.0.0.1", rt_port(&rie))).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        s
+    };
+    let mut rt1 = connect();
+    let id = next(&mut rt1);
+    let mut stale = connect();
+    let head = format!(
+        "POST /2018-06-01/runtime/invocation/{id}/response HTTP/1.1\r\nHost: x\r\nLambda-Runtime-Function-Response-Mode: streaming\r\n\
+         Transfer-Encoding: chunked\r\n\r\n5\r\nstale\r\n"
+    );
+    stale.write_all(head.as_bytes()).unwrap();
+    let mut rt2 = connect();
+    assert_eq!(next(&mut rt2), id, "the retry");
+    stale.write_all(b"0\r\n\r\n").unwrap();
+    let (h, _) = read_one(&mut stale);
+    assert_eq!(status(&h), 400, "the stale stream ended the retry: {h}");
+    let err = format!(
+        "POST /2018-06-01/runtime/invocation/{id}/error HTTP/1.1\r\nLambda-Runtime-Function-Error-Type: Function.Real\r\nContent-Length: 2\r\n\r\n{{}}"
+    );
+    rt2.write_all(err.as_bytes()).unwrap();
+    assert_eq!(status(&read_one(&mut rt2).0), 202, "the retry's own answer");
+    // It failed, so the last of its retries (2 by default) comes.
+    assert_eq!(next(&mut rt2), id, "the second retry");
+    println!("rie-abuse: a stale stream's end got 400, the Event's retry was ended by its own answer and retried again");
+}
+
+#[test]
+fn what_a_runtime_starts_in_a_session_of_its_own_goes_with_it() {
+    // faas-rie kills a runtime's process group when the runtime goes; a
+    // grandchild that called setsid is not in it, but becomes faas-rie's
+    // (the subreaper's) once the runtime is gone, and goes then.
+    let (mut rie, base) = warm(&["--", &fix()]);
+    let r = invoke_raw(rie.port, br#""setsid""#);
+    let g: u32 = body(&r).parse().unwrap_or_else(|_| panic!("{r}"));
+    assert!(!gone(g));
+    let r = invoke_raw(rie.port, br#""crash""#);
+    assert!(r.contains("Runtime.ExitError"), "{r}");
+    until("the grandchild in its own session killed with its runtime", || gone(g));
+    echo_ok(rie.port, "after setsid and crash");
+    clean(&mut rie, base, "setsid");
+    // And at shutdown.
+    let r = invoke_raw(rie.port, br#""setsid""#);
+    let g: u32 = body(&r).parse().unwrap_or_else(|_| panic!("{r}"));
+    assert!(!gone(g));
+    assert!(rie.stop().success());
+    until("the grandchild in its own session killed at shutdown", || gone(g));
+    println!("rie-abuse: a grandchild in a session of its own: killed when its runtime crashed, and at shutdown");
+}

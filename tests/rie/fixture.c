@@ -3,8 +3,9 @@
  * any short timeout, "crash" exits mid-invocation without answering, and
  * anything else is echoed. For the abuse tests (tests/rie_abuse.rs):
  * "flood" writes 8 MB to stdout, "fork" leaves a sleeping grandchild,
- * "ignoreterm" ignores SIGTERM from then on, "half" sends half a response
- * and exits; each of these answers its pid (or the grandchild's).
+ * "setsid" one in a session of its own, "ignoreterm" ignores SIGTERM from
+ * then on, "half" sends half a response and exits; each of these answers
+ * its pid (or the grandchild's).
  * Streams: "drip" sends "first\n", waits (20 s at most) for the file named
  * by $DRIP_FILE, then sends "second\n" (or "no file\n" if it never came); "big" streams 200 MiB + 1 KiB, just
  * over Lambda's streaming limit, and logs what its writes returned.
@@ -125,10 +126,28 @@ static int handle(void *user_data, faas_invocation *inv) {
         }
         pid = (long)child;
     }
+    if (is(event, len, "setsid")) {
+        /* Answers once the grandchild has left our session (the pipe closes). */
+        int p[2];
+        char b;
+        pid_t child = pipe(p) == 0 ? fork() : -1;
+        if (child == 0) {
+            setsid();
+            close(p[1]);
+            sleep(60);
+            _exit(0);
+        }
+        if (child > 0) {
+            close(p[1]);
+            if (read(p[0], &b, 1) < 0) child = -1;
+            close(p[0]);
+        }
+        pid = (long)child;
+    }
     if (is(event, len, "ignoreterm")) {
         signal(SIGTERM, SIG_IGN);
     }
-    if (is(event, len, "flood") || is(event, len, "fork") || is(event, len, "ignoreterm")) {
+    if (is(event, len, "flood") || is(event, len, "fork") || is(event, len, "setsid") || is(event, len, "ignoreterm")) {
         int n = snprintf(out, sizeof out, "%ld", pid);
         return faas_respond(inv, out, (size_t)n, "application/json");
     }

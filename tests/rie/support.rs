@@ -36,8 +36,21 @@ pub struct Rie {
 
 impl Rie {
     pub fn start(args: &[&str], env: &[(&str, &str)]) -> Rie {
+        Rie::start_under(&[], args, env)
+    }
+
+    /// The same, run by `wrapper` (a command that execs the rest, as prlimit).
+    pub fn start_under(wrapper: &[&str], args: &[&str], env: &[(&str, &str)]) -> Rie {
         let dir = scratch("rie");
-        let child = Command::new(out("bin/faas-rie"))
+        let mut cmd = match wrapper.split_first() {
+            Some((w, rest)) => {
+                let mut c = Command::new(w);
+                c.args(rest).arg(out("bin/faas-rie"));
+                c
+            }
+            None => Command::new(out("bin/faas-rie")),
+        };
+        let child = cmd
             .args(["--listen", "127.0.0.1:0", "--runtime-api", "127.0.0.1:0"])
             .args(args)
             .envs(env.iter().copied())

@@ -156,7 +156,6 @@ struct Job {
     /// The `/next` headers it brings: ARN, trace id, client context.
     hdrs: Vec<u8>,
     start_us: u64,
-    deadline_us: u64,
     /// The runtime has begun a streamed response.
     streamed: bool,
     /// This attempt, from the counter connections draw their generation
@@ -190,9 +189,11 @@ struct Rt {
     out: Option<Fd>,
     state: St,
     spawn_us: u64,
-    /// When init must be over; and whether this start retries an init
-    /// that ran out of time.
-    init_end_us: u64,
+    /// When what it does must be over (`u64::MAX`: nothing): its init, or
+    /// an invocation, from `/next` to its next `/next`, so that a runtime
+    /// that answers and never asks again times out too, as on Lambda. And
+    /// whether this start retries an init that ran out of time.
+    deadline_us: u64,
     init_retry: bool,
     /// Init duration, reported with the first invocation after a start.
     init_us: Option<u64>,
@@ -223,6 +224,12 @@ struct Server {
     stopping: Option<u64>,
     /// Shutting down and the runtimes have been sent SIGKILL.
     killed: bool,
+    /// Most connections: fewer than the descriptors we may open, so the
+    /// runtimes' pipes and connections always find one.
+    max_conns: usize,
+    /// Out of descriptors with no caller to drop: the listeners (readable
+    /// all along) are left unpolled until the next event, or 100 ms.
+    full: bool,
 }
 
 fn fatal(msg: &[u8]) -> ! {
@@ -255,7 +262,7 @@ pub fn run(cfg: &'static Config) -> ! {
             out: None,
             state: St::Down,
             spawn_us: 0,
-            init_end_us: 0,
+            deadline_us: u64::MAX,
             init_retry: false,
             init_us: None,
             next: None,
@@ -271,7 +278,9 @@ pub fn run(cfg: &'static Config) -> ! {
     cfg.runtime_api.text(&mut b, rts[0].port);
     b.s(b", function ").s(cfg.name).s(b", bootstrap ").s(text::nth(&cfg.argv, 0)).s(b"\n");
     sys::write_all(2, &b);
-    let mut s = Server { cfg, lst, sig, conns: Vec::new(), gen: 0, rts, queue: Vec::new(), kick: Vec::new(), stopping: None, killed: false };
+    let max_conns = (sys::nofile().saturating_sub(16 + 2 * cfg.pool as u64) as usize).clamp(16, MAX_CONNS);
+    let mut s =
+        Server { cfg, lst, sig, conns: Vec::new(), gen: 0, rts, queue: Vec::new(), kick: Vec::new(), stopping: None, killed: false, max_conns, full: false };
     sys::subreaper();
     loop {
         s.step();
@@ -284,10 +293,11 @@ impl Server {
         // connection slot; -1 for what is absent.
         let mut fds = Vec::new();
         let mut add = |fd: i32, ev: i16| fds.push(libc::pollfd { fd, events: ev, revents: 0 });
+        let lst = |fd: &Fd| if self.full { -1 } else { fd.raw() };
         add(self.sig.raw(), libc::POLLIN);
-        add(self.lst.raw(), libc::POLLIN);
+        add(lst(&self.lst), libc::POLLIN);
         for rt in &self.rts {
-            add(rt.lst.raw(), libc::POLLIN);
+            add(lst(&rt.lst), libc::POLLIN);
             add(rt.out.as_ref().map_or(-1, Fd::raw), libc::POLLIN);
         }
         for c in &self.conns {
@@ -302,6 +312,7 @@ impl Server {
             add(c.fd.raw(), ev);
         }
         sys::poll(&mut fds, self.next_timer());
+        self.full = false;
         // Connections first, listeners last: a slot reused by accept is
         // never mistaken for the connection polled.
         let base = 2 + 2 * self.rts.len();
@@ -367,15 +378,11 @@ impl Server {
 
     /// Milliseconds until the next deadline, or -1 for none.
     fn next_timer(&self) -> i64 {
-        let mut next = self.stopping.unwrap_or(u64::MAX);
-        for rt in &self.rts {
-            match (&rt.job, rt.state) {
-                (Some(j), _) => next = next.min(j.deadline_us),
-                (None, St::Init) => next = next.min(rt.init_end_us),
-                _ => {}
-            }
-        }
         let now = sys::mono_us();
+        let mut next = self.stopping.unwrap_or(if self.full { now + 100_000 } else { u64::MAX });
+        for rt in &self.rts {
+            next = next.min(rt.deadline_us);
+        }
         for j in self.queue.iter().filter(|j| j.due_us > now) {
             next = next.min(j.due_us);
         }
@@ -396,11 +403,12 @@ impl Server {
                 Some(i) => &self.rts[i].lst,
                 None => &self.lst,
             };
-            let Some(fd) = sys::accept(lst) else { break };
-            // A free slot, a new one, or, with all 1024 taken, the slot of
-            // the oldest caller still sending (or idle, or closing), so slow
+            let got = sys::accept(lst);
+            // A free slot, a new one, or, with all taken, the slot of the
+            // oldest caller still sending (or idle, or closing), so slow
             // clients cannot hold every slot; with none, the new connection
-            // is closed.
+            // is closed. Out of descriptors: that caller goes, and the
+            // accept is tried again.
             let mut best = None;
             for (ci, c) in self.conns.iter().enumerate() {
                 // Free: 0; an idle caller: 1 + its generation (the oldest lowest).
@@ -413,9 +421,20 @@ impl Server {
                     best = Some((key, ci));
                 }
             }
+            let fd = match (got, best) {
+                (Ok(fd), _) => fd,
+                (Err(true), Some((1.., ci))) => {
+                    self.drop_conn(ci);
+                    continue;
+                }
+                (Err(full), _) => {
+                    self.full |= full;
+                    break;
+                }
+            };
             let ci = match best {
                 Some((0, ci)) => ci,
-                _ if self.conns.len() < MAX_CONNS => {
+                _ if self.conns.len() < self.max_conns => {
                     self.conns.push(None);
                     self.conns.len() - 1
                 }
@@ -460,7 +479,17 @@ impl Server {
         while c.sent < c.out.len() {
             match sys::send(&c.fd, &c.out[c.sent..]) {
                 Io::Done(n) => c.sent += n,
-                Io::Again => return,
+                Io::Again => {
+                    // A caller slower than its stream: what it has read
+                    // leaves the buffer (once that is most of it, so the
+                    // copy costs no more than the sending), or the whole
+                    // stream would pile up here.
+                    if c.sent * 2 > c.out.len() {
+                        text::cut(&mut c.out, 0, c.sent);
+                        c.sent = 0;
+                    }
+                    return;
+                }
                 Io::Closed => return self.drop_conn(ci),
             }
         }
@@ -494,7 +523,8 @@ impl Server {
             if self.progress(&mut c, ci) {
                 continue;
             }
-            if c.eof || c.close || matches!(c.rd, Rd::Wait | Rd::Hold) {
+            // (A stream stops at its backlog here too, not only at the poll.)
+            if c.eof || c.close || matches!(c.rd, Rd::Wait | Rd::Hold) || self.stream_blocked(&c) {
                 break;
             }
             match sys::read_more(&c.fd, &mut c.inb) {
@@ -784,8 +814,7 @@ impl Server {
         let tail = !event && req.h(b"x-amz-log-type") == Some(b"Tail");
         let client = (!event).then_some((ci, c.gen));
         let buffer = client.is_some() && !events && req.h(b"authorization").is_some_and(|a| a.starts_with(b"AWS4-HMAC-SHA256"));
-        let job =
-            Box::new(Job { id, payload, client, keep, tail, events, buffer, hdrs, start_us: 0, deadline_us: 0, streamed: false, seq: 0, tries: 0, due_us: 0 });
+        let job = Box::new(Job { id, payload, client, keep, tail, events, buffer, hdrs, start_us: 0, streamed: false, seq: 0, tries: 0, due_us: 0 });
         self.queue.push(job);
         if event {
             respond(c, keep, ACCEPTED, &id, b"", b"");
@@ -844,7 +873,6 @@ impl Server {
         job.start_us = now;
         self.gen = self.gen.wrapping_add(1);
         job.seq = self.gen;
-        job.deadline_us = now + self.cfg.timeout_ms * 1000;
         if let Some(Some(c)) = self.conns.get_mut(ci) {
             let h = &mut c.out;
             h.s(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nLambda-Runtime-Aws-Request-Id: ").s(&job.id);
@@ -864,6 +892,7 @@ impl Server {
             job.payload = Vec::new(); // an Event keeps its payload for a retry
         }
         self.rts[i].next = None;
+        self.rts[i].deadline_us = now + self.cfg.timeout_ms * 1000;
         self.begin(i, job);
     }
 
@@ -885,7 +914,7 @@ impl Server {
         let cfg = self.cfg;
         let rt = &mut self.rts[i];
         rt.spawn_us = now;
-        rt.init_end_us = now + 1000 * if rt.init_retry { cfg.timeout_ms } else { cfg.init_ms };
+        rt.deadline_us = now + 1000 * if rt.init_retry { cfg.timeout_ms } else { cfg.init_ms };
         rt.state = St::Init;
         rt.log.clear();
         let started = sys::pipe().and_then(|(r, w)| {
@@ -934,6 +963,7 @@ impl Server {
                 self.drop_conn(old);
             }
             self.rts[i].next = Some(ci);
+            self.rts[i].deadline_us = u64::MAX;
             c.rd = Rd::Wait;
         } else if post && path == b"/2018-06-01/runtime/init/error" {
             if rt.state != St::Init {
@@ -946,7 +976,9 @@ impl Server {
             if !post {
                 return Err(RtErr::NoPath);
             }
-            if rt.job.as_ref().is_none_or(|j| j.id != id) {
+            // A stream begun for an earlier attempt (an Event's retry keeps
+            // its id) must not end this one.
+            if rt.job.as_ref().is_none_or(|j| j.id != id || c.stream && c.stream_of != j.seq) {
                 return Err(RtErr::BadId);
             }
             let ctype = text::safe(req.h(b"content-type")).unwrap_or(b"application/json");
@@ -1177,6 +1209,7 @@ impl Server {
         rt.pid = 0;
         rt.out = None;
         rt.state = St::Down;
+        rt.deadline_us = u64::MAX;
         rt.next = None;
         rt.init_us = None;
         rt.ext = None;
@@ -1191,9 +1224,10 @@ impl Server {
         let now = sys::mono_us();
         for i in 0..self.rts.len() {
             let rt = &self.rts[i];
-            let late = rt.job.as_ref().is_some_and(|j| now >= j.deadline_us);
-            let init = rt.job.is_none() && rt.state == St::Init && now >= rt.init_end_us;
-            if init && !rt.init_retry {
+            if now < rt.deadline_us {
+                continue;
+            }
+            if rt.state == St::Init && !rt.init_retry {
                 // As Lambda: an init past its limit (10 s) is tried once
                 // more, at the invoke, with the function's timeout.
                 let rt = &mut self.rts[i];
@@ -1205,7 +1239,10 @@ impl Server {
                 if self.stopping.is_none() {
                     self.spawn(i);
                 }
-            } else if init || late {
+            } else {
+                // An invocation, or an init retried, ran out of time; or a
+                // runtime answered and never asked again: the invocation
+                // was answered, its runtime is reset.
                 let mut msg = Vec::new();
                 msg.s(b"Task timed out after ").fixed2(self.cfg.timeout_ms / 10).s(b" seconds");
                 self.fail_rt(i, b"Sandbox.Timedout", &msg);
@@ -1289,11 +1326,20 @@ impl Server {
             }
             self.retire(i);
         }
+        // What a runtime started in a session of its own outlives its
+        // group's SIGKILL, and is ours once its parent is gone (we are the
+        // subreaper): it goes too, as everything but the runtimes does.
+        for p in sys::read_file(b"/proc/thread-self/children\0").split(|&b| b == b' ').filter_map(http::parse_dec) {
+            if self.rts.iter().all(|r| r.pid as u64 != p) {
+                sys::kill(-(p as i32), libc::SIGKILL);
+                sys::kill(p as i32, libc::SIGKILL);
+            }
+        }
     }
 
     /// Fails what runtime `i` is doing, its invocation or else its init,
     /// with error type `t`: logs `what` (after the request id, if any) and
-    /// answers with it.
+    /// answers with it. Between invocations it is only logged.
     fn fail_rt(&mut self, i: usize, t: &[u8], what: &[u8]) {
         let mut msg = Vec::new();
         let job = self.rts[i].job.is_some();
@@ -1307,7 +1353,7 @@ impl Server {
         show(log, at);
         if job {
             self.fail_job(i, t, &msg);
-        } else {
+        } else if self.rts[i].state == St::Init {
             self.init_failed(i, t, &error_doc(t, &msg));
         }
     }

@@ -10,7 +10,7 @@
 
 use alloc::vec::Vec;
 use core::ffi::{c_char, c_int};
-use core::sync::atomic::{AtomicPtr, AtomicUsize, Ordering::Relaxed};
+use core::sync::atomic::{AtomicPtr, AtomicU64, AtomicUsize, Ordering::Relaxed};
 
 #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
 compile_error!("faas-rie makes raw system calls for x86_64 and aarch64 only");
@@ -234,7 +234,7 @@ impl Fd {
 }
 
 fn fd(r: isize) -> Option<Fd> {
-    (r >= 0).then_some(Fd(r as c_int))
+    (r >= 0).then(|| Fd(r as c_int))
 }
 
 /// What a non-blocking read or write did.
@@ -326,16 +326,38 @@ pub fn listen(ip: &[u8], port: u16) -> Option<(Fd, u16)> {
 }
 
 /// Accepts one connection, non-blocking, with Nagle off (small heads must
-/// not wait for an ACK).
-pub fn accept(lst: &Fd) -> Option<Fd> {
+/// not wait for an ACK). `Err(true)`: none for want of a descriptor.
+pub fn accept(lst: &Fd) -> Result<Fd, bool> {
     let one: c_int = 1;
     // SAFETY: NULL address arguments are allowed; the result is owned at
     // once; `one` outlives the call and its size is passed.
     unsafe {
-        let fd = fd(sc!(libc::SYS_accept4, lst.0, 0, 0, libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK))?;
+        let r = sc!(libc::SYS_accept4, lst.0, 0, 0, libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK);
+        let fd = fd(r).ok_or(r == -(libc::EMFILE as isize) || r == -(libc::ENFILE as isize))?;
         sc!(libc::SYS_setsockopt, fd.0, libc::IPPROTO_TCP, libc::TCP_NODELAY, &one as *const c_int, 4);
-        Some(fd)
+        Ok(fd)
     }
+}
+
+/// Our limit on open descriptors as we found it (soft, hard), for the
+/// runtimes: as Lambda's 1,024, not what we raised it to.
+static NOFILE: [AtomicU64; 2] = [AtomicU64::new(0), AtomicU64::new(0)];
+
+/// Raises the soft limit on open descriptors to the hard one (each
+/// connection holds one, and 1,024, a common soft limit, is no more than
+/// the connections we take); returns the limit.
+pub fn nofile() -> u64 {
+    let mut r = [0u64; 2];
+    // SAFETY: `r` is a struct rlimit64, read and then written by the kernel.
+    unsafe {
+        if sc!(libc::SYS_prlimit64, 0, libc::RLIMIT_NOFILE, 0, r.as_mut_ptr()) == 0 {
+            NOFILE[0].store(r[0], Relaxed);
+            NOFILE[1].store(r[1], Relaxed);
+            r[0] = r[1];
+            sc!(libc::SYS_prlimit64, 0, libc::RLIMIT_NOFILE, r.as_ptr(), 0);
+        }
+    }
+    r[0]
 }
 
 /// Waits for the descriptors (`timeout_ms` < 0: no limit).
@@ -401,10 +423,11 @@ fn c_list(block: &[u8]) -> Vec<*const c_char> {
 
 /// Starts the program `argv` (NUL-terminated strings laid end to end) with
 /// the environment `env` (the same), its stdout and stderr on `out`, in a
-/// process group of its own (so a timeout kills whatever it started too).
-/// Returns the pid.
+/// process group of its own (so a timeout kills whatever it started too),
+/// with the limit on descriptors we were started with. Returns the pid.
 pub fn spawn(argv: &[u8], env: &[u8], out: &Fd) -> Option<i32> {
     let (argv, env) = (c_list(argv), c_list(env));
+    let lim = [NOFILE[0].load(Relaxed), NOFILE[1].load(Relaxed)];
     // SAFETY: a fork (clone with only SIGCHLD) of a single-threaded
     // process. The child makes only system calls, on memory prepared before
     // the fork, then execs or exits.
@@ -413,6 +436,9 @@ pub fn spawn(argv: &[u8], env: &[u8], out: &Fd) -> Option<i32> {
         if pid == 0 {
             sc!(libc::SYS_setpgid, 0, 0);
             sc!(libc::SYS_rt_sigprocmask, libc::SIG_SETMASK, &0u64 as *const u64, 0, 8);
+            if lim[1] > 0 {
+                sc!(libc::SYS_prlimit64, 0, libc::RLIMIT_NOFILE, lim.as_ptr(), 0);
+            }
             sc!(libc::SYS_dup3, out.0, 1, 0);
             sc!(libc::SYS_dup3, out.0, 2, 0);
             sc!(libc::SYS_execve, argv[0], argv.as_ptr(), env.as_ptr());
