@@ -153,8 +153,8 @@ fuzz: ## Fuzz every network parser for FUZZ_SECONDS each (needs `cargo install c
 		RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run -a $$t -- -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 || exit 1; \
 	done
 
-test-unit: ## Unit, property and doc tests of the core and faas-rie
-	$(CARGO) test --locked -p faas -p faas-rie
+test-unit: ## Unit, property and doc tests of the core, faas-rie and the bench's statistics
+	$(CARGO) test --locked -p faas -p faas-rie -p faas-bench
 
 test-c: $(LIB) ## C header checks: version agreement, exported symbols, ASan/UBSan
 	tests/c/run.sh

@@ -24,17 +24,17 @@ struct AwsRie {
     log: PathBuf,
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
 impl AwsRie {
     fn start(bootstrap: &str, args: &[&str], env: &[(&str, &str)]) -> AwsRie {
         let rie = root().join("out/aws-rie/aws-lambda-rie");
         require(rie.to_str().unwrap(), "run `make aws-rie` (it takes aws-lambda-rie from the AWS SAM CLI wheel on PyPI)");
         let exe = root().join(bootstrap);
         require(exe.to_str().unwrap(), "run `make all`");
-        let (port, api) = (free_port(), free_port());
+        // Two free ports: both held until the emulator starts, so that they
+        // differ (the emulator cannot be given port 0).
+        let held = [0; 2].map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap());
+        let [port, api] = held.each_ref().map(|l| l.local_addr().unwrap().port());
+        drop(held);
         let log = scratch("aws-rie").join("log");
         let file = std::fs::File::create(&log).unwrap();
         let child = Command::new(rie)

@@ -32,8 +32,9 @@ fn context() -> std::path::PathBuf {
 }
 
 /// Runs `image` with a free host port; returns the container id and port.
+/// (No `--rm`: its exit status is read after `podman stop`; `Stop` removes it.)
 fn start(image: &str) -> (String, u16) {
-    let id = podman(&["run", "--runtime", "runc", "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024", "-d", "--rm", "-p", "127.0.0.1::8080", image]);
+    let id = podman(&["run", "--runtime", "runc", "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024", "-d", "-p", "127.0.0.1::8080", image]);
     let port = podman(&["port", &id, "8080"]).rsplit(':').next().unwrap().parse().unwrap();
     (id, port)
 }
@@ -102,8 +103,10 @@ fn scratch_image_answers_the_cli_within_budget() {
     println!("scratch image: the two binaries are {files} bytes; tar headers and metadata {} more", raw - files);
     // Two tar entries (no directories) and the image's metadata: about 4 KB.
     assert!(raw < files + 6 * 1024, "nothing but the two binaries: {raw} vs {files}");
-    // SIGTERM (podman stop) ends faas-rie with status 0.
+    // SIGTERM (podman stop) ends faas-rie with status 0 (a SIGKILL after
+    // the 5 s would leave 137).
     podman(&["stop", "-t", "5", &id]);
+    assert_eq!(podman(&["inspect", "--format", "{{.State.ExitCode}}", &id]).trim(), "0", "faas-rie's exit status on SIGTERM");
 }
 
 #[test]

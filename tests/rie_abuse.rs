@@ -32,31 +32,8 @@ fn fds(pid: u32) -> usize {
     std::fs::read_dir(format!("/proc/{pid}/fd")).map(|d| d.count()).unwrap_or(0)
 }
 
-/// (pid, ppid, state) of every process.
-fn procs() -> Vec<(u32, u32, char)> {
-    let mut v = Vec::new();
-    for e in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else { continue };
-        let Some(rest) = stat.rfind(')').map(|i| &stat[i + 2..]) else { continue };
-        let f: Vec<&str> = rest.split(' ').collect();
-        if let (Ok(p), Some(st), Some(Ok(pp))) = (e.file_name().to_string_lossy().parse(), f[0].chars().next(), f.get(1).map(|s| s.parse())) {
-            v.push((p, pp, st));
-        }
-    }
-    v
-}
-
 fn zombies_of(parent: u32) -> Vec<u32> {
     procs().into_iter().filter(|&(_, pp, st)| pp == parent && st == 'Z').map(|(p, _, _)| p).collect()
-}
-
-fn children_of(parent: u32) -> Vec<u32> {
-    procs().into_iter().filter(|&(_, pp, _)| pp == parent).map(|(p, _, _)| p).collect()
-}
-
-/// A process that is gone (or at most a zombie of someone else, about to be reaped).
-fn gone(p: u32) -> bool {
-    procs().iter().all(|&(q, _, st)| q != p || st == 'Z')
 }
 
 /// Waits (10 s at most) until `f` holds.
@@ -222,19 +199,18 @@ fn slowloris_does_not_block_other_callers() {
         }
         slow
     });
-    let t = Instant::now();
+    // Ten invokes, each answered while every slow client still dangles
+    // (the dripper runs for 6 s; how fast they go is the bench's business).
     let mut answered = 0;
     let mut worst = Duration::ZERO;
-    while t.elapsed() < Duration::from_secs(4) && answered < 200 {
+    while answered < 10 {
         let one = Instant::now();
         echo_ok(port, &format!("meanwhile {answered}"));
         worst = worst.max(one.elapsed());
+        assert!(!dripper.is_finished(), "invoke {answered} was answered only after the slow clients were done");
         answered += 1;
     }
-    assert!(!dripper.is_finished(), "the slow clients were still dangling during the invokes");
     let slow = dripper.join().unwrap();
-    assert!(worst < Duration::from_secs(3), "an invoke waited {worst:?} behind slow clients");
-    assert!(answered >= 10, "only {answered} invokes in 4 s next to slow clients");
     let p = pid(&rie);
     until(&format!("each slow client holding one descriptor, no more ({} for {SLOW} over {base})", fds(p)), || fds(p) == base + SLOW);
     drop(slow);
@@ -244,10 +220,7 @@ fn slowloris_does_not_block_other_callers() {
     // More slow clients than faas-rie has connection slots (1024): the
     // oldest are closed to make room, and callers still get through.
     let many = 1100;
-    if nofile() < many + 200 {
-        println!("rie-abuse: slowloris beyond the slots skipped: nofile {} < {}", nofile(), many + 200);
-        return;
-    }
+    assert!(nofile() >= many + 200, "this test needs {} open files, the soft limit is {}", many + 200, nofile());
     let head = b"POST /2015-03-31/functions/function/invocations HTTP/1.1\r\nX-Slow: ";
     let mut slow: Vec<TcpStream> = (0..many).map(|_| TcpStream::connect(("127.0.0.1", port)).unwrap()).collect();
     for s in &mut slow {
@@ -265,18 +238,33 @@ fn slowloris_does_not_block_other_callers() {
         }
         std::thread::sleep(Duration::from_secs(1));
     }
-    assert!(worst2 < Duration::from_secs(3), "an invoke waited {worst2:?} behind {many} slow clients");
     drop(slow);
     clean(&mut rie, base, "slowloris beyond the slots");
     assert_eq!(starts(&rie), 1 + answered + 15);
     println!("rie-abuse: slowloris: {SLOW} clients at 1 byte/s for 6 s; {answered} other invokes answered meanwhile (slowest {worst:?}); then {many} slow clients (over the 1024 slots): 15 invokes answered (slowest {worst2:?}); 0 descriptors leaked");
 }
 
-/// The soft limit on open files.
+/// The soft limit on open files, raised first (once) where it is under
+/// 4,096: to 4,096 (root may raise the hard limit too), or else to the hard
+/// limit; so the tests that need more than a common 1,024 get it anywhere.
 fn nofile() -> usize {
-    let limits = std::fs::read_to_string("/proc/self/limits").unwrap();
-    let line = limits.lines().find(|l| l.starts_with("Max open files")).unwrap();
-    line.split_whitespace().nth(3).unwrap().parse().unwrap_or(usize::MAX)
+    let limit = |field: usize| -> usize {
+        let limits = std::fs::read_to_string("/proc/self/limits").unwrap();
+        let line = limits.lines().find(|l| l.starts_with("Max open files")).unwrap();
+        line.split_whitespace().nth(field).unwrap().parse().unwrap_or(usize::MAX)
+    };
+    static RAISED: std::sync::Once = std::sync::Once::new();
+    RAISED.call_once(|| {
+        if limit(3) < 4096 {
+            let me = std::process::id().to_string();
+            for want in ["4096:4096".to_string(), format!("{0}:{0}", limit(4))] {
+                if Command::new("prlimit").args(["--pid", &me, &format!("--nofile={want}")]).status().is_ok_and(|s| s.success()) {
+                    break;
+                }
+            }
+        }
+    });
+    limit(3)
 }
 
 /// `n` connections at once, each one invoke; returns (200s, 429s).
@@ -318,7 +306,8 @@ fn storm(port: u16, n: usize) -> (usize, usize) {
 fn thousand_concurrent_connections() {
     // Both ends of each connection are descriptors of this machine's
     // processes: faas-rie and this test each need `n` and a margin.
-    let n = 1000.min(nofile().saturating_sub(124));
+    let n = 1000;
+    assert!(nofile() >= n + 124, "this test needs {} open files, the soft limit is {}", n + 124, nofile());
     let q = n.to_string();
     let (mut rie, base) = warm(&["--queue", &q, "--", &fix()]);
     let t = Instant::now();

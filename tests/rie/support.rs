@@ -237,3 +237,26 @@ pub fn fixture() -> PathBuf {
         })
         .clone()
 }
+
+/// (pid, ppid, state) of every process.
+pub fn procs() -> Vec<(u32, u32, char)> {
+    let mut v = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else { continue };
+        let Some(rest) = stat.rfind(')').map(|i| &stat[i + 2..]) else { continue };
+        let f: Vec<&str> = rest.split(' ').collect();
+        if let (Ok(p), Some(st), Some(Ok(pp))) = (e.file_name().to_string_lossy().parse(), f[0].chars().next(), f.get(1).map(|s| s.parse())) {
+            v.push((p, pp, st));
+        }
+    }
+    v
+}
+
+pub fn children_of(parent: u32) -> Vec<u32> {
+    procs().into_iter().filter(|&(_, pp, _)| pp == parent).map(|(p, _, _)| p).collect()
+}
+
+/// A process that is gone (or at most a zombie of someone else, about to be reaped).
+pub fn gone(p: u32) -> bool {
+    procs().iter().all(|&(q, _, st)| q != p || st == 'Z')
+}
