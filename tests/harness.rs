@@ -7,6 +7,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -73,11 +74,16 @@ pub enum Next {
     /// Nothing for this many milliseconds, then the next item (a process
     /// stays alive, waiting, while the test looks at it).
     Stall(u64),
-    /// After this many milliseconds, these bytes, then the server closes
-    /// the connection (a test can stop the process meanwhile, so that it
-    /// finds both the bytes and the close when it resumes).
-    LateClose(u64, Vec<u8>),
+    /// Once the test opens the gate, these bytes, then the server closes
+    /// the connection and says so through the gate (a test stops the
+    /// process first, so that it finds both the bytes and the close when it
+    /// resumes).
+    GatedClose(Gate, Vec<u8>),
 }
+
+/// Opened by the test (`.0`), then set by the server once it has written
+/// and closed (`.1`).
+pub type Gate = Arc<(AtomicBool, AtomicBool)>;
 
 impl Next {
     /// A plain event with a request id and a deadline far ahead.
@@ -298,9 +304,14 @@ fn write_next(w: &mut TcpStream, n: Next) -> bool {
             let _ = w.write_all(&b);
             return true;
         }
-        Next::LateClose(ms, b) => {
-            thread::sleep(Duration::from_millis(ms));
+        Next::GatedClose(gate, b) => {
+            let t = Instant::now();
+            while !gate.0.load(Ordering::SeqCst) && t.elapsed() < Duration::from_secs(60) {
+                thread::sleep(Duration::from_millis(1));
+            }
             let _ = w.write_all(&b);
+            let _ = w.shutdown(std::net::Shutdown::Both);
+            gate.1.store(true, Ordering::SeqCst);
             return true;
         }
     };

@@ -6,6 +6,7 @@ mod support;
 
 use faas_tests::{out, root};
 use std::collections::BTreeSet;
+use std::io::{Read, Write};
 use std::process::Command;
 use support::*;
 
@@ -117,9 +118,12 @@ fn cli_event_dryrun_unknown_too_large() {
     std::fs::write(&big, format!("\"{}\"", "a".repeat(6 * 1024 * 1024))).unwrap();
     let (o, _) = invoke(rie.port, &["--function-name", "function", "--payload", &format!("fileb://{}", big.display())]);
     assert!(String::from_utf8_lossy(&o.stderr).contains("RequestTooLargeException"), "{}", String::from_utf8_lossy(&o.stderr));
-    // Neither DryRun, nor the unknown name, nor the oversized payload ran.
-    std::thread::sleep(std::time::Duration::from_millis(300));
-    assert_eq!(rie.stdout().matches("START RequestId: ").count(), 1);
+    // Neither DryRun, nor the unknown name, nor the oversized payload ran:
+    // one more invoke, served in order after anything they had queued, is
+    // only the second run.
+    let (o, _) = invoke(rie.port, &["--function-name", "function", "--payload", "{}"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(rie.stdout().matches("START RequestId: ").count(), 2, "{}", rie.stdout());
 }
 
 #[test]
@@ -311,15 +315,24 @@ fn raw_http_edges() {
     let r = http(rie.port, format!("{one}{two}").as_bytes());
     assert_eq!(r.matches("HTTP/1.1 200 OK").count(), 2, "{r}");
     assert!(r.ends_with("[2]") && r.contains("[1]"), "{r}");
-    // One invoke runs, one waits, the third finds the queue full: 429.
+    // One invoke runs, one waits, the third finds the queue full: 429. The
+    // first has started (its START line) before the second is sent, and the
+    // second is written whole before the third connects.
     let port = rie.port;
-    let busy: Vec<_> = (0..2)
-        .map(|_| {
-            let t = std::thread::spawn(move || post(port, "function", "", br#""sleep""#));
-            std::thread::sleep(std::time::Duration::from_millis(300));
-            t
-        })
-        .collect();
+    let started = rie.stdout().matches("START RequestId: ").count();
+    let first = std::thread::spawn(move || post(port, "function", "", br#""sleep""#));
+    rie.wait_stdout("START RequestId: ", started + 1, 20);
+    let mut second = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    second
+        .write_all(b"POST /2015-03-31/functions/function/invocations HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 7\r\n\r\n\"sleep\"")
+        .unwrap();
+    let second = std::thread::spawn(move || {
+        let mut v = String::new();
+        second.read_to_string(&mut v).unwrap();
+        v
+    });
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let busy = [first, second];
     let r = post(rie.port, "function", "", b"{}");
     assert!(r.starts_with("HTTP/1.1 429 ") && r.contains("TooManyRequestsException"), "{r}");
     for b in busy {

@@ -423,7 +423,8 @@ fn a_stream_does_not_start_on_a_connection_the_server_closed() {
     // finds both when it resumes, as after a thaw.
     let event = b"HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: s1\r\nContent-Length: 9\r\n\r\n\"payload\"".to_vec();
     for bin in ["static/stream-c", "static/stream-rs", "dynamic/stream-c", "dynamic/stream-rs"] {
-        let api = FakeApi::start(vec![Next::LateClose(500, event.clone())]);
+        let gate = faas_tests::Gate::default();
+        let api = FakeApi::start(vec![Next::GatedClose(gate.clone(), event.clone())]);
         let mut p = Proc::spawn(&out(bin), &[("AWS_LAMBDA_RUNTIME_API", &api.addr())]);
         let t = std::time::Instant::now();
         while api.requests().is_empty() {
@@ -431,7 +432,16 @@ fn a_stream_does_not_start_on_a_connection_the_server_closed() {
             std::thread::sleep(std::time::Duration::from_millis(2));
         }
         send_signal(p.pid(), 19); // SIGSTOP
-        std::thread::sleep(std::time::Duration::from_millis(800));
+        let stopped = || std::fs::read_to_string(format!("/proc/{}/stat", p.pid())).is_ok_and(|s| s.rsplit(") ").next().is_some_and(|r| r.starts_with('T')));
+        while !stopped() {
+            assert!(t.elapsed().as_secs() < 30, "{bin}: not stopped");
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        gate.0.store(true, std::sync::atomic::Ordering::SeqCst);
+        while !gate.1.load(std::sync::atomic::Ordering::SeqCst) {
+            assert!(t.elapsed().as_secs() < 30, "{bin}: the server did not close");
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
         send_signal(p.pid(), 18); // SIGCONT
         p.wait(30);
         let posts = api.posts();
@@ -583,8 +593,13 @@ fn graceful_shutdown_on_sigterm() {
         assert_eq!(reqs[register].header("Lambda-Extension-Name"), Some("faas"));
         assert_eq!(reqs[register].text(), r#"{"events":[]}"#);
         assert_eq!(reqs[ext_next].header("Lambda-Extension-Identifier"), Some("ext-1"));
-        // Now blocked in the long poll on /next: SIGTERM ends it.
-        std::thread::sleep(std::time::Duration::from_millis(100));
+        // Now blocked in the long poll on the second /next (the server got
+        // it, so the runtime is past its last look at the flag): SIGTERM ends it.
+        let t = std::time::Instant::now();
+        while api.requests().iter().filter(|r| r.path == "/2018-06-01/runtime/invocation/next").count() < 2 {
+            assert!(t.elapsed().as_secs() < 10, "{bin}: no second /next");
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
         send_signal(p.pid(), 15);
         let st = p.wait(5);
         assert_eq!(st.code(), Some(0), "{bin}: {}", p.stderr());
