@@ -128,6 +128,8 @@ struct State {
     post_raw: VecDeque<Vec<u8>>,
     requests: Vec<Request>,
     conns: usize,
+    /// Extension registrations get 403 (an API without extensions).
+    no_extensions: bool,
 }
 
 /// A scriptable Runtime API on 127.0.0.1. When the script is used up,
@@ -171,6 +173,12 @@ impl FakeApi {
     /// Status codes for the next posts to /response or /error, in order.
     pub fn post_status(&self, codes: &[u16]) {
         self.state.0.lock().unwrap().post_status.extend(codes);
+    }
+
+    /// Refuses extension registrations (403), as an emulator without the
+    /// Extensions API would.
+    pub fn refuse_extensions(&self) {
+        self.state.0.lock().unwrap().no_extensions = true;
     }
 
     /// Exactly these bytes as the answers to the next posts, in order.
@@ -218,8 +226,15 @@ fn serve(stream: TcpStream, conn: usize, st: Arc<(Mutex<State>, Condvar)>) {
         let is_next = req.method == "GET" && req.path.ends_with("/runtime/invocation/next");
         // The Extensions API, as far as a runtime's internal extension uses it.
         if req.path.ends_with("/2020-01-01/extension/register") {
-            st.0.lock().unwrap().requests.push(req);
-            let reply = "HTTP/1.1 200 OK\r\nLambda-Extension-Identifier: ext-1\r\nContent-Length: 2\r\n\r\n{}";
+            let refuse = {
+                let mut s = st.0.lock().unwrap();
+                s.requests.push(req);
+                s.no_extensions
+            };
+            let reply = match refuse {
+                true => "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n",
+                false => "HTTP/1.1 200 OK\r\nLambda-Extension-Identifier: ext-1\r\nContent-Length: 2\r\n\r\n{}",
+            };
             if w.write_all(reply.as_bytes()).is_err() {
                 return;
             }

@@ -607,6 +607,29 @@ fn graceful_shutdown_on_sigterm() {
     }
 }
 
+/// Without an Extensions API, graceful shutdown is off, as faas.h says: the
+/// function runs as with faas_run(), and SIGTERM is not caught (it ends the
+/// process as it would any other, with no shutdown hook).
+#[test]
+fn without_extensions_sigterm_is_not_caught() {
+    for (bin, hook) in [("static/context-c", "shutting down after"), ("dynamic/typed-rs", "shutting down after")] {
+        let api = FakeApi::start(vec![Next::event("one", br#"{"name":"Ada"}"#), Next::Stall(20_000)]);
+        api.refuse_extensions();
+        let mut p = Proc::spawn(&out(bin), &[("AWS_LAMBDA_RUNTIME_API", &api.addr())]);
+        api.wait_posts(1, 10);
+        let t = std::time::Instant::now();
+        while api.requests().iter().filter(|r| r.path == "/2018-06-01/runtime/invocation/next").count() < 2 {
+            assert!(t.elapsed().as_secs() < 10, "{bin}: no second /next");
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        send_signal(p.pid(), 15);
+        let st = p.wait(5);
+        assert_eq!(std::os::unix::process::ExitStatusExt::signal(&st), Some(15), "{bin}: {}", p.stderr());
+        assert!(p.stderr().contains("graceful shutdown is off"), "{bin}: {}", p.stderr());
+        assert!(!p.stderr().contains(hook), "{bin}: no hook: {}", p.stderr());
+    }
+}
+
 #[test]
 fn sigterm_between_the_flag_check_and_the_long_poll_is_not_lost() {
     // tests/c/sigterm_race.c, preloaded into the dynamic builds, raises
