@@ -334,6 +334,7 @@ fn an_answer_before_the_body_is_read_counts() {
 #[test]
 fn hostile_runtime_api() {
     let ok = |id: &str| Next::event(id, b"\"ok\"");
+    let no_id = || Next::Raw(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}".to_vec());
     let cases: Vec<(&str, Vec<Next>, &[&str])> = vec![
         // (name, script, ids answered with /response, in order)
         ("close before the head", vec![Next::RawClose(vec![]), ok("after")], &["after"]),
@@ -341,6 +342,9 @@ fn hostile_runtime_api() {
         ("truncated body", vec![Next::RawClose(b"HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: t\r\nContent-Length: 100\r\n\r\nshort".to_vec()), ok("after")], &["after"]),
         ("bad chunk size", vec![Next::Raw(b"HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: t\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n".to_vec()), ok("after")], &["after"]),
         ("missing request id", vec![Next::Raw(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}".to_vec()), ok("after")], &["after"]),
+        // Three in a row are skipped; a fourth ends the process.
+        ("three missing request ids", [vec![no_id(); 3], vec![ok("after")]].concat(), &["after"]),
+        ("four missing request ids", [vec![no_id(); 4], vec![ok("never")]].concat(), &[]),
         ("garbage status line", vec![Next::Raw(b"SPDY/9 what\r\n\r\n".to_vec()), ok("never")], &[]),
         ("head over 1 MiB", vec![Next::Raw([&b"HTTP/1.1 200 OK\r\nX: "[..], &vec![b'a'; 1_100_000], b"\r\n\r\n"].concat()), ok("never")], &[]),
         // Up to 1 MiB is fine (emulators pass a caller's client context on
