@@ -10,6 +10,8 @@ class Faas < Formula
 
   depends_on "rust" => :build
   depends_on "pkgconf" => :test
+  # Linux only: GNU ld flags, Linux system calls (macOS is not ported).
+  depends_on :linux
 
   def install
     # The tarball vendors every crate and configures cargo offline. Homebrew
