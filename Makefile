@@ -199,10 +199,16 @@ INSTALL      ?= install
 REPOSITORY := $(shell sed -n 's/^repository = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
 RIE        := $(OUT)/bin/faas-rie
 DOCS       := README.md
-LICENSES   := LICENSE-MIT LICENSE-APACHE
+LICENSES   := LICENSE-MIT LICENSE-APACHE c-abi/THIRD-PARTY-NOTICES
 C_SOURCES  := $(patsubst %-c,examples/%.c,$(C_EXAMPLES))
 
-.PHONY: install uninstall dist version-stamp package-test
+.PHONY: install uninstall dist version-stamp package-test notices
+# The licenses of the crates compiled into libfaas.a and faas-rie, which
+# `make install` installs beside faas's own; rerun after a Cargo.lock change
+# (tests/packaging.rs fails until the committed file matches).
+notices: ## Regenerate c-abi/THIRD-PARTY-NOTICES (the bundled crates' licenses) from Cargo.lock
+	/usr/bin/python3 c-abi/notices.py > c-abi/THIRD-PARTY-NOTICES.part && mv c-abi/THIRD-PARTY-NOTICES.part c-abi/THIRD-PARTY-NOTICES
+
 install: $(LIB) $(RIE) include/faas.h c-abi/faas.pc.in $(DOCS) $(LICENSES) $(C_SOURCES) ## Install into $(DESTDIR)$(PREFIX): lib, header, faas.pc, faas-rie, docs
 	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(INCLUDEDIR) \
 	  $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(LICENSEDIR)
@@ -221,7 +227,7 @@ install: $(LIB) $(RIE) include/faas.h c-abi/faas.pc.in $(DOCS) $(LICENSES) $(C_S
 uninstall: ## Remove exactly what `make install` installed (same PREFIX, DESTDIR)
 	rm -f $(DESTDIR)$(BINDIR)/faas-rie $(DESTDIR)$(LIBDIR)/libfaas.a $(DESTDIR)$(INCLUDEDIR)/faas.h \
 	  $(DESTDIR)$(PKGCONFIGDIR)/faas.pc $(addprefix $(DESTDIR)$(DOCDIR)/,$(DOCS)) \
-	  $(addprefix $(DESTDIR)$(DOCDIR)/examples/,$(notdir $(C_SOURCES))) $(addprefix $(DESTDIR)$(LICENSEDIR)/,$(LICENSES))
+	  $(addprefix $(DESTDIR)$(DOCDIR)/examples/,$(notdir $(C_SOURCES))) $(addprefix $(DESTDIR)$(LICENSEDIR)/,$(notdir $(LICENSES)))
 	for d in $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR) $(DESTDIR)$(LICENSEDIR); do \
 	  if [ -d $$d ]; then rmdir $$d 2>/dev/null || echo "kept $$d: not empty"; fi; done
 

@@ -6,7 +6,8 @@ class Faas < Formula
   homepage "https://github.com/faas-rs/faas"
   url "https://github.com/faas-rs/faas/releases/download/v0.1.0/faas-0.1.0.tar.gz"
   sha256 "7258de9cd5c5291279752005bb6e03675e307a00cf59c02f36509a6aa76326ef"
-  license any_of: ["MIT", "Apache-2.0"]
+  # faas's own code, and the crates compiled in (THIRD-PARTY-NOTICES).
+  license all_of: [{ any_of: ["MIT", "Apache-2.0"] }, "MIT", "BSL-1.0"]
 
   depends_on "rust" => :build
   depends_on "pkgconf" => :test

@@ -369,6 +369,31 @@ fn dist() -> &'static Dist {
 
 // ----------------------------------------------------------------- tests
 
+/// The licenses of the crates compiled into libfaas.a and faas-rie are
+/// installed with faas's own (c-abi/THIRD-PARTY-NOTICES, which `make
+/// install` installs): the committed file is what `make notices` writes for
+/// today's Cargo.lock, and the spec declares each crate as bundled, in both
+/// packages that ship it.
+#[test]
+fn third_party_notices_match_the_lock_file() {
+    let o = cmd("/usr/bin/python3").arg(root().join("c-abi/notices.py")).current_dir(root()).output().unwrap();
+    assert!(o.status.success(), "c-abi/notices.py: {}", String::from_utf8_lossy(&o.stderr));
+    let committed = std::fs::read_to_string(root().join("c-abi/THIRD-PARTY-NOTICES")).unwrap();
+    assert!(String::from_utf8_lossy(&o.stdout) == committed, "c-abi/THIRD-PARTY-NOTICES is stale: run `make notices`");
+    let spec = std::fs::read_to_string(root().join("rpm/faas.spec")).unwrap();
+    let crates: Vec<(&str, &str)> = committed
+        .lines()
+        .filter(|l| l.contains(", used under "))
+        .filter_map(|l| l.split_once(' '))
+        .map(|(n, rest)| (n, rest.split(' ').next().unwrap()))
+        .collect();
+    assert!(crates.len() >= 5, "{crates:?}");
+    for (name, version) in crates {
+        let line = format!("Provides:       bundled(crate({name})) = {version}\n");
+        assert_eq!(spec.matches(&line).count(), 2, "rpm/faas.spec: {line:?} in faas and faas-devel");
+    }
+}
+
 #[test]
 fn one_version_everywhere() {
     let script = root().join("tests/packaging/check-versions.sh");
@@ -473,6 +498,7 @@ fn make_install_then_uninstall_leaves_nothing_behind() {
         "share/doc/faas/examples/stream.c",
         "share/licenses/faas/LICENSE-MIT",
         "share/licenses/faas/LICENSE-APACHE",
+        "share/licenses/faas/THIRD-PARTY-NOTICES",
     ]
     .iter()
     .map(|f| format!("opt/faas/{f}"))
