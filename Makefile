@@ -203,6 +203,9 @@ LICENSES   := LICENSE-MIT LICENSE-APACHE c-abi/THIRD-PARTY-NOTICES
 C_SOURCES  := $(patsubst %-c,examples/%.c,$(C_EXAMPLES))
 
 .PHONY: install uninstall dist version-stamp package-test notices
+# A directory under PREFIX as faas.pc gives it, relative to ${prefix}, so that
+# pkg-config --define-prefix (MSYS2, relocated trees) can move it.
+under_prefix = $(patsubst $(PREFIX)/%,$${prefix}/%,$(1))
 # The licenses of the crates compiled into libfaas.a and faas-rie, which
 # `make install` installs beside faas's own; rerun after a Cargo.lock change
 # (tests/packaging.rs fails until the committed file matches).
@@ -215,7 +218,7 @@ install: $(LIB) $(RIE) include/faas.h c-abi/faas.pc.in $(DOCS) $(LICENSES) $(C_S
 	$(INSTALL) -m 0755 $(RIE) $(DESTDIR)$(BINDIR)/faas-rie
 	$(INSTALL) -m 0644 $(LIB) $(DESTDIR)$(LIBDIR)/libfaas.a
 	$(INSTALL) -m 0644 include/faas.h $(DESTDIR)$(INCLUDEDIR)/faas.h
-	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' \
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(call under_prefix,$(LIBDIR))|g' -e 's|@INCLUDEDIR@|$(call under_prefix,$(INCLUDEDIR))|g' \
 	  -e 's|@VERSION@|$(VERSION)|g' -e 's|@URL@|$(REPOSITORY)|g' c-abi/faas.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/faas.pc
 	chmod 0644 $(DESTDIR)$(PKGCONFIGDIR)/faas.pc
 	$(INSTALL) -m 0644 $(DOCS) $(DESTDIR)$(DOCDIR)/

@@ -127,7 +127,10 @@ fn build_handler(sysroot: &Path, prefix: &str, libdir: &str, work: &Path) -> Pat
     let pc = fs::read_to_string(format!("{pc_dir}/faas.pc")).expect("faas.pc is not installed");
     assert!(pc.contains(&format!("\nVersion: {}\n", version())), "faas.pc has the wrong version:\n{pc}");
     assert!(pc.contains(&format!("\nprefix={prefix}\n")), "faas.pc has the wrong prefix:\n{pc}");
-    assert!(pc.contains(&format!("\nlibdir={libdir}\n")), "faas.pc has the wrong libdir:\n{pc}");
+    // Under the prefix, as ${prefix}/...: relocatable (pkg-config --define-prefix).
+    let rel = libdir.strip_prefix(prefix).map_or(libdir.to_string(), |r| format!("${{prefix}}{r}"));
+    assert!(pc.contains(&format!("\nlibdir={rel}\n")), "faas.pc has the wrong libdir (want {rel}):\n{pc}");
+    assert!(pc.contains("\nincludedir=${prefix}/include\n"), "faas.pc has the wrong includedir:\n{pc}");
 
     let pkg_config = |arg: &str| {
         run(cmd("pkg-config")
