@@ -267,6 +267,11 @@ dist: ## dist/faas-VERSION.tar.gz (vendored, builds offline); stamps its sha256 
 # A new version: set it in Cargo.toml's [workspace.package], then run this.
 version-stamp: ## Write Cargo.toml's version into rpm/faas.spec, PKGBUILD, Formula/faas.rb and faas.h
 	sed -i 's/^Version:\( *\).*/Version:\1$(VERSION)/' rpm/faas.spec
+	@# A new version starts at release 1, with a %changelog entry to edit.
+	if ! grep -q '^\* .* - $(VERSION)-' rpm/faas.spec; then \
+	  sed -i -e 's/^Release:\( *\).*/Release:\11%{?dist}/' \
+	    -e "/^%changelog/a * $$(LC_ALL=C date -u '+%a %b %d %Y') faas contributors <faas@users.noreply.github.com> - $(VERSION)-1\n- Update to $(VERSION)\n" rpm/faas.spec; \
+	fi
 	sed -i 's/^pkgver=.*/pkgver=$(VERSION)/' PKGBUILD
 	sed -i 's|^  url ".*"|  url "$(REPOSITORY)/releases/download/v$(VERSION)/faas-$(VERSION).tar.gz"|' Formula/faas.rb
 	v=$(VERSION); ma=$${v%%.*}; r=$${v#*.}; mi=$${r%%.*}; pa=$${r#*.}; \
