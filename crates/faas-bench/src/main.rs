@@ -492,7 +492,8 @@ fn cold(ctx: &Ctx, rows: &mut [Row]) {
                 let mut i = spawn(ctx, &r.c, "cold")?;
                 let t_next = i.ready()?;
                 i.invoke(EVENT)?;
-                let t_first = Instant::now();
+                // When the answer was read, not after the 202 and the next /next.
+                let t_first = i.answered;
                 let sp = i.spawned;
                 i.stop();
                 Ok::<_, String>(((t_next - sp).as_secs_f64() * 1e3, (t_first - sp).as_secs_f64() * 1e3))
@@ -720,7 +721,7 @@ fn podman_runs(ctx: &Ctx, rows: &mut [Row]) {
                         c
                     })?;
                     let sp = i.spawned;
-                    let r = i.ready().and_then(|_| i.invoke(EVENT)).map(|_| sp.elapsed().as_secs_f64() * 1e3);
+                    let r = i.ready().and_then(|_| i.invoke(EVENT)).map(|_| (i.answered - sp).as_secs_f64() * 1e3);
                     podman_rm(&name);
                     i.stop();
                     r

@@ -95,6 +95,9 @@ pub struct Instance {
     seq: u64,
     reaped: bool,
     pub spawned: Instant,
+    /// When the last invocation's answer was read (its `/response`, or the
+    /// floor's echo), before the 202 and the next `/next`.
+    pub answered: Instant,
 }
 
 pub fn env_for(addr: &str, name: &str) -> Vec<(String, String)> {
@@ -132,7 +135,7 @@ impl Instance {
         let spawned = Instant::now();
         let child = c.spawn().map_err(|e| format!("spawn: {e}"))?;
         let pid = child.id();
-        Ok(Instance { proto, child, pid, listener, conns: Vec::new(), pending: None, seq: 0, reaped: false, spawned })
+        Ok(Instance { proto, child, pid, listener, conns: Vec::new(), pending: None, seq: 0, reaped: false, spawned, answered: spawned })
     }
 
     /// Waits for the contender's first `GET /next` (or the floor's hello).
@@ -180,6 +183,7 @@ impl Instance {
                 let mut got = vec![0u8; event.len()];
                 c.s.read_exact(&mut got).map_err(|e| format!("floor read: {e}"))?;
                 let rtt = t0.elapsed();
+                self.answered = Instant::now();
                 check_echo(event, &got)?;
                 self.pending = Some(i);
                 Ok(rtt)
@@ -201,6 +205,7 @@ impl Instance {
                 self.conns[i].as_mut().ok_or("parked connection closed")?.s.write_all(&msg).map_err(|e| format!("write event: {e}"))?;
                 let (j, r) = self.request(deadline)?;
                 let rtt = t0.elapsed();
+                self.answered = Instant::now();
                 let want = format!("/2018-06-01/runtime/invocation/{id}/response");
                 if r.method != "POST" || !r.path.ends_with(&want) {
                     return Err(format!("expected POST {want}, got {} {}: {}", r.method, r.path, String::from_utf8_lossy(&r.body)));
