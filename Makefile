@@ -234,12 +234,14 @@ uninstall: ## Remove exactly what `make install` installed (same PREFIX, DESTDIR
 	for d in $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR) $(DESTDIR)$(LICENSEDIR); do \
 	  if [ -d $$d ]; then rmdir $$d 2>/dev/null || echo "kept $$d: not empty"; fi; done
 
-# The source tarball: the git tree (tracked and untracked, not ignored) plus
-# the crates in vendor/ and a .cargo/config.toml that builds from them with
-# the network off, as rpmbuild, makepkg and Homebrew's sandbox need. It is
-# reproducible (sorted, fixed owner and mtime, gzip -n), so its sha256 is
-# stable; PKGBUILD and Formula/faas.rb record that sha256 and so cannot be
-# inside it (the recipes live in AUR / MINGW-packages / a tap anyway).
+# The source tarball: the tracked files plus the crates in vendor/ and a
+# .cargo/config.toml that builds from them with the network off, as
+# rpmbuild, makepkg and Homebrew's sandbox need. It is reproducible (sorted,
+# fixed owner, gzip -n, and every mtime that of the last commit to touch
+# anything but the two recipes), so its sha256 is stable; PKGBUILD and
+# Formula/faas.rb record that sha256 and so cannot be inside it (the recipes
+# live in AUR / MINGW-packages / a tap anyway). So at a release tag, whose
+# last commit stamps the sha256, `make dist` gives the tarball it names.
 # RECIPES=DIR stamps copies of the two recipes in DIR instead of the tracked
 # files (the tests do, so that `make test` leaves the tree as it found it).
 RECIPES  ?= .
@@ -249,14 +251,14 @@ dist: ## dist/faas-VERSION.tar.gz (vendored, builds offline); stamps its sha256 
 	@tests/packaging/check-versions.sh
 	rm -rf $(DIST) $(DIST_TAR)
 	mkdir -p $(DIST)/.cargo
-	git ls-files -z --cached --others --exclude-standard | grep -zv -e '^PKGBUILD$$' -e '^Formula/' \
+	git ls-files -z --cached | grep -zv -e '^PKGBUILD$$' -e '^Formula/' \
 	  | tar --null --ignore-failed-read -T - -cf - | tar -xf - -C $(DIST)
 	$(CARGO) vendor --locked --quiet --manifest-path $(DIST)/Cargo.toml $(DIST)/vendor > /dev/null
 	printf '%s\n' '# Written by `make dist`: build with the crates in vendor/, never the network.' \
 	  '[source.crates-io]' 'replace-with = "vendored-sources"' '' \
 	  '[source.vendored-sources]' 'directory = "vendor"' '' '[net]' 'offline = true' > $(DIST)/.cargo/config.toml
 	tar -C dist --sort=name --format=gnu --owner=0 --group=0 --numeric-owner --mode=a+rX,u+w,go-w \
-	  --mtime=@$$(git log -1 --format=%ct) -cf - faas-$(VERSION) | gzip -9n > $(DIST_TAR)
+	  --mtime=@$$(git log -1 --format=%ct -- . ':!PKGBUILD' ':!Formula') -cf - faas-$(VERSION) | gzip -9n > $(DIST_TAR)
 	rm -rf $(DIST)
 	if [ "$(RECIPES)" != . ]; then mkdir -p $(RECIPES)/Formula && cp PKGBUILD $(RECIPES)/ && cp Formula/faas.rb $(RECIPES)/Formula/; fi
 	sha=$$(sha256sum $(DIST_TAR) | cut -d' ' -f1) && \
