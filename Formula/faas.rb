@@ -5,7 +5,7 @@ class Faas < Formula
   desc "Small and fast AWS Lambda runtime: C library, header and local emulator"
   homepage "https://github.com/faas-rs/faas"
   url "https://github.com/faas-rs/faas/releases/download/v0.1.0/faas-0.1.0.tar.gz"
-  sha256 "7258de9cd5c5291279752005bb6e03675e307a00cf59c02f36509a6aa76326ef"
+  sha256 "cbc98d7b6221b496fa5fef7b1c3ce95d9e7e07351c0873afacaf61a8c4e506a5"
   # faas's own code, and the crates compiled in (THIRD-PARTY-NOTICES).
   license all_of: [{ any_of: ["MIT", "Apache-2.0"] }, "MIT", "BSL-1.0"]
 
