@@ -410,6 +410,38 @@ fn payloads_at_and_over_the_limits() {
 }
 
 #[test]
+fn runtime_heads_up_to_a_mib() {
+    // The runtime interface clients send a function error's X-Ray cause as
+    // a header of up to 1 MiB (callers' heads stop at 64 KiB, above): taken
+    // from a runtime, and a head past 1 MiB + 64 KiB refused.
+    let rie = Rie::start(&["--", "/bin/sleep", "120"], &[]);
+    let port = rie.port;
+    let mut answers = Vec::new();
+    for size in [MIB - 1, MIB + 65 * 1024] {
+        let caller = std::thread::spawn(move || invoke_raw(port, b"{}"));
+        until("the runtime started", || !children_of(pid(&rie)).is_empty());
+        let mut rt = TcpStream::connect(("127.0.0.1", rt_port(&rie))).unwrap_or_else(|_| panic!("{}", rie.stderr()));
+        rt.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        let id = next(&mut rt);
+        let doc = r#"{"errorMessage":"long cause","errorType":"Big"}"#;
+        let head = format!(
+            "POST /2018-06-01/runtime/invocation/{id}/error HTTP/1.1\r\nHost: x\r\nLambda-Runtime-Function-Error-Type: Big\r\n\
+             Lambda-Runtime-Function-XRay-Error-Cause: {}\r\nContent-Length: {}\r\n\r\n",
+            "c".repeat(size),
+            doc.len()
+        );
+        rt.write_all(&[head.as_bytes(), doc.as_bytes()].concat()).unwrap();
+        let (h, _) = read_one(&mut rt);
+        answers.push(status(&h));
+        if answers.len() == 1 {
+            let r = caller.join().unwrap();
+            assert!(r.contains("X-Amz-Function-Error: Unhandled") && body(&r).contains("long cause"), "{r}");
+        }
+    }
+    assert_eq!(answers, [202, 400], "a 1 MiB X-Ray cause, then a head past 1 MiB + 64 KiB");
+}
+
+#[test]
 fn endless_stream_trailers_are_cut_off() {
     // A stream's trailer lines wait in faas-rie until the stream ends. A
     // runtime that sends them without end gets 413 once they pass 64 KiB,

@@ -37,6 +37,14 @@ fn python_awslambdaric() {
     assert_eq!(json(&String::from_utf8_lossy(&o.stdout))["FunctionError"].as_str(), Some("Unhandled"));
     let err = json(&payload);
     assert_eq!((err["errorType"].as_str(), err["errorMessage"].as_str()), (Some("ValueError"), Some("asked to fail")), "{payload}");
+    // A long error message: awslambdaric sends it again as the X-Ray cause,
+    // a header of up to 1 MiB, which Lambda takes and faas-rie must too.
+    for n in [100_000, 900_000] {
+        let r = post(rie.port, "function", "", format!(r#"{{"fail_with":{n}}}"#).as_bytes());
+        assert!(r.starts_with("HTTP/1.1 200 ") && r.to_ascii_lowercase().contains("x-amz-function-error: unhandled"), "{}", &r[..r.len().min(300)]);
+        let err = json(r.split("\r\n\r\n").nth(1).unwrap());
+        assert_eq!((err["errorType"].as_str(), err["errorMessage"].as_str().map(str::len)), (Some("ValueError"), Some(n)), "{}", &r[..300]);
+    }
     // A bigger event: Lambda (and faas-rie) send it chunked.
     let big = format!("\"{}\"", "x".repeat(300_000));
     let r = post(rie.port, "function", "", big.as_bytes());

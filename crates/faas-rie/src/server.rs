@@ -14,8 +14,11 @@ use alloc::boxed::Box;
 use alloc::vec::Vec;
 use faas::http::{self, Chunked, Header};
 
-/// Longest request head accepted, and most headers in it.
+/// Longest request head accepted, and most headers in it. A runtime's may
+/// be longer: the runtime interface clients for Python, Node.js and Java
+/// send a function error's X-Ray cause as a header of up to 1 MiB.
 const HEAD_MAX: usize = 64 * 1024;
+const RT_HEAD_MAX: usize = (1 << 20) + HEAD_MAX;
 const MAX_HEADERS: usize = 64;
 const MAX_CONNS: usize = 1024;
 /// Held `extension/event/next` requests per runtime.
@@ -562,10 +565,15 @@ impl Server {
 
     /// Parses a request head and sets up reading its body.
     fn head(&mut self, c: &mut Conn) -> bool {
+        let max = if c.rt.is_some() { RT_HEAD_MAX } else { HEAD_MAX };
+        // Past 64 KiB, parse only once the blank line is in (not per read).
+        if (HEAD_MAX..=max).contains(&c.inb.len()) && http::head_end(&c.inb).is_none() {
+            return false;
+        }
         let mut hs = [Header::default(); MAX_HEADERS];
         let h = match http::parse_head(&c.inb, &mut hs) {
-            Ok(Some(h)) if h.len <= HEAD_MAX => h,
-            Ok(None) if c.inb.len() <= HEAD_MAX => return false,
+            Ok(Some(h)) if h.len <= max => h,
+            Ok(None) if c.inb.len() <= max => return false,
             _ => return self.bad_request(c),
         };
         let hs = &hs[..h.headers];
