@@ -6,6 +6,8 @@
 #   out/dynamic/NAME             each example, dynamic (glibc <= 2.34), for provided.al2023
 #   out/zip/NAME.zip             each dynamic example as a Lambda zip (bootstrap at the root)
 #   out/zip-static/NAME.zip      the same with the static build (also runs on provided.al2023)
+#   out/arm64/                   `make arm64`: lib/libfaas.a, dynamic/NAME and zip/NAME.zip for
+#                                arm64 (Graviton), cross-built
 #   out/cargo-lambda/bin/        cargo-lambda 1.9.2 from crates.io (`make cargo-lambda`), whose
 #                                `cargo lambda watch` emulator tests/third_party.rs runs faas under
 
@@ -39,7 +41,7 @@ LIB := $(OUT)/lib/libfaas.a
 ELF_TRIM := $(OUT)/bin/elf-trim
 RUST_SRC := Cargo.toml Cargo.lock $(shell find crates/faas c-abi examples -name '*.rs' -o -name Cargo.toml)
 
-.PHONY: all lib examples zip zip-static test test-unit test-c lint size size-detail deps clean help
+.PHONY: all lib examples zip zip-static arm64 test-arm64 test test-unit test-c lint size size-detail deps clean help
 all: lib examples zip zip-static ## Build the library, every example (static and dynamic) and the zips
 
 help: ## List the targets
@@ -96,6 +98,46 @@ zip: $(addprefix $(OUT)/zip/,$(addsuffix .zip,$(EXAMPLES))) ## One Lambda zip pe
 # well: no dynamic loader at start (faster cold start), ~1 KB more zipped.
 zip-static: $(addprefix $(OUT)/zip-static/,$(addsuffix .zip,$(EXAMPLES))) ## One Lambda zip per example (static bootstrap)
 
+# arm64 (Graviton), cross-built: libfaas.a, every example's dynamic glibc
+# bootstrap and its zip, for `--architectures arm64`. Needs the Rust target
+# (`rustup target add aarch64-unknown-linux-gnu`: rust-std comes from
+# static.rust-lang.org, which is not a registry CI machines are promised, so
+# this is not part of `make all`, and `make test` runs it only if the target
+# is there, saying so if not) and Debian's gcc-aarch64-linux-gnu. `make
+# test-arm64` runs them under qemu-aarch64 (Debian's qemu-user). Lambda's arm64 kernels use 4 KiB pages; aarch64's
+# default 64 KiB segment alignment would pad each binary by ~40 KiB.
+ARM64     := aarch64-unknown-linux-gnu
+ARM64_CC  ?= aarch64-linux-gnu-gcc
+ARM64_REL := target/$(ARM64)/release
+A64       := $(OUT)/arm64
+LDARM64   := $(LDDYN) -Wl,-z,max-page-size=4096
+$(ARM64_REL)/.stamp: $(RUST_SRC)
+	$(CARGO) build --release --locked --target $(ARM64) -p faas-c $(addprefix -p ,$(RS_EXAMPLES))
+	@touch $@
+
+$(A64)/lib/libfaas.a: $(ARM64_REL)/.stamp
+	@mkdir -p $(@D)
+	cp $(ARM64_REL)/libfaas_c.a $@
+
+$(A64)/dynamic/%-c: examples/%.c include/faas.h $(A64)/lib/libfaas.a c-abi/no-eh-frame.ld $(ELF_TRIM)
+	@mkdir -p $(@D)
+	$(ARM64_CC) $(CSTRICT) $(COPT) -Iinclude $< $(A64)/lib/libfaas.a $(LDARM64) -o $@
+	$(ELF_TRIM) $@
+
+$(A64)/dynamic/%-rs: $(ARM64_REL)/.stamp $(ELF_TRIM)
+	@mkdir -p $(@D)
+	$(ARM64_CC) $(ARM64_REL)/lib$(subst -,_,$*)_rs.a $(LDARM64) -o $@
+	$(ELF_TRIM) $@
+
+$(A64)/zip/%.zip: $(A64)/dynamic/%
+	$(ZIP_BOOTSTRAP)
+
+arm64: $(A64)/lib/libfaas.a $(addprefix $(A64)/dynamic/,$(EXAMPLES)) $(addprefix $(A64)/zip/,$(addsuffix .zip,$(EXAMPLES))) ## libfaas.a, bootstraps and zips for arm64 (Graviton), cross-built
+	@for f in $(A64)/zip/*.zip; do printf '%-28s %10s\n' $$f $$(stat -c %s $$f); done
+
+test-arm64: arm64 ## Run the arm64 bootstraps under qemu-aarch64 (make test does too, if it can)
+	$(CARGO) test --release --locked -p faas-tests --test arm64
+
 # The zip holds one file, `bootstrap`, mode 0755, with a fixed timestamp so
 # that the same binary always gives the same zip. advzip (Debian package
 # advancecomp) then deflates it again with zopfli: still plain deflate, which
@@ -134,8 +176,12 @@ size: all ## Print the size of every artefact
 	@printf '%-28s %10s\n' artefact bytes
 	@for f in $(OUT)/static/* $(OUT)/dynamic/* $(OUT)/zip/*.zip $(OUT)/zip-static/*.zip; do printf '%-28s %10s\n' $$f $$(stat -c %s $$f); done
 
-test: lint all test-unit test-c ## Run every test
+# With the arm64 Rust target installed (`make deps` adds it), the arm64
+# builds too; without it, one loud line says they were not tested.
+ARM64_READY := $(wildcard $(shell rustc --print sysroot)/lib/rustlib/$(ARM64)/lib)
+test: lint all test-unit test-c $(if $(ARM64_READY),arm64) ## Run every test
 	$(CARGO) test --release --locked -p faas-tests
+	$(if $(ARM64_READY),$(CARGO) test --release --locked -p faas-tests --test arm64,@echo "arm64: NOT TESTED: the Rust target $(ARM64) is not installed (rustup target add $(ARM64))")
 
 # Formatting (rustfmt.toml) on the workspace and the official runtime's
 # echo, and clippy with warnings as errors on every crate and target. The

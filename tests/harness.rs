@@ -388,9 +388,21 @@ pub struct Proc {
 }
 
 impl Proc {
-    /// Starts `bin` with a clean environment plus `env`.
+    /// Starts `bin` with a clean environment plus `env`. An arm64 (aarch64)
+    /// binary runs under qemu-aarch64 (Debian's qemu-user), with the
+    /// cross-built glibc of Debian's libc6-arm64-cross.
     pub fn spawn(bin: &PathBuf, env: &[(&str, &str)]) -> Proc {
-        let mut child = Command::new(bin)
+        const EM_AARCH64: u16 = 183;
+        let head = std::fs::read(bin).map(|b| b.get(..20).map(<[u8]>::to_vec)).ok().flatten().unwrap_or_default();
+        let mut cmd = match head.get(18..20) {
+            Some(m) if u16::from_le_bytes([m[0], m[1]]) == EM_AARCH64 => {
+                let mut c = Command::new("qemu-aarch64");
+                c.args(["-L", "/usr/aarch64-linux-gnu"]).arg(bin);
+                c
+            }
+            _ => Command::new(bin),
+        };
+        let mut child = cmd
             .env_clear()
             .envs(env.iter().copied())
             .stdin(Stdio::null())

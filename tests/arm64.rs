@@ -1,0 +1,148 @@
+//! The arm64 (Graviton) builds of `make arm64`, run under qemu-aarch64
+//! (Debian's qemu-user; the harness starts any aarch64 binary that way)
+//! against the Runtime API served by the test process: the echoes, the
+//! context and its errors, typed JSON, panics, init errors and streams, and
+//! what the zips hold. `make test-arm64` runs this; `make test` does not, as
+//! the Rust target comes from static.rust-lang.org (see the Makefile).
+use faas_tests::{base64_decode, out, run_script, Next};
+
+const EXAMPLES: [&str; 6] = ["echo-c", "echo-rs", "context-c", "typed-rs", "stream-c", "stream-rs"];
+const MIB: usize = 1024 * 1024;
+
+fn json(body: &[u8]) -> serde_json::Value {
+    serde_json::from_slice(body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(body)))
+}
+
+fn bin(name: &str) -> std::path::PathBuf {
+    let p = out(&format!("arm64/dynamic/{name}"));
+    assert!(p.exists(), "{} is missing: run `make arm64`", p.display());
+    p
+}
+
+#[test]
+fn arm64_bootstraps_are_aarch64_glibc_2_34_and_zipped_executable() {
+    for name in EXAMPLES {
+        let b = std::fs::read(bin(name)).unwrap();
+        assert_eq!((&b[..4], b[4], u16::from_le_bytes([b[18], b[19]])), (&b"\x7fELF"[..], 2, 183), "{name}: a 64-bit aarch64 ELF");
+        let interp = b"/lib/ld-linux-aarch64.so.1\0";
+        assert!(b.windows(interp.len()).any(|w| w == interp), "{name}: al2023's arm64 loader");
+        // Every GLIBC_x.y the binary names: none newer than al2023's 2.34.
+        let newest = b
+            .windows(6)
+            .enumerate()
+            .filter(|(_, w)| w == b"GLIBC_")
+            .filter_map(|(i, _)| {
+                let v: String = b[i + 6..].iter().take_while(|c| c.is_ascii_digit() || **c == b'.').map(|&c| c as char).collect();
+                let mut it = v.split('.').map(|x| x.parse::<u32>().ok());
+                Some((it.next()??, it.next().flatten().unwrap_or(0)))
+            })
+            .max()
+            .expect("links glibc symbols");
+        assert!(newest <= (2, 34), "{name} needs GLIBC_{}.{}", newest.0, newest.1);
+        let zip = out(&format!("arm64/zip/{name}.zip"));
+        let o = std::process::Command::new("zipinfo").arg(&zip).output().unwrap();
+        let list = String::from_utf8_lossy(&o.stdout).into_owned();
+        let entries: Vec<&str> = list.lines().filter(|l| l.starts_with('-')).collect();
+        assert!(entries.len() == 1 && entries[0].starts_with("-rwxr-xr-x") && entries[0].ends_with(" bootstrap"), "{name}: {list}");
+        eprintln!("arm64/{name}: {} bytes, zip {} bytes, newest glibc {}.{}", b.len(), std::fs::metadata(&zip).unwrap().len(), newest.0, newest.1);
+    }
+}
+
+#[test]
+fn arm64_echoes_answer_byte_for_byte_up_to_6_mib() {
+    let big = vec![b'x'; 100_000];
+    let six = vec![b'6'; 6 * MIB];
+    for name in ["echo-c", "echo-rs"] {
+        let script = vec![
+            Next::event("a", br#"{"hello":"world"}"#),
+            Next::Chunked { id: "c".into(), body: big.clone(), chunk: 7000 },
+            Next::event("six", &six),
+            Next::event("too-big", &vec![b'7'; 6 * MIB + 1]),
+            Next::event("d", "ünïcödé \0 bytes".as_bytes()),
+        ];
+        let (api, p, st) = run_script(&bin(name), script, &[]);
+        assert_eq!(st.code(), Some(1), "{name}: exits 1 on the final 500: {}", p.stderr());
+        let posts = api.posts();
+        let paths: Vec<&str> = posts.iter().map(|r| r.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            [
+                "/2018-06-01/runtime/invocation/a/response",
+                "/2018-06-01/runtime/invocation/c/response",
+                "/2018-06-01/runtime/invocation/six/response",
+                "/2018-06-01/runtime/invocation/too-big/error",
+                "/2018-06-01/runtime/invocation/d/response"
+            ],
+            "{name}: {}",
+            p.stderr()
+        );
+        assert_eq!(posts[0].body, br#"{"hello":"world"}"#, "{name}");
+        assert!(posts[1].body == big && posts[2].body == six, "{name}: 100 KB chunked and 6 MiB answered whole");
+        assert_eq!(posts[3].header("Lambda-Runtime-Function-Error-Type"), Some("Runtime.EventTooLarge"), "{name}");
+        assert_eq!(posts[4].body, "ünïcödé \0 bytes".as_bytes(), "{name}");
+        assert_eq!(api.connections(), 1, "{name}: one kept-alive connection");
+    }
+}
+
+#[test]
+fn arm64_context_errors_typed_json_panics_and_init_errors() {
+    let headers = vec![
+        ("Lambda-Runtime-Deadline-Ms".to_string(), "4102444800000".to_string()),
+        ("Lambda-Runtime-Invoked-Function-Arn".into(), "arn:aws:lambda:us-west-2:123456789012:function:f".into()),
+        ("Lambda-Runtime-Trace-Id".into(), "Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1".into()),
+        ("Lambda-Runtime-Client-Context".into(), r#"{"custom":{"k":"v"}}"#.into()),
+    ];
+    let script = vec![Next::Event { id: "ctx".into(), headers, body: b"{}".to_vec() }, Next::event("e1", b"\"fail\"")];
+    let (api, p, _) = run_script(&bin("context-c"), script, &[]);
+    let posts = api.posts();
+    assert_eq!(posts.len(), 2, "{}", p.stderr());
+    let v = json(&posts[0].body);
+    assert_eq!((v["request_id"].as_str(), v["function_arn"].as_str()), (Some("ctx"), Some("arn:aws:lambda:us-west-2:123456789012:function:f")));
+    assert_eq!(v["trace_id"], v["env_trace_id"], "_X_AMZN_TRACE_ID follows the invocation");
+    assert_eq!(v["client_context"], r#"{"custom":{"k":"v"}}"#);
+    assert!(v["remaining_ms"].as_u64().unwrap() > 1_000_000_000, "{v}");
+    assert_eq!(posts[1].path, "/2018-06-01/runtime/invocation/e1/error");
+    assert_eq!(json(&posts[1].body)["errorMessage"], "the event asked to fail: \"quotes\", \\ and a\nnewline");
+
+    let script = vec![Next::event("ok", br#"{"name":"Ada","times":2}"#), Next::event("bad", b"{not json"), Next::event("boom", br#"{"name":"panic"}"#)];
+    let (api, p, st) = run_script(&bin("typed-rs"), script, &[]);
+    assert_eq!(std::os::unix::process::ExitStatusExt::signal(&st), Some(6), "the panic aborts: {}", p.stderr());
+    let posts = api.posts();
+    assert_eq!(posts.len(), 3, "{}", p.stderr());
+    let v = json(&posts[0].body);
+    assert_eq!((v["greeting"].as_str(), v["name"].as_str(), v["times"].as_u64()), (Some("hello"), Some("Ada"), Some(2)));
+    assert_eq!(posts[1].header("Lambda-Runtime-Function-Error-Type"), Some("Function.InvalidJson"));
+    assert_eq!(posts[2].header("Lambda-Runtime-Function-Error-Type"), Some("Runtime.Panic"));
+    assert!(json(&posts[2].body)["errorMessage"].as_str().unwrap().starts_with("asked to panic at "));
+
+    for (name, env) in [("context-c", ("FAIL_INIT", "1")), ("typed-rs", ("GREETING", "fail"))] {
+        let (api, p, st) = run_script(&bin(name), vec![Next::event("never", b"{}")], &[env]);
+        assert_eq!(st.code(), Some(1), "{name}: {}", p.stderr());
+        let reqs = api.requests();
+        assert_eq!(reqs.len(), 1, "{name}: nothing but the init error: {reqs:#?}");
+        assert_eq!(
+            (reqs[0].path.as_str(), reqs[0].header("Lambda-Runtime-Function-Error-Type")),
+            ("/2018-06-01/runtime/init/error", Some("Function.BadConfig")),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn arm64_streams_and_their_error_trailers() {
+    for name in ["stream-c", "stream-rs"] {
+        let (api, p, _) = run_script(&bin(name), vec![Next::event("s1", b"\"payload\""), Next::event("s2", b"\"fail\"")], &[]);
+        let posts = api.posts();
+        assert_eq!(posts.len(), 2, "{name}: {}", p.stderr());
+        assert_eq!(
+            (posts[0].header("Lambda-Runtime-Function-Response-Mode"), posts[0].header("Transfer-Encoding")),
+            (Some("streaming"), Some("chunked")),
+            "{name}"
+        );
+        assert_eq!(posts[0].text(), "start\n\"payload\"\nend\n", "{name}");
+        assert_eq!(posts[1].text(), "start\n", "{name}");
+        assert_eq!(posts[1].trailer("Lambda-Runtime-Function-Error-Type"), Some("Function.StreamFailed"), "{name}");
+        let v = json(&base64_decode(posts[1].trailer("Lambda-Runtime-Function-Error-Body").unwrap()));
+        assert_eq!(v["errorMessage"], "failed after the first chunk", "{name}");
+    }
+}
