@@ -463,6 +463,18 @@ fn readme_handlers_build_in_a_project_of_their_own() {
         run(cmd("cc").arg(s.0.join(format!("target/{profile}/libmy_function.a"))).arg("-s").arg("-o").arg(&bootstrap));
         invoke_echo(&bootstrap);
     }
+    // The same source as a binary crate named bootstrap: `cargo build` alone.
+    let bin = s.0.join("bin");
+    fs::create_dir_all(bin.join("src")).unwrap();
+    let target = readme_block("Or, for the dynamic glibc bootstrap with nothing but cargo", "toml");
+    let manifest = manifest.replace("[lib]\ncrate-type = [\"staticlib\"]\n", &target).replace("[profile.release]\n", "[profile.release]\nstrip = true\n");
+    assert!(manifest.contains("[[bin]]") && manifest.contains("strip = true"), "the README's Cargo.toml changed shape:\n{manifest}");
+    fs::write(bin.join("Cargo.toml"), format!("[package]\nname = \"my-function\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n{manifest}")).unwrap();
+    fs::write(bin.join("src/main.rs"), readme_block("## A handler in Rust", "rust")).unwrap();
+    fs::copy(root().join("Cargo.lock"), bin.join("Cargo.lock")).unwrap();
+    run(cmd("cargo").current_dir(&bin).args(["build", "--offline", "--quiet", "--release"]).env("CARGO_TARGET_DIR", bin.join("target")));
+    invoke_echo(&bin.join("target/release/bootstrap"));
+
     fs::write(s.0.join("handler.c"), readme_block("## A handler in C", "c")).unwrap();
     let bootstrap = s.0.join("bootstrap-c");
     run(cmd("cc")
