@@ -474,6 +474,19 @@ fn readme_handlers_build_in_a_project_of_their_own() {
     fs::copy(root().join("Cargo.lock"), bin.join("Cargo.lock")).unwrap();
     run(cmd("cargo").current_dir(&bin).args(["build", "--offline", "--quiet", "--release"]).env("CARGO_TARGET_DIR", bin.join("target")));
     invoke_echo(&bin.join("target/release/bootstrap"));
+    // And so cargo-lambda packages it as it does the official runtime's
+    // functions (`--compiler cargo`: Zig, its default, is not installed here).
+    let cargo_lambda = out("cargo-lambda/bin/cargo-lambda");
+    assert!(cargo_lambda.exists(), "run `make cargo-lambda` (cargo-lambda 1.9.2 into out/cargo-lambda)");
+    run(cmd(&cargo_lambda).current_dir(&bin).args(["lambda", "build", "--release", "--offline", "--compiler", "cargo", "--output-format", "zip"]));
+    let zip = bin.join("target/lambda/bootstrap/bootstrap.zip");
+    let listing = run(cmd("unzip").arg("-Z").arg(&zip));
+    let entries: Vec<&str> = listing.lines().filter(|l| l.starts_with(['-', 'd', 'l'])).collect();
+    assert!(entries.len() == 1 && entries[0].starts_with("-rwxr-xr-x") && entries[0].ends_with(" bootstrap"), "{listing}");
+    let unzipped = bin.join("from-zip");
+    fs::write(&unzipped, cmd("unzip").arg("-p").arg(&zip).arg("bootstrap").output().unwrap().stdout).unwrap();
+    fs::set_permissions(&unzipped, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    invoke_echo(&unzipped);
 
     fs::write(s.0.join("handler.c"), readme_block("## A handler in C", "c")).unwrap();
     let bootstrap = s.0.join("bootstrap-c");
