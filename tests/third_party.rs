@@ -272,3 +272,58 @@ fn faas_bootstraps_under_cargo_lambda_watch() {
     assert_eq!(json(&body)["invocations"].as_u64(), Some(3), "{body}");
     assert!(boot.alive(), "context-c exited: {}", boot.output());
 }
+
+/// A Rust user's own function under `cargo lambda watch`, which builds and
+/// runs it: the README's handler as a binary crate named `bootstrap` (the
+/// README's Cargo.toml, as tests/packaging.rs builds it), invoked through
+/// cargo-lambda's Invoke API by its binary's name.
+#[test]
+fn cargo_lambda_watch_builds_and_runs_a_faas_binary_crate() {
+    let bin = root().join("out/cargo-lambda/bin/cargo-lambda");
+    require(bin.to_str().unwrap(), "run `make cargo-lambda` (cargo install cargo-lambda --version 1.9.2 --locked into out/cargo-lambda)");
+    let project = scratch("cl-faas-crate");
+    std::fs::create_dir_all(project.join("src")).unwrap();
+    let faas = root().join("crates/faas");
+    let manifest = faas_tests::readme_block("## A handler in Rust", "toml")
+        .replace("\"../faas/crates/faas\"", &format!("{:?}", faas.display().to_string()))
+        .replace("[lib]\ncrate-type = [\"staticlib\"]\n", &faas_tests::readme_block("Or, for the dynamic glibc bootstrap with nothing but cargo", "toml"));
+    assert!(manifest.contains("[[bin]]") && manifest.contains(&faas.display().to_string()), "the README's Cargo.toml changed shape:\n{manifest}");
+    let package = "[package]\nname = \"my-function\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[workspace]\n\n";
+    std::fs::write(project.join("Cargo.toml"), format!("{package}{manifest}")).unwrap();
+    std::fs::write(project.join("src/main.rs"), faas_tests::readme_block("## A handler in Rust", "rust")).unwrap();
+    // The workspace's lock: the versions this repository's build fetched.
+    std::fs::copy(root().join("Cargo.lock"), project.join("Cargo.lock")).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut watch = Group::spawn(
+        Command::new(&bin)
+            .args(["lambda", "watch", "--color", "never", "--invoke-address", "127.0.0.1", "--invoke-port", &port.to_string()])
+            .current_dir(&project)
+            .env("CARGO", env!("CARGO"))
+            .env("CARGO_TARGET_DIR", project.join("target"))
+            .env_remove("RUST_LOG"),
+        "cargo-lambda-crate",
+    );
+    let t = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(watch.alive(), "cargo lambda watch exited: {}", watch.output());
+        assert!(t.elapsed() < Duration::from_secs(120), "cargo lambda watch did not start: {}", watch.output());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // The first invoke builds the crate (a debug build), then runs it.
+    for i in 0..3 {
+        let event = format!(r#"{{"from":"cargo lambda watch","i":{i}}}"#);
+        let head = format!(
+            "POST /2015-03-31/functions/bootstrap/invocations HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+            event.len()
+        );
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(600))).unwrap();
+        std::io::Write::write_all(&mut s, &[head.as_bytes(), event.as_bytes()].concat()).unwrap();
+        let mut r = String::new();
+        std::io::Read::read_to_string(&mut s, &mut r).unwrap();
+        let (status, body) = status_body(&r);
+        assert!(status.starts_with("HTTP/1.1 200 "), "{status}\n{body}\n{}", watch.output());
+        assert_eq!(body, event, "the README's echo answers exactly the event");
+    }
+    assert!(watch.output().contains("Running `"), "cargo-lambda ran the crate it built: {}", watch.output());
+}
