@@ -135,7 +135,7 @@ $(A64)/zip/%.zip: $(A64)/dynamic/%
 arm64: $(A64)/lib/libfaas.a $(addprefix $(A64)/dynamic/,$(EXAMPLES)) $(addprefix $(A64)/zip/,$(addsuffix .zip,$(EXAMPLES))) ## libfaas.a, bootstraps and zips for arm64 (Graviton), cross-built
 	@for f in $(A64)/zip/*.zip; do printf '%-28s %10s\n' $$f $$(stat -c %s $$f); done
 
-test-arm64: arm64 ## Run the arm64 bootstraps under qemu-aarch64 (make test does too, if it can)
+test-arm64: arm64 cargo-lambda ## Run the arm64 bootstraps under qemu-aarch64 (make test does too, if it can)
 	$(CARGO) test --release --locked -p faas-tests --test arm64
 
 # The zip holds one file, `bootstrap`, mode 0755, with a fixed timestamp so

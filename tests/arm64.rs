@@ -146,3 +146,44 @@ fn arm64_streams_and_their_error_trailers() {
         assert_eq!(v["errorMessage"], "failed after the first chunk", "{name}");
     }
 }
+
+/// A Rust user's function for Graviton: the README's handler as a binary
+/// crate, cross-built and zipped by cargo-lambda (`--arm64 --compiler cargo`,
+/// Debian's aarch64 gcc as the linker), answers from inside its zip.
+#[test]
+fn arm64_cargo_lambda_builds_the_readmes_crate() {
+    let cargo_lambda = out("cargo-lambda/bin/cargo-lambda");
+    assert!(cargo_lambda.exists(), "run `make cargo-lambda` (cargo-lambda 1.9.2 into out/cargo-lambda)");
+    let project = faas_tests::root().join(format!("target/arm64-tests/crate-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&project);
+    std::fs::create_dir_all(project.join("src")).unwrap();
+    let faas = faas_tests::root().join("crates/faas");
+    let manifest = faas_tests::readme_block("## A handler in Rust", "toml")
+        .replace("\"../faas/crates/faas\"", &format!("{:?}", faas.display().to_string()))
+        .replace("[lib]\ncrate-type = [\"staticlib\"]\n", &faas_tests::readme_block("Or, for the dynamic glibc bootstrap with nothing but cargo", "toml"));
+    assert!(manifest.contains("[[bin]]"), "the README's Cargo.toml changed shape:\n{manifest}");
+    let package = "[package]\nname = \"my-function\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[workspace]\n\n";
+    std::fs::write(project.join("Cargo.toml"), format!("{package}{manifest}")).unwrap();
+    std::fs::write(project.join("src/main.rs"), faas_tests::readme_block("## A handler in Rust", "rust")).unwrap();
+    std::fs::copy(faas_tests::root().join("Cargo.lock"), project.join("Cargo.lock")).unwrap();
+    let o = std::process::Command::new(&cargo_lambda)
+        .args(["lambda", "build", "--release", "--offline", "--arm64", "--compiler", "cargo", "--output-format", "zip"])
+        .current_dir(&project)
+        .env("CARGO_TARGET_DIR", project.join("target"))
+        .env("CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER", "aarch64-linux-gnu-gcc")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "cargo lambda build --arm64: {}", String::from_utf8_lossy(&o.stderr));
+    let zip = project.join("target/lambda/bootstrap/bootstrap.zip");
+    let boot = project.join("bootstrap");
+    let inside = std::process::Command::new("unzip").arg("-p").arg(&zip).arg("bootstrap").output().unwrap().stdout;
+    assert_eq!(u16::from_le_bytes([inside[18], inside[19]]), 183, "an aarch64 bootstrap");
+    std::fs::write(&boot, inside).unwrap();
+    std::fs::set_permissions(&boot, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let (api, p, _) = run_script(&boot, vec![Next::event("g1", br#"{"graviton":true}"#)], &[]);
+    let posts = api.posts();
+    assert_eq!(posts.len(), 1, "{}", p.stderr());
+    assert_eq!((posts[0].path.as_str(), &posts[0].body[..]), ("/2018-06-01/runtime/invocation/g1/response", &br#"{"graviton":true}"#[..]));
+    eprintln!("arm64: cargo lambda build --arm64 zip {} bytes", std::fs::metadata(&zip).unwrap().len());
+    let _ = std::fs::remove_dir_all(&project);
+}
