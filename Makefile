@@ -193,6 +193,7 @@ NO_STD_BINS := faas-c faas-rie $(RS_EXAMPLES)
 lint: ## rustfmt --check and clippy -D warnings
 	$(CARGO) fmt --all --check
 	$(CARGO) fmt --manifest-path $(OFFICIAL)/Cargo.toml --check
+	$(CARGO) fmt --manifest-path tests/rie/rust-sdk/Cargo.toml --check
 	$(CARGO) clippy --locked --workspace --all-targets $(addprefix --exclude ,$(NO_STD_BINS)) -- $(LINT)
 	$(CARGO) clippy --locked $(addprefix -p ,$(NO_STD_BINS)) -- $(LINT)
 	$(CARGO) clippy --locked -p faas-rie --tests -- $(LINT)
@@ -582,6 +583,18 @@ $(SDK_GO)/lambda_check: tests/rie/go/lambda_check.go
 	  go build -o $@ $<
 
 test: sdk-go
+
+# The AWS SDK for Rust (aws-sdk-lambda from crates.io, locked by
+# tests/rie/rust-sdk/Cargo.lock; its own workspace, as tests/official-rs),
+# built into out/sdk-rust for tests/sdk.rs (about 3 minutes the first time).
+SDK_RS     := $(OUT)/sdk-rust
+SDK_RS_SRC := tests/rie/rust-sdk
+.PHONY: sdk-rust
+sdk-rust: $(SDK_RS)/release/lambda-check ## tests/rie/rust-sdk (AWS SDK for Rust, from crates.io) in out/sdk-rust for tests/sdk.rs
+$(SDK_RS)/release/lambda-check: $(addprefix $(SDK_RS_SRC)/,Cargo.toml Cargo.lock build.rs src/main.rs)
+	$(CARGO) build --release --locked --manifest-path $(SDK_RS_SRC)/Cargo.toml --target-dir $(SDK_RS)
+
+test: sdk-rust
 
 # AWS CLI v1 (PyPI, pinned), so that tests/rie.rs runs the README's invoke
 # command with v1 as well as with Debian's v2.

@@ -1,11 +1,14 @@
 //! faas-rie against current AWS SDKs that nobody here wrote, pinned and
 //! installed by make: boto3 from PyPI (`make sdk-venv`: out/sdk-venv, pins in
-//! tests/rie/sdk-requirements.txt) and the AWS SDK for JavaScript v3 from the
-//! npm registry (`make sdk-js`: out/sdk-js, locked by tests/rie/js). Unlike
-//! Debian's AWS CLI 2.9 and botocore 1.29 (tests/rie.rs), both have
+//! tests/rie/sdk-requirements.txt), the AWS SDK for JavaScript v3 from the
+//! npm registry (`make sdk-js`: out/sdk-js, locked by tests/rie/js) and the
+//! AWS SDK for Rust from crates.io (`make sdk-rust`: out/sdk-rust, locked by
+//! tests/rie/rust-sdk, whose checks are those of the JavaScript one). Unlike
+//! Debian's AWS CLI 2.9 and botocore 1.29 (tests/rie.rs), all three have
 //! InvokeWithResponseStream: its event stream is parsed by the SDKs
-//! themselves. The checks are in tests/rie/sdk_boto3.py and
-//! tests/rie/js/lambda_check.js; each prints how many passed.
+//! themselves. The checks are in tests/rie/sdk_boto3.py,
+//! tests/rie/js/lambda_check.js and tests/rie/rust-sdk/src/main.rs; each
+//! prints how many passed.
 //!
 //! A third SDK comes from Debian, as no Go module can be fetched here: the
 //! AWS SDK for Go v2 1.17.1 (golang-github-aws-aws-sdk-go-v2-dev, Go 1.19
@@ -118,4 +121,19 @@ fn go_sdk_v2_from_debian() {
         .expect("the Debian package golang-github-aws-aws-sdk-go-v2-dev is not installed");
     let debian = meta.split("goModuleVersion = \"").nth(1).and_then(|s| s.split('"').next()).unwrap();
     assert!(text.contains(&format!("aws-sdk-go-v2 {debian}, ")), "aws-sdk-go-v2 {debian} (Debian's) did not run: {text}");
+}
+
+#[test]
+fn rust_sdk_from_crates_io() {
+    let exe = root().join("out/sdk-rust/release/lambda-check");
+    require(exe.to_str().unwrap(), "run `make sdk-rust` (builds tests/rie/rust-sdk: aws-sdk-lambda from crates.io, as its Cargo.lock pins it)");
+    let five = Five::start();
+    let mut cmd = Command::new(&exe);
+    five.args(&mut cmd);
+    aws_env(&mut cmd);
+    let o = run(&mut cmd, 300);
+    let text = five.passed(&o, "aws-sdk-lambda", 132);
+    let lock = std::fs::read_to_string(root().join("tests/rie/rust-sdk/Cargo.lock")).unwrap();
+    let pinned = lock.split("name = \"aws-sdk-lambda\"\nversion = \"").nth(1).and_then(|s| s.split('"').next()).unwrap();
+    assert!(text.contains(&format!("aws-sdk-lambda {pinned} ")), "aws-sdk-lambda {pinned} did not run: {text}");
 }
