@@ -176,12 +176,13 @@ size: all ## Print the size of every artefact
 	@printf '%-28s %10s\n' artefact bytes
 	@for f in $(OUT)/static/* $(OUT)/dynamic/* $(OUT)/zip/*.zip $(OUT)/zip-static/*.zip; do printf '%-28s %10s\n' $$f $$(stat -c %s $$f); done
 
-# With the arm64 Rust target installed (`make deps` adds it), the arm64
-# builds too; without it, one loud line says they were not tested.
-ARM64_READY := $(wildcard $(shell rustc --print sysroot)/lib/rustlib/$(ARM64)/lib)
+# With the arm64 Rust target, cross compiler and qemu-aarch64 installed
+# (`make deps` adds them), the arm64 builds too; without, one loud line says
+# they were not tested.
+ARM64_READY := $(and $(wildcard $(shell rustc --print sysroot)/lib/rustlib/$(ARM64)/lib),$(shell command -v $(ARM64_CC)),$(shell command -v qemu-aarch64))
 test: lint all test-unit test-c $(if $(ARM64_READY),arm64) ## Run every test
 	$(CARGO) test --release --locked -p faas-tests
-	$(if $(ARM64_READY),$(CARGO) test --release --locked -p faas-tests --test arm64,@echo "arm64: NOT TESTED: the Rust target $(ARM64) is not installed (rustup target add $(ARM64))")
+	$(if $(ARM64_READY),$(CARGO) test --release --locked -p faas-tests --test arm64,@echo "arm64: NOT TESTED: needs the Rust target $(ARM64) (rustup target add $(ARM64)), $(ARM64_CC) and qemu-aarch64 (make deps)")
 
 # Formatting (rustfmt.toml) on the workspace and the official runtime's
 # echo, and clippy with warnings as errors on every crate and target. The
@@ -197,6 +198,7 @@ lint: ## rustfmt --check and clippy -D warnings
 	$(CARGO) clippy --locked --workspace --all-targets $(addprefix --exclude ,$(NO_STD_BINS)) -- $(LINT)
 	$(CARGO) clippy --locked $(addprefix -p ,$(NO_STD_BINS)) -- $(LINT)
 	$(CARGO) clippy --locked -p faas-rie --tests -- $(LINT)
+	$(CARGO) clippy --locked -p faas-tests --test arm64 -- $(LINT)
 	$(CARGO) fmt --manifest-path $(FUZZ_DIR)/Cargo.toml --check
 	$(CARGO) clippy --locked --manifest-path $(FUZZ_DIR)/Cargo.toml --all-targets -- $(LINT)
 

@@ -2,8 +2,10 @@
 //! (Debian's qemu-user; the harness starts any aarch64 binary that way)
 //! against the Runtime API served by the test process: the echoes, the
 //! context and its errors, typed JSON, panics, init errors and streams, and
-//! what the zips hold. `make test-arm64` runs this; `make test` does not, as
-//! the Rust target comes from static.rust-lang.org (see the Makefile).
+//! what the zips hold. `make test-arm64` runs this, and so does `make test`
+//! when it can build for arm64: the Rust target comes from
+//! static.rust-lang.org (see the Makefile), and without it `make test` says
+//! `arm64: NOT TESTED`.
 use faas_tests::{base64_decode, out, run_script, Next};
 
 const EXAMPLES: [&str; 6] = ["echo-c", "echo-rs", "context-c", "typed-rs", "stream-c", "stream-rs"];

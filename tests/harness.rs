@@ -381,6 +381,13 @@ fn read_fields(r: &mut BufReader<TcpStream>) -> Option<Vec<(String, String)>> {
     }
 }
 
+/// True for an ELF file whose machine is aarch64 (EM_AARCH64, 183).
+pub fn is_aarch64_elf(bin: &PathBuf) -> bool {
+    let mut head = [0u8; 20];
+    let read = std::fs::File::open(bin).and_then(|mut f| f.read_exact(&mut head));
+    read.is_ok() && head.starts_with(b"\x7fELF") && u16::from_le_bytes([head[18], head[19]]) == 183
+}
+
 /// A running bootstrap with its stderr collected.
 pub struct Proc {
     child: Child,
@@ -388,19 +395,16 @@ pub struct Proc {
 }
 
 impl Proc {
-    /// Starts `bin` with a clean environment plus `env`. An arm64 (aarch64)
-    /// binary runs under qemu-aarch64 (Debian's qemu-user), with the
-    /// cross-built glibc of Debian's libc6-arm64-cross.
+    /// Starts `bin` with a clean environment plus `env`. On any other host,
+    /// an arm64 (aarch64) binary runs under qemu-aarch64 (Debian's
+    /// qemu-user), with the cross-built glibc of libc6-arm64-cross.
     pub fn spawn(bin: &PathBuf, env: &[(&str, &str)]) -> Proc {
-        const EM_AARCH64: u16 = 183;
-        let head = std::fs::read(bin).map(|b| b.get(..20).map(<[u8]>::to_vec)).ok().flatten().unwrap_or_default();
-        let mut cmd = match head.get(18..20) {
-            Some(m) if u16::from_le_bytes([m[0], m[1]]) == EM_AARCH64 => {
-                let mut c = Command::new("qemu-aarch64");
-                c.args(["-L", "/usr/aarch64-linux-gnu"]).arg(bin);
-                c
-            }
-            _ => Command::new(bin),
+        let mut cmd = if !cfg!(target_arch = "aarch64") && is_aarch64_elf(bin) {
+            let mut c = Command::new("qemu-aarch64");
+            c.args(["-L", "/usr/aarch64-linux-gnu"]).arg(bin);
+            c
+        } else {
+            Command::new(bin)
         };
         let mut child = cmd
             .env_clear()

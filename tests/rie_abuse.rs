@@ -123,7 +123,8 @@ fn warm(args: &[&str]) -> (Rie, usize) {
 fn malformed_requests_get_4xx() {
     let (mut rie, base) = warm(&["--", &fix()]);
     let inv = "POST /2015-03-31/functions/function/invocations HTTP/1.1\r\nHost: x\r\nConnection: close\r\n";
-    let big = "a".repeat(100 * 1024);
+    // Past both head limits: 64 KiB from callers, 1 MiB + 64 KiB from the runtime.
+    let big = "a".repeat(1200 * 1024);
     let many: String = (0..200).map(|i| format!("X-H{i}: v\r\n")).collect();
     let cases: Vec<(&str, Vec<u8>)> = vec![
         ("garbage", b"\x00\x01\x02garbage\xff\xfe\r\n\r\n".to_vec()),
@@ -412,24 +413,29 @@ fn payloads_at_and_over_the_limits() {
 #[test]
 fn runtime_heads_up_to_a_mib() {
     // The runtime interface clients send a function error's X-Ray cause as
-    // a header of up to 1 MiB (callers' heads stop at 64 KiB, above): taken
-    // from a runtime, and a head past 1 MiB + 64 KiB refused.
+    // a header of up to 1 MiB (callers' heads stop at 64 KiB, above): a
+    // runtime's head of exactly 1 MiB + 64 KiB is taken, one byte more is not.
     let rie = Rie::start(&["--", "/bin/sleep", "120"], &[]);
     let port = rie.port;
+    let limit = MIB + 64 * 1024;
     let mut answers = Vec::new();
-    for size in [MIB - 1, MIB + 65 * 1024] {
+    for over in [0, 1] {
         let caller = std::thread::spawn(move || invoke_raw(port, b"{}"));
         until("the runtime started", || !children_of(pid(&rie)).is_empty());
         let mut rt = TcpStream::connect(("127.0.0.1", rt_port(&rie))).unwrap_or_else(|_| panic!("{}", rie.stderr()));
         rt.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
         let id = next(&mut rt);
         let doc = r#"{"errorMessage":"long cause","errorType":"Big"}"#;
-        let head = format!(
-            "POST /2018-06-01/runtime/invocation/{id}/error HTTP/1.1\r\nHost: x\r\nLambda-Runtime-Function-Error-Type: Big\r\n\
-             Lambda-Runtime-Function-XRay-Error-Cause: {}\r\nContent-Length: {}\r\n\r\n",
-            "c".repeat(size),
-            doc.len()
-        );
+        let head = |cause: usize| {
+            format!(
+                "POST /2018-06-01/runtime/invocation/{id}/error HTTP/1.1\r\nHost: x\r\nLambda-Runtime-Function-Error-Type: Big\r\n\
+                 Lambda-Runtime-Function-XRay-Error-Cause: {}\r\nContent-Length: {}\r\n\r\n",
+                "c".repeat(cause),
+                doc.len()
+            )
+        };
+        let head = head(limit + over - head(0).len());
+        assert_eq!(head.len(), limit + over);
         rt.write_all(&[head.as_bytes(), doc.as_bytes()].concat()).unwrap();
         let (h, _) = read_one(&mut rt);
         answers.push(status(&h));
@@ -438,7 +444,7 @@ fn runtime_heads_up_to_a_mib() {
             assert!(r.contains("X-Amz-Function-Error: Unhandled") && body(&r).contains("long cause"), "{r}");
         }
     }
-    assert_eq!(answers, [202, 400], "a 1 MiB X-Ray cause, then a head past 1 MiB + 64 KiB");
+    assert_eq!(answers, [202, 400], "a head of exactly 1 MiB + 64 KiB, then one byte more");
 }
 
 #[test]

@@ -300,6 +300,7 @@ fn cargo_lambda_watch_builds_and_runs_a_faas_binary_crate() {
             .current_dir(&project)
             .env("CARGO", env!("CARGO"))
             .env("CARGO_TARGET_DIR", project.join("target"))
+            .env("CARGO_NET_OFFLINE", "true")
             .env_remove("RUST_LOG"),
         "cargo-lambda-crate",
     );
@@ -326,4 +327,6 @@ fn cargo_lambda_watch_builds_and_runs_a_faas_binary_crate() {
         assert_eq!(body, event, "the README's echo answers exactly the event");
     }
     assert!(watch.output().contains("Running `"), "cargo-lambda ran the crate it built: {}", watch.output());
+    drop(watch);
+    let _ = std::fs::remove_dir_all(&project);
 }
