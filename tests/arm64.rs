@@ -29,17 +29,7 @@ fn arm64_bootstraps_are_aarch64_glibc_2_34_and_zipped_executable() {
         let interp = b"/lib/ld-linux-aarch64.so.1\0";
         assert!(b.windows(interp.len()).any(|w| w == interp), "{name}: al2023's arm64 loader");
         // Every GLIBC_x.y the binary names: none newer than al2023's 2.34.
-        let newest = b
-            .windows(6)
-            .enumerate()
-            .filter(|(_, w)| w == b"GLIBC_")
-            .filter_map(|(i, _)| {
-                let v: String = b[i + 6..].iter().take_while(|c| c.is_ascii_digit() || **c == b'.').map(|&c| c as char).collect();
-                let mut it = v.split('.').map(|x| x.parse::<u32>().ok());
-                Some((it.next()??, it.next().flatten().unwrap_or(0)))
-            })
-            .max()
-            .expect("links glibc symbols");
+        let newest = *faas_tests::glibc_versions(&b).last().expect("links glibc symbols");
         assert!(newest <= (2, 34), "{name} needs GLIBC_{}.{}", newest.0, newest.1);
         let zip = out(&format!("arm64/zip/{name}.zip"));
         let o = std::process::Command::new("zipinfo").arg(&zip).output().unwrap();
@@ -158,16 +148,7 @@ fn arm64_cargo_lambda_builds_the_readmes_crate() {
     assert!(cargo_lambda.exists(), "run `make cargo-lambda` (cargo-lambda 1.9.2 into out/cargo-lambda)");
     let project = faas_tests::root().join(format!("target/arm64-tests/crate-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&project);
-    std::fs::create_dir_all(project.join("src")).unwrap();
-    let faas = faas_tests::root().join("crates/faas");
-    let manifest = faas_tests::readme_block("## A handler in Rust", "toml")
-        .replace("\"../faas/crates/faas\"", &format!("{:?}", faas.display().to_string()))
-        .replace("[lib]\ncrate-type = [\"staticlib\"]\n", &faas_tests::readme_block("Or, for the dynamic glibc bootstrap with nothing but cargo", "toml"));
-    assert!(manifest.contains("[[bin]]"), "the README's Cargo.toml changed shape:\n{manifest}");
-    let package = "[package]\nname = \"my-function\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[workspace]\n\n";
-    std::fs::write(project.join("Cargo.toml"), format!("{package}{manifest}")).unwrap();
-    std::fs::write(project.join("src/main.rs"), faas_tests::readme_block("## A handler in Rust", "rust")).unwrap();
-    std::fs::copy(faas_tests::root().join("Cargo.lock"), project.join("Cargo.lock")).unwrap();
+    faas_tests::readme_project(&project, true);
     let o = std::process::Command::new(&cargo_lambda)
         .args(["lambda", "build", "--release", "--offline", "--arm64", "--compiler", "cargo", "--output-format", "zip"])
         .current_dir(&project)

@@ -1,5 +1,5 @@
 //! Deterministic budgets of the built artefacts (timings live in `make bench`).
-use faas_tests::out;
+use faas_tests::{glibc_versions, out};
 use std::process::Command;
 
 const KIB: u64 = 1024;
@@ -43,26 +43,6 @@ fn bootstraps_without_panics_link_no_panic_machinery() {
             }
         }
     }
-}
-
-/// The version names a dynamic bootstrap needs are in its dynamic string
-/// table (`readelf -d` shows the table; the section headers that `objdump
-/// -T` reads are trimmed away, see c-abi/elf-trim.c), so every `GLIBC_x.y` in
-/// the file is one the loader may be asked for.
-fn glibc_versions(bin: &[u8]) -> Vec<(u32, u32)> {
-    let mut versions: Vec<(u32, u32)> = bin
-        .windows(6)
-        .enumerate()
-        .filter(|(_, w)| w == b"GLIBC_")
-        .filter_map(|(i, _)| {
-            let v: String = bin[i + 6..].iter().take_while(|c| c.is_ascii_digit() || **c == b'.').map(|&c| c as char).collect();
-            let mut it = v.split('.').map(|x| x.parse::<u32>().ok());
-            Some((it.next()??, it.next().flatten().unwrap_or(0)))
-        })
-        .collect();
-    versions.sort();
-    versions.dedup();
-    versions
 }
 
 #[test]

@@ -33,6 +33,49 @@ pub fn readme_block(marker: &str, lang: &str) -> String {
     section[start..].split("```").next().unwrap().to_string()
 }
 
+/// Writes into `dir` a user's project as the README describes it: the
+/// README's Rust handler (src/main.rs, or src/lib.rs with `staticlib`) and
+/// its Cargo.toml, with the path to this repository's core, as a binary
+/// crate named `bootstrap` (its "nothing but cargo" block, `strip = true`
+/// added) or as the staticlib; its own workspace; the workspace's lock file,
+/// whose dependency versions this repository's build has already fetched.
+pub fn readme_project(dir: &std::path::Path, bin: bool) {
+    let faas = root().join("crates/faas");
+    let mut manifest = readme_block("## A handler in Rust", "toml").replace("\"../faas/crates/faas\"", &format!("{:?}", faas.display().to_string()));
+    assert!(manifest.contains(&faas.display().to_string()), "the README's Cargo.toml no longer says `path = \"../faas/crates/faas\"`:\n{manifest}");
+    if bin {
+        let target = readme_block("Or, for the dynamic glibc bootstrap with nothing but cargo", "toml");
+        manifest = manifest.replace("[lib]\ncrate-type = [\"staticlib\"]\n", &target).replace("[profile.release]\n", "[profile.release]\nstrip = true\n");
+        assert!(manifest.contains("[[bin]]") && manifest.contains("strip = true"), "the README's Cargo.toml changed shape:\n{manifest}");
+    }
+    std::fs::create_dir_all(dir.join("src")).unwrap();
+    let package = "[package]\nname = \"my-function\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[workspace]\n\n";
+    std::fs::write(dir.join("Cargo.toml"), format!("{package}{manifest}")).unwrap();
+    std::fs::write(dir.join(if bin { "src/main.rs" } else { "src/lib.rs" }), readme_block("## A handler in Rust", "rust")).unwrap();
+    std::fs::copy(root().join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
+}
+
+/// Every `GLIBC_x.y` version a binary names, sorted. The version names a
+/// dynamic bootstrap needs are in its dynamic string table (`readelf -d`
+/// shows it; the section headers that `objdump -T` reads are trimmed away,
+/// see c-abi/elf-trim.c), so every one in the file is one the loader may be
+/// asked for.
+pub fn glibc_versions(bin: &[u8]) -> Vec<(u32, u32)> {
+    let mut versions: Vec<(u32, u32)> = bin
+        .windows(6)
+        .enumerate()
+        .filter(|(_, w)| w == b"GLIBC_")
+        .filter_map(|(i, _)| {
+            let v: String = bin[i + 6..].iter().take_while(|c| c.is_ascii_digit() || **c == b'.').map(|&c| c as char).collect();
+            let mut it = v.split('.').map(|x| x.parse::<u32>().ok());
+            Some((it.next()??, it.next().flatten().unwrap_or(0)))
+        })
+        .collect();
+    versions.sort();
+    versions.dedup();
+    versions
+}
+
 /// Decodes base64 (the stream error trailers, Tail logs); panics on bad input.
 pub fn base64_decode(s: &str) -> Vec<u8> {
     let mut out = vec![0; s.len() / 4 * 3 + 3];

@@ -16,7 +16,7 @@
 //!
 //! Needs (Debian): rpm rpmlint makepkg pacman-package-manager libarchive-tools
 //! fakeroot ruby zip unzip pkgconf iproute2 util-linux passwd; and root.
-use faas_tests::{out, readme_block, root};
+use faas_tests::{out, readme_block, readme_project, root};
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
@@ -448,15 +448,7 @@ fn lambda_zips_hold_an_executable_bootstrap_at_the_root() {
 #[test]
 fn readme_handlers_build_in_a_project_of_their_own() {
     let s = Scratch::new("user-project");
-    let faas = root().join("crates/faas");
-    fs::create_dir_all(s.0.join("src")).unwrap();
-    let manifest = readme_block("## A handler in Rust", "toml").replace("\"../faas/crates/faas\"", &format!("{:?}", faas.display().to_string()));
-    assert!(manifest.contains(&faas.display().to_string()), "the README's Cargo.toml no longer says `path = \"../faas/crates/faas\"`:\n{manifest}");
-    fs::write(s.0.join("Cargo.toml"), format!("[package]\nname = \"my-function\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n{manifest}")).unwrap();
-    fs::write(s.0.join("src/lib.rs"), readme_block("## A handler in Rust", "rust")).unwrap();
-    // The workspace's lock file pins the same dependency versions, which
-    // the build of this repository has already fetched: no network needed.
-    fs::copy(root().join("Cargo.lock"), s.0.join("Cargo.lock")).unwrap();
+    readme_project(&s.0, false);
     for (profile, flag) in [("release", Some("--release")), ("debug", None)] {
         run(cmd("cargo").current_dir(&s.0).args(["build", "--offline", "--quiet"]).args(flag).env("CARGO_TARGET_DIR", s.0.join("target")));
         let bootstrap = s.0.join(format!("bootstrap-{profile}"));
@@ -465,13 +457,7 @@ fn readme_handlers_build_in_a_project_of_their_own() {
     }
     // The same source as a binary crate named bootstrap: `cargo build` alone.
     let bin = s.0.join("bin");
-    fs::create_dir_all(bin.join("src")).unwrap();
-    let target = readme_block("Or, for the dynamic glibc bootstrap with nothing but cargo", "toml");
-    let manifest = manifest.replace("[lib]\ncrate-type = [\"staticlib\"]\n", &target).replace("[profile.release]\n", "[profile.release]\nstrip = true\n");
-    assert!(manifest.contains("[[bin]]") && manifest.contains("strip = true"), "the README's Cargo.toml changed shape:\n{manifest}");
-    fs::write(bin.join("Cargo.toml"), format!("[package]\nname = \"my-function\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n{manifest}")).unwrap();
-    fs::write(bin.join("src/main.rs"), readme_block("## A handler in Rust", "rust")).unwrap();
-    fs::copy(root().join("Cargo.lock"), bin.join("Cargo.lock")).unwrap();
+    readme_project(&bin, true);
     run(cmd("cargo").current_dir(&bin).args(["build", "--offline", "--quiet", "--release"]).env("CARGO_TARGET_DIR", bin.join("target")));
     invoke_echo(&bin.join("target/release/bootstrap"));
     // And so cargo-lambda packages it as it does the official runtime's

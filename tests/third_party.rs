@@ -282,17 +282,7 @@ fn cargo_lambda_watch_builds_and_runs_a_faas_binary_crate() {
     let bin = root().join("out/cargo-lambda/bin/cargo-lambda");
     require(bin.to_str().unwrap(), "run `make cargo-lambda` (cargo install cargo-lambda --version 1.9.2 --locked into out/cargo-lambda)");
     let project = scratch("cl-faas-crate");
-    std::fs::create_dir_all(project.join("src")).unwrap();
-    let faas = root().join("crates/faas");
-    let manifest = faas_tests::readme_block("## A handler in Rust", "toml")
-        .replace("\"../faas/crates/faas\"", &format!("{:?}", faas.display().to_string()))
-        .replace("[lib]\ncrate-type = [\"staticlib\"]\n", &faas_tests::readme_block("Or, for the dynamic glibc bootstrap with nothing but cargo", "toml"));
-    assert!(manifest.contains("[[bin]]") && manifest.contains(&faas.display().to_string()), "the README's Cargo.toml changed shape:\n{manifest}");
-    let package = "[package]\nname = \"my-function\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[workspace]\n\n";
-    std::fs::write(project.join("Cargo.toml"), format!("{package}{manifest}")).unwrap();
-    std::fs::write(project.join("src/main.rs"), faas_tests::readme_block("## A handler in Rust", "rust")).unwrap();
-    // The workspace's lock: the versions this repository's build fetched.
-    std::fs::copy(root().join("Cargo.lock"), project.join("Cargo.lock")).unwrap();
+    faas_tests::readme_project(&project, true);
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let mut watch = Group::spawn(
         Command::new(&bin)
