@@ -101,6 +101,8 @@ struct Conn {
     stream_of: u32,
     /// When a lingering close gives up.
     until: u64,
+    /// How much of a long head (past 64 KiB) was searched for its end.
+    seen: usize,
 }
 
 /// The Runtime API's error answers, as indexes into [`RT_ERRORS`].
@@ -470,6 +472,7 @@ impl Server {
                 relayed: 0,
                 stream_of: 0,
                 until: 0,
+                seen: 0,
             });
             self.conns[ci] = Some(c);
         }
@@ -566,10 +569,13 @@ impl Server {
     /// Parses a request head and sets up reading its body.
     fn head(&mut self, c: &mut Conn) -> bool {
         let max = if c.rt.is_some() { RT_HEAD_MAX } else { HEAD_MAX };
-        // Past 64 KiB, parse only once the blank line is in (not per read).
-        if (HEAD_MAX..=max).contains(&c.inb.len()) && http::head_end(&c.inb).is_none() {
+        // Past 64 KiB, parse only once the blank line is in, and search for
+        // it only in what is new (it may begin in the last two bytes seen).
+        if (HEAD_MAX..=max).contains(&c.inb.len()) && c.inb.get(c.seen.saturating_sub(2)..).and_then(http::head_end).is_none() {
+            c.seen = c.inb.len();
             return false;
         }
+        c.seen = 0;
         let mut hs = [Header::default(); MAX_HEADERS];
         let h = match http::parse_head(&c.inb, &mut hs) {
             Ok(Some(h)) if h.len <= max => h,
