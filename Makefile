@@ -6,8 +6,8 @@
 #   out/dynamic/NAME             each example, dynamic (glibc <= 2.34), for provided.al2023
 #   out/zip/NAME.zip             each dynamic example as a Lambda zip (bootstrap at the root)
 #   out/zip-static/NAME.zip      the same with the static build (also runs on provided.al2023)
-#   out/arm64/                   `make arm64`: lib/libfaas.a, dynamic/NAME and zip/NAME.zip for
-#                                arm64 (Graviton), cross-built
+#   out/arm64/                   `make arm64`: lib/libfaas.a, dynamic/NAME, zip/NAME.zip and
+#                                bin/faas-rie for arm64 (Graviton), cross-built
 #   out/cargo-lambda/bin/        cargo-lambda 1.9.2 from crates.io (`make cargo-lambda`), whose
 #                                `cargo lambda watch` emulator tests/third_party.rs runs faas under
 
@@ -132,7 +132,7 @@ $(A64)/dynamic/%-rs: $(ARM64_REL)/.stamp $(ELF_TRIM)
 $(A64)/zip/%.zip: $(A64)/dynamic/%
 	$(ZIP_BOOTSTRAP)
 
-arm64: $(A64)/lib/libfaas.a $(addprefix $(A64)/dynamic/,$(EXAMPLES)) $(addprefix $(A64)/zip/,$(addsuffix .zip,$(EXAMPLES))) ## libfaas.a, bootstraps and zips for arm64 (Graviton), cross-built
+arm64: $(A64)/lib/libfaas.a $(A64)/bin/faas-rie $(addprefix $(A64)/dynamic/,$(EXAMPLES)) $(addprefix $(A64)/zip/,$(addsuffix .zip,$(EXAMPLES))) ## libfaas.a, bootstraps, zips and faas-rie for arm64 (Graviton), cross-built
 	@for f in $(A64)/zip/*.zip; do printf '%-28s %10s\n' $$f $$(stat -c %s $$f); done
 
 test-arm64: arm64 cargo-lambda ## Run the arm64 bootstraps under qemu-aarch64 (make test does too, if it can)
@@ -493,6 +493,15 @@ $(RIE_BIN): $(RIE_SRC) $(wildcard c-abi/no-eh-frame.ld) crates/faas-rie/no-comme
 	RUSTFLAGS='-C relocation-model=static' $(CARGO) build --release --locked -p faas-rie --target $(RIE_TARGET)
 	@mkdir -p $(@D)
 	$(MUSL_CC) -nostdlib -Wl,-u,_start -Wl,-T,crates/faas-rie/no-comment.ld target/$(RIE_TARGET)/release/libfaas_rie.a $(LDSTATIC) -o $@
+	$(ELF_TRIM) $@
+
+# And for arm64 (`make arm64`; see there): the same, cross-built, for arm64
+# hosts. PIC code here (no RUSTFLAGS), so that this build and the arm64
+# libfaas.a's share their compiled dependencies.
+$(A64)/bin/faas-rie: $(RIE_SRC) $(wildcard c-abi/no-eh-frame.ld) crates/faas-rie/no-comment.ld $(ELF_TRIM)
+	$(CARGO) build --release --locked -p faas-rie --target $(ARM64)
+	@mkdir -p $(@D)
+	$(ARM64_CC) -nostdlib -Wl,-u,_start -Wl,-T,crates/faas-rie/no-comment.ld $(ARM64_REL)/libfaas_rie.a $(LDSTATIC) -Wl,-z,max-page-size=4096 -o $@
 	$(ELF_TRIM) $@
 
 run: $(RIE_BIN) $(OUT)/static/$(RUN_EXAMPLE) ## Serve an example (RUN_EXAMPLE=echo-rs) on 127.0.0.1:9000 and print how to call it

@@ -170,3 +170,83 @@ fn arm64_cargo_lambda_builds_the_readmes_crate() {
     eprintln!("arm64: cargo lambda build --arm64 zip {} bytes", std::fs::metadata(&zip).unwrap().len());
     let _ = std::fs::remove_dir_all(&project);
 }
+
+/// faas-rie built for arm64 (it makes raw system calls, aarch64's own
+/// numbers there), under qemu-aarch64, serving an arm64 bootstrap (started
+/// through qemu-aarch64 too): invokes, a function error, a stream relayed to
+/// an unsigned caller, and the unchanged AWS CLI.
+#[test]
+fn arm64_faas_rie_serves_arm64_bootstraps() {
+    let rie = out("arm64/bin/faas-rie");
+    assert!(rie.exists(), "{} is missing: run `make arm64`", rie.display());
+    let b = std::fs::read(&rie).unwrap();
+    assert_eq!(u16::from_le_bytes([b[18], b[19]]), 183, "an aarch64 faas-rie");
+    let start = |example: &str| {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let child = std::process::Command::new("qemu-aarch64")
+            .arg(&rie)
+            .args(["--listen", &format!("127.0.0.1:{port}"), "--runtime-api", "127.0.0.1:0", "--", "/usr/bin/qemu-aarch64", "-L", "/usr/aarch64-linux-gnu"])
+            .arg(bin(example))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let t = std::time::Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(t.elapsed().as_secs() < 30, "faas-rie (arm64) did not listen on {port}");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        (Kill(child), port)
+    };
+    let post = |port: u16, body: &str| {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        s.set_read_timeout(Some(std::time::Duration::from_secs(60))).unwrap();
+        let head =
+            format!("POST /2015-03-31/functions/function/invocations HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {}\r\n\r\n", body.len());
+        s.write_all(format!("{head}{body}").as_bytes()).unwrap();
+        let mut r = String::new();
+        s.read_to_string(&mut r).unwrap();
+        r
+    };
+    let (_ctx, port) = start("context-c");
+    for i in 1..=3 {
+        let r = post(port, &format!(r#"{{"arm64":{i}}}"#));
+        let body = r.split_once("\r\n\r\n").map(|x| x.1).unwrap_or_default();
+        assert!(r.starts_with("HTTP/1.1 200 "), "{r}");
+        let v = json(body.as_bytes());
+        assert_eq!((v["invocations"].as_u64(), v["event_bytes"].as_u64()), (Some(i), Some(11)), "{r}");
+        assert_eq!(v["request_id"].as_str().map(str::len), Some(36), "{r}");
+    }
+    let r = post(port, r#""fail""#);
+    assert!(r.contains("X-Amz-Function-Error: Unhandled") && r.contains("Function.AskedToFail"), "{r}");
+    // The AWS CLI v2 (Debian's), unchanged.
+    let dir = faas_tests::root().join(format!("target/arm64-tests/cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("event.json"), r#"{"cli":"arm64"}"#).unwrap();
+    let o = std::process::Command::new("/usr/bin/aws")
+        .args(["lambda", "invoke", "--endpoint-url", &format!("http://127.0.0.1:{port}"), "--function-name", "function", "--payload"])
+        .arg(format!("fileb://{}", dir.join("event.json").display()))
+        .arg(dir.join("out.json"))
+        .envs([("AWS_ACCESS_KEY_ID", "x"), ("AWS_SECRET_ACCESS_KEY", "x"), ("AWS_DEFAULT_REGION", "us-east-1"), ("AWS_EC2_METADATA_DISABLED", "true")])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(json(&std::fs::read(dir.join("out.json")).unwrap())["event_bytes"].as_u64(), Some(15));
+    let _ = std::fs::remove_dir_all(&dir);
+
+    let (_stream, port) = start("stream-c");
+    let r = post(port, r#""arm""#);
+    assert!(r.to_ascii_lowercase().contains("transfer-encoding: chunked"), "relayed as a stream: {r}");
+    assert!(r.contains("start\n") && r.contains("\"arm\"") && r.contains("end\n"), "{r}");
+}
+
+/// Kills (and reaps) a child when dropped.
+struct Kill(std::process::Child);
+
+impl Drop for Kill {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
