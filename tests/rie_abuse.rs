@@ -975,6 +975,35 @@ fn out_of_descriptors_neither_spins_nor_stops_serving() {
 }
 
 #[test]
+fn a_limit_lowered_below_what_is_polled_neither_spins_nor_stops_serving() {
+    // With its soft limit on open files lowered from outside below the
+    // descriptors it polls, ppoll fails (EINVAL) until it is raised again:
+    // faas-rie raises it to the hard limit, and does not spin meanwhile.
+    require("/usr/bin/prlimit", "install util-linux");
+    let rie = Rie::start_under(&["/usr/bin/prlimit", "--nofile=64:64", "--"], &["--", "/bin/sleep", "120"], &[]);
+    let p = pid(&rie);
+    let waiting: Vec<TcpStream> = (0..20)
+        .map(|_| {
+            let mut s = TcpStream::connect(("127.0.0.1", rie.port)).unwrap();
+            s.write_all(b"POST /2015-03-31/functions/function/invocations HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}").unwrap();
+            s
+        })
+        .collect();
+    until("the waiting callers accepted", || fds(p) >= 20);
+    let st = Command::new("/usr/bin/prlimit").args(["--pid", &p.to_string(), "--nofile=8:64"]).status().unwrap();
+    assert!(st.success());
+    let c0 = cpu_ticks(p);
+    let dry = b"POST /2015-03-31/functions/function/invocations HTTP/1.1\r\nX-Amz-Invocation-Type: DryRun\r\nConnection: close\r\nContent-Length: 2\r\n\r\n{}";
+    assert_eq!(status(&raw(rie.port, dry)), 204, "served with the limit lowered under it");
+    assert_eq!(nofile_of(p), ("64".into(), "64".into()), "the soft limit raised to the hard one again");
+    std::thread::sleep(Duration::from_secs(1));
+    let cpu = cpu_ticks(p) - c0;
+    assert!(cpu <= 20, "{cpu} ticks of CPU in about 1 s: the loop spins");
+    drop(waiting);
+    println!("rie-abuse: soft nofile lowered from 64 to 8 under 20 waiting callers: raised to 64 again, DryRun served, {cpu} ticks of CPU in ~1 s");
+}
+
+#[test]
 fn a_slow_caller_does_not_keep_a_whole_stream() {
     // The runtime (the test) streams 48 MiB to a caller that reads at
     // ~60 MB/s at most: faas-rie holds the stream's backlog (4 MiB), not

@@ -347,25 +347,39 @@ static NOFILE: [AtomicU64; 2] = [AtomicU64::new(0), AtomicU64::new(0)];
 /// connection holds one, and 1,024, a common soft limit, is no more than
 /// the connections we take); returns the limit.
 pub fn nofile() -> u64 {
+    let [soft, hard] = raise_nofile();
+    NOFILE[0].store(soft, Relaxed);
+    NOFILE[1].store(hard, Relaxed);
+    hard
+}
+
+/// Sets the soft limit on open descriptors to the hard one; returns both as
+/// they were (zeros if they cannot be read).
+fn raise_nofile() -> [u64; 2] {
     let mut r = [0u64; 2];
     // SAFETY: `r` is a struct rlimit64, read and then written by the kernel.
     unsafe {
         if sc!(libc::SYS_prlimit64, 0, libc::RLIMIT_NOFILE, 0, r.as_mut_ptr()) == 0 {
-            NOFILE[0].store(r[0], Relaxed);
-            NOFILE[1].store(r[1], Relaxed);
-            r[0] = r[1];
-            sc!(libc::SYS_prlimit64, 0, libc::RLIMIT_NOFILE, r.as_ptr(), 0);
+            sc!(libc::SYS_prlimit64, 0, libc::RLIMIT_NOFILE, [r[1]; 2].as_ptr(), 0);
         }
     }
-    r[0]
+    r
 }
 
-/// Waits for the descriptors (`timeout_ms` < 0: no limit).
+/// Waits for the descriptors (`timeout_ms` < 0: no limit). ppoll refuses
+/// more descriptors than the soft limit on open files: if that was lowered
+/// from outside, it is raised to the hard limit again, and this call sleeps
+/// (100 ms at most) rather than return at once, so the loop cannot spin.
 pub fn poll(fds: &mut [libc::pollfd], timeout_ms: i64) {
     let ts = [timeout_ms / 1000, timeout_ms % 1000 * 1_000_000];
     let tsp = if timeout_ms < 0 { core::ptr::null() } else { ts.as_ptr() };
     // SAFETY: `fds` is a valid array of `fds.len()` pollfd; `ts` is a timespec.
-    unsafe { sc!(libc::SYS_ppoll, fds.as_mut_ptr(), fds.len(), tsp, 0, 8) };
+    if unsafe { sc!(libc::SYS_ppoll, fds.as_mut_ptr(), fds.len(), tsp, 0, 8) } == -(libc::EINVAL as isize) {
+        raise_nofile();
+        let nap = [0, if timeout_ms < 0 { 100 } else { timeout_ms.min(100) } * 1_000_000];
+        // SAFETY: `nap` is a timespec.
+        unsafe { sc!(libc::SYS_nanosleep, nap.as_ptr(), 0) };
+    }
 }
 
 const fn bit(sig: c_int) -> u64 {
