@@ -695,3 +695,82 @@ fn json_logs_carry_the_request_id_and_respect_the_level() {
     let (_, p, _) = run_script(&out("static/typed-rs"), greet(), &[("AWS_LAMBDA_LOG_FORMAT", "JSON"), ("AWS_LAMBDA_LOG_LEVEL", "ERROR")]);
     assert!(!p.stderr().contains("greeting"), "{}", p.stderr());
 }
+
+/// A Rust handler that fails its stream (which closes the stream's
+/// connection), opens a connection of its own (which takes the descriptor
+/// the stream had: say, to its database) and then panics: the panic is
+/// reported, but never sent down that connection, as it would be if the
+/// runtime still took the descriptor for the stream's. A bootstrap of its
+/// own, a binary crate built here.
+#[test]
+fn a_panic_after_a_failed_stream_sends_nothing_on_a_reused_descriptor() {
+    let dir = faas_tests::root().join(format!("target/runtime-api-tests/panic-after-fail-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("src")).unwrap();
+    let faas = faas_tests::root().join("crates/faas");
+    let manifest = format!(
+        "[package]\nname = \"panic-after-fail\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\n[workspace]\n\n[dependencies]\nfaas = {{ path = {:?} }}\n\
+         libc = {{ version = \"0.2\", default-features = false }}\n\n[profile.release]\npanic = \"abort\"\nlto = true\n\n[profile.dev]\npanic = \"abort\"\n",
+        faas.display().to_string()
+    );
+    std::fs::write(dir.join("Cargo.toml"), manifest).unwrap();
+    std::fs::write(
+        dir.join("src/main.rs"),
+        r#"#![no_std]
+#![no_main]
+use faas::{Context, Handler, HandlerError, Out, Response};
+
+struct FailThenPanic;
+
+impl Handler for FailThenPanic {
+    fn handle<'a>(&mut self, _: &'a [u8], _: &Context<'a>, out: Out<'a, '_>) -> Result<Response<'a>, HandlerError<'a>> {
+        let mut s = out.stream("text/plain")?;
+        s.write(b"start\n")?;
+        s.fail(HandlerError::new("Function.Failed", "failed on purpose"))?;
+        // A connection of the handler's own, to the Unix socket at $PEER.
+        // SAFETY: plain libc calls on a zeroed sockaddr_un.
+        unsafe {
+            let fd = libc::socket(libc::AF_UNIX, libc::SOCK_STREAM, 0);
+            let mut a: libc::sockaddr_un = core::mem::zeroed();
+            a.sun_family = libc::AF_UNIX as libc::sa_family_t;
+            let path = libc::getenv(c"PEER".as_ptr());
+            libc::strncpy(a.sun_path.as_mut_ptr(), path, a.sun_path.len() - 1);
+            libc::connect(fd, (&raw const a).cast(), core::mem::size_of::<libc::sockaddr_un>() as u32);
+        }
+        panic!("after the failed stream");
+    }
+}
+
+faas::main!(|| Ok::<_, HandlerError>(FailThenPanic));
+"#,
+    )
+    .unwrap();
+    std::fs::copy(faas_tests::root().join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
+    let o = std::process::Command::new(env!("CARGO"))
+        .args(["build", "--release", "--offline", "--quiet"])
+        .current_dir(&dir)
+        .env("CARGO_TARGET_DIR", dir.join("target"))
+        .env_remove("RUSTFLAGS")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // The handler's peer: what reaches it before the process dies.
+    let sock = dir.join("peer.sock");
+    let peer = std::os::unix::net::UnixListener::bind(&sock).unwrap();
+    let got = std::thread::spawn(move || {
+        let (mut c, _) = peer.accept().unwrap();
+        let mut v = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut c, &mut v);
+        v
+    });
+    let (api, p, st) = run_script(&dir.join("target/release/panic-after-fail"), vec![Next::event("s1", b"{}")], &[("PEER", sock.to_str().unwrap())]);
+    assert_eq!(std::os::unix::process::ExitStatusExt::signal(&st), Some(6), "aborts: {}", p.stderr());
+    let stderr = p.stderr();
+    assert!(stderr.contains("panic: after the failed stream at src/main.rs:"), "{stderr}");
+    let posts = api.posts();
+    assert!(!posts.is_empty(), "{stderr}");
+    assert_eq!((posts[0].text().as_str(), posts[0].trailer("Lambda-Runtime-Function-Error-Type")), ("start\n", Some("Function.Failed")), "{stderr}");
+    let sent = got.join().unwrap();
+    assert!(sent.is_empty(), "the panic went down the handler's own connection: {:?}", String::from_utf8_lossy(&sent));
+    let _ = std::fs::remove_dir_all(&dir);
+}
