@@ -452,6 +452,42 @@ fn runtime_heads_up_to_a_mib() {
 }
 
 #[test]
+fn a_runtime_has_sixteen_connections_at_most() {
+    // Each connection to the Runtime API may hold a 1 MiB head and a 6 MiB
+    // body: a runtime gets 16 at once, and more are closed unanswered (no
+    // runtime uses more than a few). Here the runtime is `sleep`, which
+    // opens none, so the test's connections are all there are.
+    let mut rie = Rie::start(&["--", "/bin/sleep", "120"], &[]);
+    let open = || {
+        let mut s = TcpStream::connect(("127.0.0.1", rt_port(&rie))).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        s.write_all(b"GET /2018-06-01/nothing HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+        s
+    };
+    let answered = |s: &mut TcpStream| {
+        let mut b = [0u8; 12];
+        s.read_exact(&mut b).is_ok() && &b == b"HTTP/1.1 404"
+    };
+    let base = fds(pid(&rie));
+    let mut held: Vec<TcpStream> = (0..16).map(|_| open()).collect();
+    for (i, s) in held.iter_mut().enumerate() {
+        assert!(answered(s), "connection {} of 16 served", i + 1);
+    }
+    let mut extra = open();
+    let mut v = Vec::new();
+    let closed = match extra.read_to_end(&mut v) {
+        Ok(_) => v.is_empty(),
+        Err(e) => e.kind() == ErrorKind::ConnectionReset,
+    };
+    assert!(closed, "the 17th is closed unanswered: {:?}", String::from_utf8_lossy(&v));
+    held.pop();
+    until("a connection again once one of the 16 closed", || answered(&mut open()));
+    drop(held);
+    clean(&mut rie, base, "16 Runtime API connections");
+    println!("rie-abuse: a runtime's 16 connections to the Runtime API were served, the 17th closed unanswered, and one more served once one of them closed");
+}
+
+#[test]
 fn endless_stream_trailers_are_cut_off() {
     // A stream's trailer lines wait in faas-rie until the stream ends. A
     // runtime that sends them without end gets 413 once they pass 64 KiB,

@@ -21,6 +21,8 @@ const HEAD_MAX: usize = 64 * 1024;
 const RT_HEAD_MAX: usize = (1 << 20) + HEAD_MAX;
 const MAX_HEADERS: usize = 64;
 const MAX_CONNS: usize = 1024;
+/// Connections to one runtime's Runtime API.
+const RT_CONNS: usize = 16;
 /// Held `extension/event/next` requests per runtime.
 const MAX_HOLD: usize = 4;
 /// Lambda's shutdown budget for a runtime with internal extensions only.
@@ -409,6 +411,11 @@ impl Server {
                 None => &self.lst,
             };
             let got = sys::accept(lst);
+            // A runtime has at most RT_CONNS connections (each may hold a
+            // 1 MiB head and a 6 MiB body): more are closed at once.
+            if got.is_ok() && rt.is_some() && self.conns.iter().flatten().filter(|c| c.rt == rt).count() >= RT_CONNS {
+                continue;
+            }
             // A free slot, a new one, or, with all taken, the slot of the
             // oldest caller still sending (or idle, or closing), so slow
             // clients cannot hold every slot; with none, the new connection
