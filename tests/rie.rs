@@ -155,7 +155,14 @@ fn cli_crash_then_recovery() {
     let (o, payload) = invoke(rie.port, &["--function-name", "function", "--payload", r#"{"after":"crash"}"#]);
     assert!(o.status.success());
     assert_eq!(payload, r#"{"after":"crash"}"#);
-    assert_eq!(rie.stdout().matches("START RequestId: ").count(), 2, "the crashed invoke ran once");
+    let log = rie.wait_stdout("REPORT RequestId: ", 2, 10);
+    assert_eq!(log.matches("START RequestId: ").count(), 2, "the crashed invoke ran once");
+    // Its unfinished last line does not swallow faas-rie's own; its peak
+    // memory, no longer in /proc, comes from wait4.
+    assert!(log.lines().any(|l| l == "dying without a newline"), "{log}");
+    let report = log.lines().find(|l| l.starts_with("REPORT")).unwrap();
+    let mem: u64 = report.split("Max Memory Used: ").nth(1).unwrap().split(' ').next().unwrap().parse().unwrap();
+    assert!(mem >= 1, "{report}");
 }
 
 #[test]

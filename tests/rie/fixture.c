@@ -1,6 +1,7 @@
 /*
  * A test bootstrap for faas-rie's failure paths: the event "sleep" outlives
- * any short timeout, "crash" exits mid-invocation without answering, and
+ * any short timeout, "crash" exits mid-invocation without answering (its
+ * last log line unfinished), and
  * anything else is echoed. For the abuse tests (tests/rie_abuse.rs):
  * "flood" writes 8 MB to stdout, "fork" leaves a sleeping grandchild,
  * "setsid" one in a session of its own, "ignoreterm" ignores SIGTERM from
@@ -98,6 +99,8 @@ static int handle(void *user_data, faas_invocation *inv) {
         sleep(60);
     }
     if (is(event, len, "crash")) {
+        fputs("dying without a newline", stdout);
+        fflush(stdout);
         _exit(3);
     }
     if (is(event, len, "half")) {

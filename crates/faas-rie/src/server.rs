@@ -211,6 +211,9 @@ struct Rt {
     log: Vec<u8>,
     /// The identifier of its registered extension, if any.
     ext: Option<[u8; 36]>,
+    /// Peak memory (KiB) of the last runtime reaped, for the REPORT line
+    /// of the invocation it died in.
+    gone_kb: u64,
 }
 
 struct Server {
@@ -276,6 +279,7 @@ pub fn run(cfg: &'static Config) -> ! {
             job: None,
             log: Vec::new(),
             ext: None,
+            gone_kb: 0,
         });
     }
     let mut b = Vec::new();
@@ -920,7 +924,7 @@ impl Server {
     /// Runtime `i` takes on `job`: its START line.
     fn begin(&mut self, i: usize, job: Box<Job>) {
         let rt = &mut self.rts[i];
-        let at = rt.log.len();
+        let at = new_line(&mut rt.log);
         rt.log.s(b"START RequestId: ").s(&job.id).s(b" Version: $LATEST\n");
         show(&mut rt.log, at);
         rt.job = Some(job);
@@ -1120,12 +1124,12 @@ impl Server {
         let now = sys::mono_us();
         let us = now.saturating_sub(job.start_us);
         let rt = &mut self.rts[i];
-        let peak = peak_mb(rt.pid);
+        let peak = if rt.pid > 0 { peak_kb(rt.pid) } else { rt.gone_kb };
         let l = &mut rt.log;
-        let at = l.len();
+        let at = new_line(l);
         l.s(b"END RequestId: ").s(&job.id).s(b"\nREPORT RequestId: ").s(&job.id).s(b"\tDuration: ").fixed2(us / 10);
         l.s(b" ms\tBilled Duration: ").dec(us.div_ceil(1000).max(1)).s(b" ms\tMemory Size: ").dec(self.cfg.memory_mb);
-        l.s(b" MB\tMax Memory Used: ").dec(peak).s(b" MB\t");
+        l.s(b" MB\tMax Memory Used: ").dec(peak.div_ceil(1024)).s(b" MB\t");
         if let Some(init) = rt.init_us.take() {
             l.s(b"Init Duration: ").fixed2(init / 10).s(b" ms\t");
         }
@@ -1252,7 +1256,7 @@ impl Server {
                 // As Lambda: an init past its limit (10 s) is tried once
                 // more, at the invoke, with the function's timeout.
                 let rt = &mut self.rts[i];
-                let at = rt.log.len();
+                let at = new_line(&mut rt.log);
                 rt.log.s(b"INIT_REPORT Init Duration: ").fixed2((now - rt.spawn_us) / 10).s(b" ms\tPhase: init\tStatus: timeout\n");
                 show(&mut rt.log, at);
                 self.retire(i);
@@ -1319,8 +1323,9 @@ impl Server {
                 // What the runtime started goes with it, as on Lambda.
                 sys::kill(-pid, libc::SIGKILL);
             }
-            let status = sys::reap(pid);
+            let (status, kb) = sys::reap(pid);
             let Some(i) = rt else { continue };
+            self.rts[i].gone_kb = kb;
             self.drain_pipe(i);
             let mut why = Vec::new();
             why.s(b"Runtime exited with error: ");
@@ -1369,7 +1374,7 @@ impl Server {
         }
         msg.s(what);
         let log = &mut self.rts[i].log;
-        let at = log.len();
+        let at = new_line(log);
         log.s(&msg).s(b"\n");
         show(log, at);
         if job {
@@ -1403,6 +1408,18 @@ impl Server {
 #[inline(never)]
 fn client_in(conns: &mut [Option<Box<Conn>>], (ci, gen): Token) -> Option<&mut Conn> {
     conns.get_mut(ci)?.as_deref_mut().filter(|c| c.gen == gen)
+}
+
+/// Our own log lines start on a line of their own, even after a function's
+/// line still unfinished (its end may come later: a pipe has no records).
+/// Where they start, for [`show`].
+#[inline(never)]
+fn new_line(log: &mut Vec<u8>) -> usize {
+    let at = log.len();
+    if log.last().is_some_and(|&b| b != b'\n') {
+        log.s(b"\n");
+    }
+    at
 }
 
 /// Writes what a runtime's log gained from `at` on to stdout, and keeps
@@ -1448,9 +1465,9 @@ fn chunk(out: &mut Vec<u8>, data: &[u8]) {
     out.hexn(data.len() as u64).s(b"\r\n").s(data).s(b"\r\n");
 }
 
-/// Peak resident memory of `pid` in MB (VmHWM), 0 if unknown.
+/// Peak resident memory of `pid` in KiB (VmHWM), 0 if unknown.
 #[inline(never)]
-fn peak_mb(pid: i32) -> u64 {
+fn peak_kb(pid: i32) -> u64 {
     let mut path = Vec::new();
     path.s(b"/proc/").dec(pid.max(0) as u64).s(b"/status\0");
     let buf = sys::read_file(&path);
@@ -1462,7 +1479,7 @@ fn peak_mb(pid: i32) -> u64 {
             }
         }
     }
-    kb.div_ceil(1024)
+    kb
 }
 
 fn error_doc(etype: &[u8], message: &[u8]) -> Vec<u8> {

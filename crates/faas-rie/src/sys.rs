@@ -502,12 +502,14 @@ pub fn exited() -> Option<i32> {
     (pid > 0).then_some(pid)
 }
 
-/// Reaps child `pid` (see [`exited`]): its wait status.
-pub fn reap(pid: i32) -> c_int {
+/// Reaps child `pid` (see [`exited`]): its wait status, and its peak
+/// resident memory in KiB (/proc no longer has it).
+pub fn reap(pid: i32) -> (c_int, u64) {
     let mut status: c_int = 0;
-    // SAFETY: `status` is a valid out-parameter.
-    unsafe { sc!(libc::SYS_wait4, pid, &mut status as *mut c_int, libc::WNOHANG, 0) };
-    status
+    // SAFETY: an all-zero rusage is valid; both are valid out-parameters.
+    let mut ru: libc::rusage = unsafe { core::mem::zeroed() };
+    unsafe { sc!(libc::SYS_wait4, pid, &mut status as *mut c_int, libc::WNOHANG, &mut ru as *mut libc::rusage) };
+    (status, ru.ru_maxrss as u64)
 }
 
 /// Orphans of our children become ours, so that we reap them.
