@@ -1,6 +1,7 @@
 //! Real third-party runtimes against faas-rie, to show it speaks the Runtime
 //! API as AWS does: the official Python runtime interface client
-//! (awslambdaric, from PyPI into out/ric-venv by `make ric-venv`) and the
+//! (awslambdaric, from PyPI into out/ric-venv by `make ric-venv`), AWS's
+//! Node.js one (aws-lambda-ric, from npm into out/node-ric), and the
 //! official Rust runtime (lambda_runtime) in tests/official-rs: its echo, and
 //! its response streaming (lambda_runtime::streaming); the official C++
 //! runtime (aws-lambda-cpp, built for the bench). And the other way
@@ -10,6 +11,7 @@
 mod support;
 
 use faas_tests::root;
+use std::io::{Read, Write};
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command};
@@ -50,6 +52,120 @@ fn python_awslambdaric() {
     let r = post(rie.port, "function", "", big.as_bytes());
     assert!(r.starts_with("HTTP/1.1 200 ") && r.contains(&"x".repeat(300_000)), "{}", &r[..r.len().min(300)]);
 }
+
+/// AWS's Node.js runtime interface client, aws-lambda-ric 3.3.0 (`make
+/// node-ric`: npm ci as tests/rie/node-ric locks it; it builds its own
+/// aws-lambda-cpp and curl), running tests/rie/node-ric/index.mjs from that
+/// directory, as Lambda runs a function from /var/task.
+#[test]
+fn node_aws_lambda_ric() {
+    let ric = root().join("out/node-ric/node_modules/.bin/aws-lambda-ric");
+    require(ric.to_str().unwrap(), "run `make node-ric` (npm ci of aws-lambda-ric 3.3.0, as tests/rie/node-ric locks it)");
+    let dir = root().join("tests/rie/node-ric");
+    let start = |h: &str| Rie::start_under(&["env", "-C", dir.to_str().unwrap()], &["--", ric.to_str().unwrap(), h], &[]);
+    let rie = start("index.handler");
+    let (o, payload) = invoke(rie.port, &["--function-name", "function", "--payload", r#"{"from":"cli"}"#, "--log-type", "Tail"]);
+    assert!(o.status.success(), "{}\n{}", String::from_utf8_lossy(&o.stderr), rie.stderr());
+    assert_eq!(json(&payload), json(r#"{"from":"cli"}"#));
+    let tail = unbase64(json(&String::from_utf8_lossy(&o.stdout))["LogResult"].as_str().unwrap());
+    assert!(tail.contains(r#"node handler got {"from":"cli"}"#), "{tail}");
+
+    // The context: the caller's client context (base64 of {"custom":{"k":"v"}})
+    // and trace id, the request id the caller got, the ARN and the deadline.
+    let (o, payload) =
+        invoke(rie.port, &["--function-name", "function", "--payload", r#"{"kind":"context"}"#, "--client-context", "eyJjdXN0b20iOnsiayI6InYifX0="]);
+    assert!(o.status.success());
+    assert_eq!(json(&payload)["clientContext"]["custom"]["k"].as_str(), Some("v"), "{payload}");
+    let trace = "Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1";
+    let r = post(rie.port, "function", &format!("X-Amzn-Trace-Id: {trace}\r\n"), br#"{"kind":"context"}"#);
+    let id = r.lines().find_map(|l| l.strip_prefix("x-amzn-RequestId: ")).unwrap_or_else(|| panic!("{r}"));
+    let v = json(r.split_once("\r\n\r\n").unwrap().1);
+    assert_eq!((v["requestId"].as_str(), v["traceId"].as_str()), (Some(id), Some(trace)), "{r}");
+    assert_eq!(v["arn"].as_str(), Some("arn:aws:lambda:us-east-1:012345678912:function:function"));
+    assert!((1..=300_000).contains(&v["remaining"].as_i64().unwrap()), "{r}");
+
+    // Errors: thrown, rejected, and one whose X-Ray cause header is 200 KB.
+    for (kind, etype, msg) in [("throw", "TypeError", "thrown by the handler"), ("reject", "RangeError", "a rejected promise")] {
+        let (o, payload) = invoke(rie.port, &["--function-name", "function", "--payload", &format!(r#"{{"kind":"{kind}"}}"#)]);
+        assert!(o.status.success());
+        assert_eq!(json(&String::from_utf8_lossy(&o.stdout))["FunctionError"].as_str(), Some("Unhandled"), "{kind}");
+        let err = json(&payload);
+        assert_eq!((err["errorType"].as_str(), err["errorMessage"].as_str()), (Some(etype), Some(msg)), "{payload}");
+    }
+    let r = post(rie.port, "function", "", br#"{"kind":"long error","n":200000}"#);
+    assert!(r.starts_with("HTTP/1.1 200 ") && r.contains("X-Amz-Function-Error: Unhandled"), "{}", &r[..r.len().min(300)]);
+    assert_eq!(json(r.split_once("\r\n\r\n").unwrap().1)["errorMessage"].as_str().map(str::len), Some(200_000));
+
+    // A log line longer than a pipe holds: the client writes it in pieces,
+    // and answers before the last; END and REPORT still start lines.
+    let r = post(rie.port, "function", "", br#"{"kind":"long line","n":100000}"#);
+    assert!(r.ends_with("\r\n\r\n\"logged\""), "{r}");
+    let ls = |log: &str| log.lines().filter(|l| !l.starts_with("START")).map(|l| l.matches('L').count()).sum::<usize>(); // not $LATEST's
+    let t = Instant::now();
+    while ls(&rie.stdout()) < 100_000 && t.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let log = rie.stdout();
+    assert_eq!(ls(&log), 100_000);
+    assert!(log.lines().all(|l| ["END RequestId: ", "REPORT RequestId: "].iter().all(|m| !l.contains(m) || l.starts_with(m))), "END or REPORT in a line");
+
+    // process.exit: Runtime.ExitError, its peak memory reported, then a new runtime.
+    let r = post(rie.port, "function", "", br#"{"kind":"exit"}"#);
+    assert!(r.contains("Runtime.ExitError") && r.contains("exit status 3"), "{r}");
+    let log = rie.wait_stdout("REPORT RequestId: ", 7, 10);
+    let report = log.lines().rfind(|l| l.starts_with("REPORT")).unwrap();
+    let mem: u64 = report.split("Max Memory Used: ").nth(1).unwrap().split(' ').next().unwrap().parse().unwrap();
+    assert!(mem >= 10, "Node.js uses more than 10 MB: {report}");
+    let r = post(rie.port, "function", "", br#"{"after":"exit"}"#);
+    assert!(r.ends_with(r#"{"after":"exit"}"#), "{r}");
+
+    // awslambda.streamifyResponse, relayed live: the second chunk is only
+    // written once the caller has read the first.
+    let rie = start("index.stream");
+    let file = scratch("node-ric-drip").join("first-seen");
+    let ev = format!(r#"{{"kind":"drip","file":"{}"}}"#, file.display());
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", rie.port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let head = format!("POST /2015-03-31/functions/function/invocations HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {}\r\n\r\n", ev.len());
+    s.write_all(&[head.as_bytes(), ev.as_bytes()].concat()).unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !String::from_utf8_lossy(&got).contains("first\n") {
+        let n = s.read(&mut buf).unwrap();
+        assert!(n > 0, "closed before the first chunk: {}", String::from_utf8_lossy(&got));
+        got.extend_from_slice(&buf[..n]);
+    }
+    std::fs::write(&file, b"").unwrap();
+    s.read_to_end(&mut got).unwrap();
+    let r = String::from_utf8_lossy(&got);
+    assert!(r.starts_with("HTTP/1.1 200 ") && r.contains("Transfer-Encoding: chunked"), "{r}");
+    assert_eq!(dechunk(&r), "first\nsecond\n");
+
+    // A stream that fails midway, through InvokeWithResponseStream, decoded
+    // (and its CRCs checked) by botocore: the chunk, then the error.
+    let o = run(Command::new("/usr/bin/python3").args(["-c", STREAM_EVENTS, &rie.port.to_string(), r#"{"kind":"fail"}"#]), 60);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{out}{}", String::from_utf8_lossy(&o.stderr));
+    let v = json(&out);
+    assert_eq!(v[0], json(r#"["PayloadChunk","first\n"]"#), "{out}");
+    assert_eq!(v[1][0].as_str(), Some("InvokeComplete"), "{out}");
+    assert_eq!(json(v[1][1].as_str().unwrap())["ErrorCode"].as_str(), Some("RangeError"), "{out}");
+    assert_eq!(v.as_array().unwrap().len(), 2, "{out}");
+}
+
+/// InvokeWithResponseStream, unsigned, on 127.0.0.1:argv[1] with the
+/// payload argv[2]: prints its events as [[event type, payload], ...].
+const STREAM_EVENTS: &str = r#"
+import http.client, json, sys
+from botocore.eventstream import EventStreamBuffer
+c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]), timeout=60)
+c.request("POST", "/2021-11-15/functions/function/response-streaming-invocations", body=sys.argv[2])
+r = c.getresponse()
+assert r.status == 200, r.status
+buf = EventStreamBuffer()
+buf.add_data(r.read())
+print(json.dumps([[m.headers.get(":event-type"), m.payload.decode()] for m in buf]))
+"#;
 
 #[test]
 fn official_rust_lambda_runtime() {
