@@ -46,6 +46,15 @@ impl Drop for Stop {
     }
 }
 
+/// Removes the test's images when dropped (declared before the container's
+/// `Stop`, so dropped after it), so that test runs do not pile them up.
+struct Rmi(Vec<String>);
+impl Drop for Rmi {
+    fn drop(&mut self) {
+        let _ = run(Command::new(PODMAN).args(["rmi", "-f"]).args(&self.0), 60);
+    }
+}
+
 /// Waits until the container answers an invoke (10 s at most).
 fn first_answer(port: u16) -> String {
     let t = Instant::now();
@@ -73,12 +82,14 @@ fn compressed_size(image: &str) -> u64 {
 #[test]
 fn scratch_image_answers_the_cli_within_budget() {
     let tag = format!("localhost/faas-rie-test:scratch-{}", std::process::id());
+    let _rmi = Rmi(vec![tag.clone()]);
     podman(&[
         "build",
         "-q",
         "--no-cache",
         "--omit-history",
         "--identity-label=false",
+        "--layers=false",
         "-t",
         &tag,
         "-f",
@@ -121,6 +132,7 @@ fn ubi9_micro_file_on_a_local_base() {
     assert!(o.status.success());
     podman(&["import", tar.to_str().unwrap(), &base]);
     let tag = format!("localhost/faas-rie-test:ubi-{}", std::process::id());
+    let _rmi = Rmi(vec![tag.clone(), base.clone()]);
     let file = root().join("containers/Containerfile.ubi9-micro");
     podman(&[
         "build",
@@ -128,6 +140,7 @@ fn ubi9_micro_file_on_a_local_base() {
         "--no-cache",
         "--omit-history",
         "--identity-label=false",
+        "--layers=false",
         "--build-arg",
         &format!("BASE={base}"),
         "-t",

@@ -110,7 +110,7 @@ if a.aws_rie:
 # --- the containers ---
 eng = a.engine
 # As `make image` builds it: podman leaves out the history and its label.
-lean = ["--no-cache"] + (["--omit-history", "--identity-label=false"] if os.path.basename(eng) == "podman" else [])
+lean = ["--no-cache"] + (["--omit-history", "--identity-label=false", "--layers=false"] if os.path.basename(eng) == "podman" else [])
 images = {"faas-rie": ("localhost/faas-echo:figures", "containers/Containerfile", a.context)}
 if a.aws_rie:
     ctx = tempfile.mkdtemp(prefix="rie-figures-aws-")
@@ -120,6 +120,7 @@ if a.aws_rie:
         f.write('FROM scratch\nCOPY aws-lambda-rie bootstrap /\nENTRYPOINT ["/aws-lambda-rie", "/bootstrap"]\n')
     images["aws-lambda-rie"] = ("localhost/faas-echo:figures-aws-rie", os.path.join(ctx, "Containerfile"), ctx)
 for tag, file, context in images.values():
+    subprocess.run([eng, "rmi", tag], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # no unnamed leftovers
     subprocess.run([eng, "build", "-q", *lean, "-t", tag, "-f", file, context], check=True, stdout=subprocess.DEVNULL)
 runflags = ["--runtime", "runc", "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024"] if eng.endswith("podman") else []
 starts = {name: [] for name in images}
