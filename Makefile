@@ -527,10 +527,11 @@ $(OUT)/image/bootstrap: $(OUT)/static/$(IMAGE_ECHO)
 # container uses it), so rebuilds leave no unnamed images behind.
 image: $(OUT)/image/faas-rie $(OUT)/image/bootstrap ## Container images: faas-echo:scratch and, if its base is here, faas-echo:ubi9-micro
 	rm -rf $(OUT)/image/var # the layout before the bootstrap moved to /
-	-@$(ENGINE) rmi localhost/$(IMAGE):scratch localhost/$(IMAGE):ubi9-micro >/dev/null 2>&1
+	@$(ENGINE) rmi localhost/$(IMAGE):scratch >/dev/null 2>&1 || true
 	$(ENGINE_BUILD) -t localhost/$(IMAGE):scratch -f containers/Containerfile $(OUT)/image
 	@# No pull from here: the UBI image is built when its base is present locally.
 	if $(ENGINE) image inspect $(UBI_BASE) >/dev/null 2>&1; then \
+	  $(ENGINE) rmi localhost/$(IMAGE):ubi9-micro >/dev/null 2>&1 || true; \
 	  $(ENGINE_BUILD) --build-arg BASE=$(UBI_BASE) -t localhost/$(IMAGE):ubi9-micro -f containers/Containerfile.ubi9-micro $(OUT)/image; \
 	else echo 'make image: $(UBI_BASE) is not here: `$(ENGINE) pull` it, or set UBI_BASE=<a local image>, for $(IMAGE):ubi9-micro'; fi
 
@@ -544,15 +545,15 @@ $(RIC_VENV)/.stamp:
 # AWS's Node.js runtime interface client, aws-lambda-ric 3.3.0 from npm, as
 # tests/rie/node-ric locks it, for tests/third_party.rs. Its install scripts
 # build aws-lambda-cpp and curl (autoconf, automake, libtool, cmake: `make
-# deps`) and the addon, against Debian's Node.js headers (nodedir=/usr, so
-# node-gyp fetches none). About 1.5 minutes on 2 cores; 164 MB.
+# deps`) and the addon, against the headers of the node on PATH (nodedir:
+# its prefix, /usr for Debian's or NodeSource's; so node-gyp fetches none). About 1.5 minutes on 2 cores; 164 MB.
 NODE_RIC := $(OUT)/node-ric
 node-ric: $(NODE_RIC)/.stamp ## aws-lambda-ric (AWS's Node.js runtime client, from npm) in out/node-ric for the third-party tests
 $(NODE_RIC)/.stamp: tests/rie/node-ric/package.json tests/rie/node-ric/package-lock.json
 	rm -rf $(NODE_RIC)
 	mkdir -p $(NODE_RIC)
 	cp $^ $(NODE_RIC)/
-	cd $(NODE_RIC) && npm_config_nodedir=/usr npm ci --no-audit --no-fund --loglevel=error
+	cd $(NODE_RIC) && npm_config_nodedir="$$(dirname "$$(dirname "$$(command -v node)")")" npm ci --no-audit --no-fund --loglevel=error
 	test -f $(NODE_RIC)/node_modules/aws-lambda-ric/dist/rapid-client.node
 	@touch $@
 

@@ -455,8 +455,8 @@ fn runtime_heads_up_to_a_mib() {
 fn a_runtime_has_sixteen_connections_at_most() {
     // Each connection to the Runtime API may hold a 1 MiB head and a 6 MiB
     // body: a runtime gets 16 at once, and more are closed unanswered (no
-    // runtime uses more than a few). Here the runtime is `sleep`, which
-    // opens none, so the test's connections are all there are.
+    // runtime uses more than a few). No invoke comes, so no runtime starts:
+    // the test's connections are all there are.
     let mut rie = Rie::start(&["--", "/bin/sleep", "120"], &[]);
     let open = || {
         let mut s = TcpStream::connect(("127.0.0.1", rt_port(&rie))).unwrap();

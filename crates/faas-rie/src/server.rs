@@ -211,8 +211,9 @@ struct Rt {
     log: Vec<u8>,
     /// The identifier of its registered extension, if any.
     ext: Option<[u8; 36]>,
-    /// Peak memory (KiB) of the last runtime reaped, for the REPORT line
-    /// of the invocation it died in.
+    /// Peak memory (KiB) of the runtime just reaped, for the REPORT line
+    /// of the invocation it died in (wait4's: it may count what the fork
+    /// copied of faas-rie before the exec).
     gone_kb: u64,
 }
 
@@ -1228,6 +1229,10 @@ impl Server {
     fn retire(&mut self, i: usize) {
         self.drain_pipe(i);
         let rt = &mut self.rts[i];
+        // (A line it left unfinished is ended, so the next runtime's
+        // output starts a line of its own.)
+        let at = new_line(&mut rt.log);
+        show(&mut rt.log, at);
         if rt.pid > 0 {
             sys::kill(-rt.pid, libc::SIGKILL);
         }
@@ -1238,6 +1243,7 @@ impl Server {
         rt.next = None;
         rt.init_us = None;
         rt.ext = None;
+        rt.gone_kb = 0;
         for c in &mut self.conns {
             if c.as_ref().is_some_and(|c| c.rt == Some(i)) {
                 *c = None;
