@@ -469,6 +469,9 @@ fn build_image(ctx: &Ctx, c: &Contender, rie: bool, file_bytes: u64) -> Image {
                 };
                 std::fs::write(dir.join("Containerfile"), file).map_err(|e| e.to_string())?;
                 let tag = image_tag(c, rie);
+                // The image this replaces goes (with its intermediate layers),
+                // so that runs leave no unnamed images behind.
+                let _ = run_cmd(podman().args(["rmi", &tag]), Duration::from_secs(60));
                 run_cmd(podman().args(["build", "-q", "-t", &tag, "-f"]).arg(dir.join("Containerfile")).arg(&dir), Duration::from_secs(120))?;
                 let size = run_cmd(podman().args(["image", "inspect", "--format", "{{.Size}}", &tag]), Duration::from_secs(30))?;
                 let bytes = size.trim().parse::<u64>().map_err(|e| format!("image size {size:?}: {e}"))?;
