@@ -6,8 +6,9 @@
 #   out/dynamic/NAME             each example, dynamic (glibc <= 2.34), for provided.al2023
 #   out/zip/NAME.zip             each dynamic example as a Lambda zip (bootstrap at the root)
 #   out/zip-static/NAME.zip      the same with the static build (also runs on provided.al2023)
-#   out/arm64/                   `make arm64`: lib/libfaas.a, dynamic/NAME, zip/NAME.zip and
-#                                bin/faas-rie for arm64 (Graviton), cross-built
+#   out/arm64/                   `make arm64`: lib/libfaas.a, dynamic/NAME, zip/NAME.zip,
+#                                static/NAME, zip-static/NAME.zip and bin/faas-rie for arm64
+#                                (Graviton), cross-built; `make image-arm64`: the scratch image
 #   out/cargo-lambda/bin/        cargo-lambda 1.9.2 from crates.io (`make cargo-lambda`), whose
 #                                `cargo lambda watch` emulator tests/third_party.rs runs faas under
 
@@ -99,18 +100,24 @@ zip: $(addprefix $(OUT)/zip/,$(addsuffix .zip,$(EXAMPLES))) ## One Lambda zip pe
 zip-static: $(addprefix $(OUT)/zip-static/,$(addsuffix .zip,$(EXAMPLES))) ## One Lambda zip per example (static bootstrap)
 
 # arm64 (Graviton), cross-built: libfaas.a, every example's dynamic glibc
-# bootstrap and its zip, for `--architectures arm64`. Needs the Rust target
+# bootstrap and its zip, for `--architectures arm64`, and its static (musl)
+# bootstrap and zip, for FROM-scratch images on arm64 hosts (Graviton, and
+# podman or docker on Apple silicon). Needs the Rust target
 # (`rustup target add aarch64-unknown-linux-gnu`: rust-std comes from
 # static.rust-lang.org, which is not a registry CI machines are promised, so
 # this is not part of `make all`, and `make test` runs it only if the target
-# is there, saying so if not) and Debian's gcc-aarch64-linux-gnu. `make
+# is there, saying so if not), Debian's gcc-aarch64-linux-gnu and, for the
+# static builds, musl-dev:arm64 (its aarch64-linux-musl-gcc; `make deps` adds
+# the arm64 architecture to dpkg for it). `make
 # test-arm64` runs them under qemu-aarch64 (Debian's qemu-user). Lambda's arm64 kernels use 4 KiB pages; aarch64's
 # default 64 KiB segment alignment would pad each binary by ~40 KiB.
 ARM64     := aarch64-unknown-linux-gnu
 ARM64_CC  ?= aarch64-linux-gnu-gcc
 ARM64_REL := target/$(ARM64)/release
 A64       := $(OUT)/arm64
+ARM64_MUSL_CC ?= aarch64-linux-musl-gcc
 LDARM64   := $(LDDYN) -Wl,-z,max-page-size=4096
+LDARM64_STATIC := $(LDSTATIC) -Wl,-z,max-page-size=4096
 $(ARM64_REL)/.stamp: $(RUST_SRC)
 	$(CARGO) build --release --locked --target $(ARM64) -p faas-c $(addprefix -p ,$(RS_EXAMPLES))
 	@touch $@
@@ -132,8 +139,23 @@ $(A64)/dynamic/%-rs: $(ARM64_REL)/.stamp $(ELF_TRIM)
 $(A64)/zip/%.zip: $(A64)/dynamic/%
 	$(ZIP_BOOTSTRAP)
 
-arm64: $(A64)/lib/libfaas.a $(A64)/bin/faas-rie $(addprefix $(A64)/dynamic/,$(EXAMPLES)) $(addprefix $(A64)/zip/,$(addsuffix .zip,$(EXAMPLES))) ## libfaas.a, bootstraps, zips and faas-rie for arm64 (Graviton), cross-built
-	@for f in $(A64)/zip/*.zip; do printf '%-28s %10s\n' $$f $$(stat -c %s $$f); done
+# The static ones link the same libfaas.a and staticlibs with musl, as on x86-64.
+$(A64)/static/%-c: examples/%.c include/faas.h $(A64)/lib/libfaas.a c-abi/no-eh-frame.ld $(ELF_TRIM)
+	@mkdir -p $(@D)
+	$(ARM64_MUSL_CC) $(CSTRICT) $(COPT) -Iinclude $< $(A64)/lib/libfaas.a $(LDARM64_STATIC) -o $@
+	$(ELF_TRIM) $@
+
+$(A64)/static/%-rs: $(ARM64_REL)/.stamp $(ELF_TRIM)
+	@mkdir -p $(@D)
+	$(ARM64_MUSL_CC) $(ARM64_REL)/lib$(subst -,_,$*)_rs.a $(LDARM64_STATIC) -o $@
+	$(ELF_TRIM) $@
+
+$(A64)/zip-static/%.zip: $(A64)/static/%
+	$(ZIP_BOOTSTRAP)
+
+A64_ALL := $(A64)/lib/libfaas.a $(A64)/bin/faas-rie $(foreach d,dynamic static,$(addprefix $(A64)/$(d)/,$(EXAMPLES))) $(foreach d,zip zip-static,$(addprefix $(A64)/$(d)/,$(addsuffix .zip,$(EXAMPLES))))
+arm64: $(A64_ALL) ## libfaas.a, bootstraps (dynamic and static), zips and faas-rie for arm64 (Graviton), cross-built
+	@for f in $(A64)/static/* $(A64)/zip/*.zip $(A64)/zip-static/*.zip; do printf '%-34s %10s\n' $$f $$(stat -c %s $$f); done
 
 test-arm64: arm64 cargo-lambda ## Run the arm64 bootstraps under qemu-aarch64 (make test does too, if it can)
 	$(CARGO) test --release --locked -p faas-tests --test arm64
@@ -179,10 +201,10 @@ size: all ## Print the size of every artefact
 # With the arm64 Rust target, cross compiler and qemu-aarch64 installed
 # (`make deps` adds them), the arm64 builds too; without, one loud line says
 # they were not tested.
-ARM64_READY := $(and $(wildcard $(shell rustc --print sysroot)/lib/rustlib/$(ARM64)/lib),$(shell command -v $(ARM64_CC)),$(shell command -v qemu-aarch64))
+ARM64_READY := $(and $(wildcard $(shell rustc --print sysroot)/lib/rustlib/$(ARM64)/lib),$(shell command -v $(ARM64_CC)),$(shell command -v $(ARM64_MUSL_CC)),$(shell command -v qemu-aarch64))
 test: lint all test-unit test-c $(if $(ARM64_READY),arm64) ## Run every test
 	$(CARGO) test --release --locked -p faas-tests
-	$(if $(ARM64_READY),$(CARGO) test --release --locked -p faas-tests --test arm64,@echo "arm64: NOT TESTED: needs the Rust target $(ARM64) (rustup target add $(ARM64)), $(ARM64_CC) and qemu-aarch64 (make deps)")
+	$(if $(ARM64_READY),$(CARGO) test --release --locked -p faas-tests --test arm64,@echo "arm64: NOT TESTED: needs the Rust target $(ARM64) (rustup target add $(ARM64)), $(ARM64_CC), $(ARM64_MUSL_CC) and qemu-aarch64 (make deps)")
 
 # Formatting (rustfmt.toml) on the workspace and the official runtime's
 # echo, and clippy with warnings as errors on every crate and target. The
@@ -481,7 +503,7 @@ INVOKE_HELP = @printf '%s\n' \
 	'  cat response.json' \
 	'  curl -d '"'"'{"hello":"world"}'"'"' http://127.0.0.1:$(RUN_PORT)/2015-03-31/functions/function/invocations'
 
-.PHONY: rie run run-container image ric-venv node-ric rie-figures
+.PHONY: rie run run-container image image-arm64 ric-venv node-ric rie-figures
 rie: $(RIE_BIN) ## Build out/bin/faas-rie, the local emulator (static)
 
 # It has its own _start, memcpy and friends, and makes raw system calls
@@ -534,6 +556,20 @@ image: $(OUT)/image/faas-rie $(OUT)/image/bootstrap ## Container images: faas-ec
 	  $(ENGINE) rmi localhost/$(IMAGE):ubi9-micro >/dev/null 2>&1 || true; \
 	  $(ENGINE_BUILD) --build-arg BASE=$(UBI_BASE) -t localhost/$(IMAGE):ubi9-micro -f containers/Containerfile.ubi9-micro $(OUT)/image; \
 	else echo 'make image: $(UBI_BASE) is not here: `$(ENGINE) pull` it, or set UBI_BASE=<a local image>, for $(IMAGE):ubi9-micro'; fi
+
+# The same scratch image for arm64 hosts, from the arm64 builds: the
+# Containerfile has no RUN, so building it runs nothing of arm64's; running it
+# needs an arm64 host (or qemu registered with binfmt_misc).
+$(A64)/image/faas-rie: $(A64)/bin/faas-rie
+	@mkdir -p $(@D)
+	cp $< $@
+$(A64)/image/bootstrap: $(A64)/static/$(IMAGE_ECHO)
+	@mkdir -p $(@D)
+	cp $< $@
+
+image-arm64: $(A64)/image/faas-rie $(A64)/image/bootstrap ## The scratch image for arm64: faas-echo:scratch-arm64
+	@$(ENGINE) rmi localhost/$(IMAGE):scratch-arm64 >/dev/null 2>&1 || true
+	$(ENGINE_BUILD) $(if $(filter podman,$(ENGINE)),--arch arm64,--platform linux/arm64) -t localhost/$(IMAGE):scratch-arm64 -f containers/Containerfile $(A64)/image
 
 # The official Python runtime interface client, for tests/third_party.rs.
 ric-venv: $(RIC_VENV)/.stamp ## A venv with awslambdaric (from PyPI) for the third-party tests

@@ -1,8 +1,8 @@
-//! The arm64 (Graviton) builds of `make arm64`, run under qemu-aarch64
-//! (Debian's qemu-user; the harness starts any aarch64 binary that way)
-//! against the Runtime API served by the test process: the echoes, the
-//! context and its errors, typed JSON, panics, init errors and streams, and
-//! what the zips hold. `make test-arm64` runs this, and so does `make test`
+//! The arm64 (Graviton) builds of `make arm64`, dynamic (glibc) and static
+//! (musl), run under qemu-aarch64 (Debian's qemu-user; the harness starts
+//! any aarch64 binary that way) against the Runtime API served by the test
+//! process: the echoes, the context and its errors, typed JSON, panics, init
+//! errors and streams, what the zips hold, and the arm64 scratch image. `make test-arm64` runs this, and so does `make test`
 //! when it can build for arm64: the Rust target comes from
 //! static.rust-lang.org (see the Makefile), and without it `make test` says
 //! `arm64: NOT TESTED`.
@@ -15,16 +15,35 @@ fn json(body: &[u8]) -> serde_json::Value {
     serde_json::from_slice(body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(body)))
 }
 
-fn bin(name: &str) -> std::path::PathBuf {
-    let p = out(&format!("arm64/dynamic/{name}"));
+/// The two builds of every example: dynamic for Lambda's zips, static for
+/// FROM-scratch images (and zips too).
+const KINDS: [&str; 2] = ["dynamic", "static"];
+
+fn bin(kind: &str, name: &str) -> std::path::PathBuf {
+    let p = out(&format!("arm64/{kind}/{name}"));
     assert!(p.exists(), "{} is missing: run `make arm64`", p.display());
     p
+}
+
+/// The program header types of a 64-bit little-endian ELF file.
+fn segment_types(b: &[u8]) -> Vec<u32> {
+    let u16_at = |o: usize| u16::from_le_bytes([b[o], b[o + 1]]) as usize;
+    let phoff = u64::from_le_bytes(b[32..40].try_into().unwrap()) as usize;
+    (0..u16_at(56)).map(|i| u32::from_le_bytes(b[phoff + i * u16_at(54)..][..4].try_into().unwrap())).collect()
+}
+
+/// The one entry of a zip must be `bootstrap`, mode 0755.
+fn assert_zipped_executable(zip: &std::path::Path) {
+    let o = std::process::Command::new("zipinfo").arg(zip).output().unwrap();
+    let list = String::from_utf8_lossy(&o.stdout).into_owned();
+    let entries: Vec<&str> = list.lines().filter(|l| l.starts_with('-')).collect();
+    assert!(entries.len() == 1 && entries[0].starts_with("-rwxr-xr-x") && entries[0].ends_with(" bootstrap"), "{}: {list}", zip.display());
 }
 
 #[test]
 fn arm64_bootstraps_are_aarch64_glibc_2_34_and_zipped_executable() {
     for name in EXAMPLES {
-        let b = std::fs::read(bin(name)).unwrap();
+        let b = std::fs::read(bin("dynamic", name)).unwrap();
         assert_eq!((&b[..4], b[4], u16::from_le_bytes([b[18], b[19]])), (&b"\x7fELF"[..], 2, 183), "{name}: a 64-bit aarch64 ELF");
         let interp = b"/lib/ld-linux-aarch64.so.1\0";
         assert!(b.windows(interp.len()).any(|w| w == interp), "{name}: al2023's arm64 loader");
@@ -32,16 +51,40 @@ fn arm64_bootstraps_are_aarch64_glibc_2_34_and_zipped_executable() {
         let newest = *faas_tests::glibc_versions(&b).last().expect("links glibc symbols");
         assert!(newest <= (2, 34), "{name} needs GLIBC_{}.{}", newest.0, newest.1);
         let zip = out(&format!("arm64/zip/{name}.zip"));
-        let o = std::process::Command::new("zipinfo").arg(&zip).output().unwrap();
-        let list = String::from_utf8_lossy(&o.stdout).into_owned();
-        let entries: Vec<&str> = list.lines().filter(|l| l.starts_with('-')).collect();
-        assert!(entries.len() == 1 && entries[0].starts_with("-rwxr-xr-x") && entries[0].ends_with(" bootstrap"), "{name}: {list}");
+        assert_zipped_executable(&zip);
         eprintln!("arm64/{name}: {} bytes, zip {} bytes, newest glibc {}.{}", b.len(), std::fs::metadata(&zip).unwrap().len(), newest.0, newest.1);
+    }
+}
+
+/// The static builds: aarch64, no loader and no dynamic section (they run on
+/// any arm64 Linux, FROM scratch), zipped executable; the echoes within
+/// issue 2's 32 KiB budget for static echo bootstraps.
+#[test]
+fn arm64_static_bootstraps_need_no_loader_and_are_zipped_executable() {
+    const PT_DYNAMIC: u32 = 2;
+    const PT_INTERP: u32 = 3;
+    for name in EXAMPLES {
+        let b = std::fs::read(bin("static", name)).unwrap();
+        assert_eq!((&b[..4], b[4], u16::from_le_bytes([b[18], b[19]])), (&b"\x7fELF"[..], 2, 183), "{name}: a 64-bit aarch64 ELF");
+        let types = segment_types(&b);
+        assert!(!types.is_empty() && !types.contains(&PT_INTERP) && !types.contains(&PT_DYNAMIC), "{name}: static, segments {types:?}");
+        let zip = out(&format!("arm64/zip-static/{name}.zip"));
+        assert_zipped_executable(&zip);
+        eprintln!("arm64/static/{name}: {} bytes, zip {} bytes", b.len(), std::fs::metadata(&zip).unwrap().len());
+        if name.starts_with("echo-") {
+            assert!(b.len() <= 32 * 1024, "{name}: {} bytes, over 32 KiB", b.len());
+        }
     }
 }
 
 #[test]
 fn arm64_echoes_answer_byte_for_byte_up_to_6_mib() {
+    for kind in KINDS {
+        echoes_answer_byte_for_byte_up_to_6_mib(kind);
+    }
+}
+
+fn echoes_answer_byte_for_byte_up_to_6_mib(kind: &str) {
     let big = vec![b'x'; 100_000];
     let six = vec![b'6'; 6 * MIB];
     for name in ["echo-c", "echo-rs"] {
@@ -52,8 +95,8 @@ fn arm64_echoes_answer_byte_for_byte_up_to_6_mib() {
             Next::event("too-big", &vec![b'7'; 6 * MIB + 1]),
             Next::event("d", "ünïcödé \0 bytes".as_bytes()),
         ];
-        let (api, p, st) = run_script(&bin(name), script, &[]);
-        assert_eq!(st.code(), Some(1), "{name}: exits 1 on the final 500: {}", p.stderr());
+        let (api, p, st) = run_script(&bin(kind, name), script, &[]);
+        assert_eq!(st.code(), Some(1), "{kind}/{name}: exits 1 on the final 500: {}", p.stderr());
         let posts = api.posts();
         let paths: Vec<&str> = posts.iter().map(|r| r.path.as_str()).collect();
         assert_eq!(
@@ -65,19 +108,25 @@ fn arm64_echoes_answer_byte_for_byte_up_to_6_mib() {
                 "/2018-06-01/runtime/invocation/too-big/error",
                 "/2018-06-01/runtime/invocation/d/response"
             ],
-            "{name}: {}",
+            "{kind}/{name}: {}",
             p.stderr()
         );
-        assert_eq!(posts[0].body, br#"{"hello":"world"}"#, "{name}");
-        assert!(posts[1].body == big && posts[2].body == six, "{name}: 100 KB chunked and 6 MiB answered whole");
-        assert_eq!(posts[3].header("Lambda-Runtime-Function-Error-Type"), Some("Runtime.EventTooLarge"), "{name}");
-        assert_eq!(posts[4].body, "ünïcödé \0 bytes".as_bytes(), "{name}");
-        assert_eq!(api.connections(), 1, "{name}: one kept-alive connection");
+        assert_eq!(posts[0].body, br#"{"hello":"world"}"#, "{kind}/{name}");
+        assert!(posts[1].body == big && posts[2].body == six, "{kind}/{name}: 100 KB chunked and 6 MiB answered whole");
+        assert_eq!(posts[3].header("Lambda-Runtime-Function-Error-Type"), Some("Runtime.EventTooLarge"), "{kind}/{name}");
+        assert_eq!(posts[4].body, "ünïcödé \0 bytes".as_bytes(), "{kind}/{name}");
+        assert_eq!(api.connections(), 1, "{kind}/{name}: one kept-alive connection");
     }
 }
 
 #[test]
 fn arm64_context_errors_typed_json_panics_and_init_errors() {
+    for kind in KINDS {
+        context_errors_typed_json_panics_and_init_errors(kind);
+    }
+}
+
+fn context_errors_typed_json_panics_and_init_errors(kind: &str) {
     let headers = vec![
         ("Lambda-Runtime-Deadline-Ms".to_string(), "4102444800000".to_string()),
         ("Lambda-Runtime-Invoked-Function-Arn".into(), "arn:aws:lambda:us-west-2:123456789012:function:f".into()),
@@ -85,9 +134,9 @@ fn arm64_context_errors_typed_json_panics_and_init_errors() {
         ("Lambda-Runtime-Client-Context".into(), r#"{"custom":{"k":"v"}}"#.into()),
     ];
     let script = vec![Next::Event { id: "ctx".into(), headers, body: b"{}".to_vec() }, Next::event("e1", b"\"fail\"")];
-    let (api, p, _) = run_script(&bin("context-c"), script, &[]);
+    let (api, p, _) = run_script(&bin(kind, "context-c"), script, &[]);
     let posts = api.posts();
-    assert_eq!(posts.len(), 2, "{}", p.stderr());
+    assert_eq!(posts.len(), 2, "{kind}: {}", p.stderr());
     let v = json(&posts[0].body);
     assert_eq!((v["request_id"].as_str(), v["function_arn"].as_str()), (Some("ctx"), Some("arn:aws:lambda:us-west-2:123456789012:function:f")));
     assert_eq!(v["trace_id"], v["env_trace_id"], "_X_AMZN_TRACE_ID follows the invocation");
@@ -97,8 +146,8 @@ fn arm64_context_errors_typed_json_panics_and_init_errors() {
     assert_eq!(json(&posts[1].body)["errorMessage"], "the event asked to fail: \"quotes\", \\ and a\nnewline");
 
     let script = vec![Next::event("ok", br#"{"name":"Ada","times":2}"#), Next::event("bad", b"{not json"), Next::event("boom", br#"{"name":"panic"}"#)];
-    let (api, p, st) = run_script(&bin("typed-rs"), script, &[]);
-    assert_eq!(std::os::unix::process::ExitStatusExt::signal(&st), Some(6), "the panic aborts: {}", p.stderr());
+    let (api, p, st) = run_script(&bin(kind, "typed-rs"), script, &[]);
+    assert_eq!(std::os::unix::process::ExitStatusExt::signal(&st), Some(6), "{kind}: the panic aborts: {}", p.stderr());
     let posts = api.posts();
     assert_eq!(posts.len(), 3, "{}", p.stderr());
     let v = json(&posts[0].body);
@@ -108,34 +157,40 @@ fn arm64_context_errors_typed_json_panics_and_init_errors() {
     assert!(json(&posts[2].body)["errorMessage"].as_str().unwrap().starts_with("asked to panic at "));
 
     for (name, env) in [("context-c", ("FAIL_INIT", "1")), ("typed-rs", ("GREETING", "fail"))] {
-        let (api, p, st) = run_script(&bin(name), vec![Next::event("never", b"{}")], &[env]);
-        assert_eq!(st.code(), Some(1), "{name}: {}", p.stderr());
+        let (api, p, st) = run_script(&bin(kind, name), vec![Next::event("never", b"{}")], &[env]);
+        assert_eq!(st.code(), Some(1), "{kind}/{name}: {}", p.stderr());
         let reqs = api.requests();
-        assert_eq!(reqs.len(), 1, "{name}: nothing but the init error: {reqs:#?}");
+        assert_eq!(reqs.len(), 1, "{kind}/{name}: nothing but the init error: {reqs:#?}");
         assert_eq!(
             (reqs[0].path.as_str(), reqs[0].header("Lambda-Runtime-Function-Error-Type")),
             ("/2018-06-01/runtime/init/error", Some("Function.BadConfig")),
-            "{name}"
+            "{kind}/{name}"
         );
     }
 }
 
 #[test]
 fn arm64_streams_and_their_error_trailers() {
+    for kind in KINDS {
+        streams_and_their_error_trailers(kind);
+    }
+}
+
+fn streams_and_their_error_trailers(kind: &str) {
     for name in ["stream-c", "stream-rs"] {
-        let (api, p, _) = run_script(&bin(name), vec![Next::event("s1", b"\"payload\""), Next::event("s2", b"\"fail\"")], &[]);
+        let (api, p, _) = run_script(&bin(kind, name), vec![Next::event("s1", b"\"payload\""), Next::event("s2", b"\"fail\"")], &[]);
         let posts = api.posts();
-        assert_eq!(posts.len(), 2, "{name}: {}", p.stderr());
+        assert_eq!(posts.len(), 2, "{kind}/{name}: {}", p.stderr());
         assert_eq!(
             (posts[0].header("Lambda-Runtime-Function-Response-Mode"), posts[0].header("Transfer-Encoding")),
             (Some("streaming"), Some("chunked")),
-            "{name}"
+            "{kind}/{name}"
         );
-        assert_eq!(posts[0].text(), "start\n\"payload\"\nend\n", "{name}");
-        assert_eq!(posts[1].text(), "start\n", "{name}");
-        assert_eq!(posts[1].trailer("Lambda-Runtime-Function-Error-Type"), Some("Function.StreamFailed"), "{name}");
+        assert_eq!(posts[0].text(), "start\n\"payload\"\nend\n", "{kind}/{name}");
+        assert_eq!(posts[1].text(), "start\n", "{kind}/{name}");
+        assert_eq!(posts[1].trailer("Lambda-Runtime-Function-Error-Type"), Some("Function.StreamFailed"), "{kind}/{name}");
         let v = json(&base64_decode(posts[1].trailer("Lambda-Runtime-Function-Error-Body").unwrap()));
-        assert_eq!(v["errorMessage"], "failed after the first chunk", "{name}");
+        assert_eq!(v["errorMessage"], "failed after the first chunk", "{kind}/{name}");
     }
 }
 
@@ -181,23 +236,7 @@ fn arm64_faas_rie_serves_arm64_bootstraps() {
     assert!(rie.exists(), "{} is missing: run `make arm64`", rie.display());
     let b = std::fs::read(&rie).unwrap();
     assert_eq!(u16::from_le_bytes([b[18], b[19]]), 183, "an aarch64 faas-rie");
-    let start = |example: &str| {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let child = std::process::Command::new("qemu-aarch64")
-            .arg(&rie)
-            .args(["--listen", &format!("127.0.0.1:{port}"), "--runtime-api", "127.0.0.1:0", "--", "/usr/bin/qemu-aarch64", "-L", "/usr/aarch64-linux-gnu"])
-            .arg(bin(example))
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        let t = std::time::Instant::now();
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(t.elapsed().as_secs() < 30, "faas-rie (arm64) did not listen on {port}");
-            std::thread::sleep(std::time::Duration::from_millis(20));
-        }
-        (Kill(child), port)
-    };
+    let start = |example: &str| serve(&rie, &bin("dynamic", example));
     let post = |port: u16, body: &str| {
         use std::io::{Read, Write};
         let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
@@ -241,6 +280,26 @@ fn arm64_faas_rie_serves_arm64_bootstraps() {
     assert!(r.contains("start\n") && r.contains("\"arm\"") && r.contains("end\n"), "{r}");
 }
 
+/// Starts `rie` (an arm64 faas-rie) under qemu-aarch64, serving `bootstrap`
+/// (started through qemu-aarch64 too) on a free port; returns when it listens.
+fn serve(rie: &std::path::Path, bootstrap: &std::path::Path) -> (Kill, u16) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let child = std::process::Command::new("qemu-aarch64")
+        .arg(rie)
+        .args(["--listen", &format!("127.0.0.1:{port}"), "--runtime-api", "127.0.0.1:0", "--", "/usr/bin/qemu-aarch64", "-L", "/usr/aarch64-linux-gnu"])
+        .arg(bootstrap)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let t = std::time::Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(t.elapsed().as_secs() < 30, "faas-rie (arm64) did not listen on {port}");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    (Kill(child), port)
+}
+
 /// Kills (and reaps) a child when dropped.
 struct Kill(std::process::Child);
 
@@ -249,4 +308,87 @@ impl Drop for Kill {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
+}
+
+fn podman(args: &[&str]) -> String {
+    let o = std::process::Command::new("podman").args(args).output().expect("podman (Debian's podman, runc, uidmap, slirp4netns: make deps)");
+    assert!(o.status.success(), "podman {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8_lossy(&o.stdout).trim().to_string()
+}
+
+/// Removes an image when dropped.
+struct Rmi(String);
+
+impl Drop for Rmi {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("podman").args(["rmi", "-f", &self.0]).output();
+    }
+}
+
+/// The arm64 scratch image of `make image-arm64` (containers/Containerfile
+/// with the arm64 faas-rie and static Rust echo, built for linux/arm64):
+/// its metadata says arm64 and the Containerfile's entry point, it holds the
+/// two binaries and nothing else, and those, exported from the image and run
+/// under qemu-aarch64 (this machine has no binfmt_misc to run the image
+/// itself), answer the unchanged AWS CLI.
+#[test]
+fn arm64_scratch_image_holds_the_two_binaries_and_they_answer() {
+    let dir = faas_tests::root().join(format!("target/arm64-tests/image-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let (ctx, rootfs) = (dir.join("context"), dir.join("rootfs"));
+    std::fs::create_dir_all(&ctx).unwrap();
+    std::fs::create_dir_all(&rootfs).unwrap();
+    let (rie, echo) = (out("arm64/bin/faas-rie"), bin("static", "echo-rs"));
+    std::fs::copy(&rie, ctx.join("faas-rie")).unwrap();
+    std::fs::copy(&echo, ctx.join("bootstrap")).unwrap();
+    let tag = format!("localhost/faas-arm64-test:scratch-{}", std::process::id());
+    let containerfile = faas_tests::root().join("containers/Containerfile");
+    let _rmi = Rmi(tag.clone());
+    podman(&[
+        "build",
+        "-q",
+        "--no-cache",
+        "--omit-history",
+        "--identity-label=false",
+        "--layers=false",
+        "--arch",
+        "arm64",
+        "-t",
+        &tag,
+        "-f",
+        containerfile.to_str().unwrap(),
+        ctx.to_str().unwrap(),
+    ]);
+    assert_eq!(podman(&["image", "inspect", "--format", "{{.Os}}/{{.Architecture}}", &tag]), "linux/arm64");
+    assert_eq!(podman(&["image", "inspect", "--format", "{{json .Config.Entrypoint}}", &tag]), r#"["/faas-rie","--listen","0.0.0.0:8080"]"#);
+    let raw: u64 = podman(&["image", "inspect", "--format", "{{.Size}}", &tag]).parse().unwrap();
+    let files = std::fs::metadata(&rie).unwrap().len() + std::fs::metadata(&echo).unwrap().len();
+    println!("arm64 scratch image: {raw} bytes unpacked; the two binaries {files}, tar headers and metadata {}", raw - files);
+    assert!(raw < files + 6 * 1024, "nothing but the two binaries: {raw} vs {files}");
+
+    // Its files, as a container would see them.
+    let id = podman(&["create", "--arch", "arm64", &tag]);
+    let tar = dir.join("rootfs.tar");
+    podman(&["export", "-o", tar.to_str().unwrap(), &id]);
+    podman(&["rm", &id]);
+    let o = std::process::Command::new("tar").arg("-xf").arg(&tar).arg("-C").arg(&rootfs).output().unwrap();
+    assert!(o.status.success(), "tar: {}", String::from_utf8_lossy(&o.stderr));
+    let mut names: Vec<String> = std::fs::read_dir(&rootfs).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    names.sort();
+    assert_eq!(names, ["bootstrap", "faas-rie"], "the image's files");
+    assert!(std::fs::read(rootfs.join("faas-rie")).unwrap() == std::fs::read(&rie).unwrap(), "the arm64 faas-rie, unchanged");
+    assert!(std::fs::read(rootfs.join("bootstrap")).unwrap() == std::fs::read(&echo).unwrap(), "the static arm64 echo, unchanged");
+
+    let (_rie, port) = serve(&rootfs.join("faas-rie"), &rootfs.join("bootstrap"));
+    std::fs::write(dir.join("event.json"), r#"{"image":"arm64"}"#).unwrap();
+    let o = std::process::Command::new("/usr/bin/aws")
+        .args(["lambda", "invoke", "--endpoint-url", &format!("http://127.0.0.1:{port}"), "--function-name", "function", "--payload"])
+        .arg(format!("fileb://{}", dir.join("event.json").display()))
+        .arg(dir.join("out.json"))
+        .envs([("AWS_ACCESS_KEY_ID", "x"), ("AWS_SECRET_ACCESS_KEY", "x"), ("AWS_DEFAULT_REGION", "us-east-1"), ("AWS_EC2_METADATA_DISABLED", "true")])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(std::fs::read_to_string(dir.join("out.json")).unwrap(), r#"{"image":"arm64"}"#);
+    let _ = std::fs::remove_dir_all(&dir);
 }
