@@ -6,6 +6,7 @@
 #   out/dynamic/NAME             each example, dynamic (glibc <= 2.34), for provided.al2023
 #   out/zip/NAME.zip             each dynamic example as a Lambda zip (bootstrap at the root)
 #   out/zip-static/NAME.zip      the same with the static build (also runs on provided.al2023)
+#   out/std/std-rs, std-rs.zip   examples/std-rs, a handler in a program with std (dynamic)
 #   out/arm64/                   `make arm64`: lib/libfaas.a, dynamic/NAME, zip/NAME.zip,
 #                                static/NAME, zip-static/NAME.zip and bin/faas-rie for arm64
 #                                (Graviton), cross-built; `make image-arm64`: the scratch image
@@ -42,8 +43,8 @@ LIB := $(OUT)/lib/libfaas.a
 ELF_TRIM := $(OUT)/bin/elf-trim
 RUST_SRC := Cargo.toml Cargo.lock $(shell find crates/faas c-abi examples -name '*.rs' -o -name Cargo.toml)
 
-.PHONY: all lib examples zip zip-static arm64 test-arm64 test test-unit test-c lint size size-detail deps clean help
-all: lib examples zip zip-static ## Build the library, every example (static and dynamic) and the zips
+.PHONY: all lib examples zip zip-static std arm64 test-arm64 test test-unit test-c lint size size-detail deps clean help
+all: lib examples zip zip-static std ## Build the library, every example (static and dynamic), the zips and the std example
 
 help: ## List the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
@@ -175,6 +176,19 @@ define ZIP_BOOTSTRAP
 endef
 $(OUT)/zip/%.zip: $(OUT)/dynamic/%
 	$(ZIP_BOOTSTRAP)
+
+# examples/std-rs: a handler in a program with std (String, serde_json, a
+# panic hook), built by cargo alone as a dynamic glibc binary (std's glibc
+# build does not link with musl-gcc), and its zip.
+$(OUT)/std/std-rs: $(RUST_SRC)
+	$(CARGO) build --release --locked -p std-rs
+	@mkdir -p $(@D)
+	cp target/release/std-rs $@
+
+$(OUT)/std/%.zip: $(OUT)/std/%
+	$(ZIP_BOOTSTRAP)
+
+std: $(OUT)/std/std-rs $(OUT)/std/std-rs.zip ## The std example (out/std/std-rs) and its zip
 $(OUT)/zip-static/%.zip: $(OUT)/static/%
 	$(ZIP_BOOTSTRAP)
 
@@ -196,7 +210,7 @@ size-detail: $(LIB) $(ELF_TRIM) ## The dynamic C echo's code and constants, and 
 
 size: all ## Print the size of every artefact
 	@printf '%-28s %10s\n' artefact bytes
-	@for f in $(OUT)/static/* $(OUT)/dynamic/* $(OUT)/zip/*.zip $(OUT)/zip-static/*.zip; do printf '%-28s %10s\n' $$f $$(stat -c %s $$f); done
+	@for f in $(OUT)/static/* $(OUT)/dynamic/* $(OUT)/zip/*.zip $(OUT)/zip-static/*.zip $(OUT)/std/std-rs $(OUT)/std/std-rs.zip; do printf '%-28s %10s\n' $$f $$(stat -c %s $$f); done
 
 # With the arm64 Rust target, cross compiler and qemu-aarch64 installed
 # (`make deps` adds them), the arm64 builds too; without, one loud line says

@@ -231,6 +231,55 @@ fn a_panic_is_reported_as_the_invocations_error() {
     }
 }
 
+/// examples/std-rs: faas in a program with std. Owned replies go out with
+/// `out.respond`, owned errors with `out.fail`; a panic hook reports panics
+/// through `faas::report_panic`, with the message std formatted; an init
+/// error is posted; and the binary, built by cargo alone, needs no glibc
+/// newer than al2023's.
+#[test]
+fn a_program_with_std_answers_fails_and_reports_formatted_panics() {
+    let bin = out("std/std-rs");
+    let script = vec![
+        Next::event("a", br#"{"name":"Ada"}"#),
+        Next::event("b", b"{not json"),
+        Next::event("c", b"{}"),
+        Next::event("boom", br#"{"name":"panic"}"#),
+        Next::event("never", b"{}"),
+    ];
+    let (api, p, st) = run_script(&bin, script, &[("GREETING", "Hi")]);
+    assert_eq!(std::os::unix::process::ExitStatusExt::signal(&st), Some(6), "aborts after the panic: {}", p.stderr());
+    let posts = api.posts();
+    let paths: Vec<&str> = posts.iter().map(|r| r.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "/2018-06-01/runtime/invocation/a/response",
+            "/2018-06-01/runtime/invocation/b/error",
+            "/2018-06-01/runtime/invocation/c/response",
+            "/2018-06-01/runtime/invocation/boom/error"
+        ],
+        "{}",
+        p.stderr()
+    );
+    let v = json_value(&posts[0].body);
+    assert_eq!((v["message"].as_str(), v["invocation"].as_u64(), v["request_id"].as_str()), (Some("Hi, Ada!"), Some(1), Some("a")));
+    assert_eq!(posts[1].header("Lambda-Runtime-Function-Error-Type"), Some("Function.InvalidJson"));
+    assert!(json_value(&posts[1].body)["errorMessage"].as_str().unwrap().contains("line 1 column 2"), "serde_json's message");
+    assert_eq!(json_value(&posts[2].body)["message"], "Hi, world!");
+    assert_eq!(posts[3].header("Lambda-Runtime-Function-Error-Type"), Some("Runtime.Panic"));
+    let msg = json_value(&posts[3].body)["errorMessage"].as_str().unwrap().to_string();
+    assert!(msg.starts_with("asked to panic by request boom at examples/std-rs/src/main.rs:"), "formatted by std: {msg}");
+
+    let (api, p, st) = run_script(&bin, vec![Next::event("never", b"{}")], &[("GREETING", "")]);
+    assert_eq!(st.code(), Some(1), "{}", p.stderr());
+    let reqs = api.requests();
+    assert_eq!(reqs.len(), 1, "nothing but the init error: {reqs:#?}");
+    assert_eq!((reqs[0].path.as_str(), reqs[0].header("Lambda-Runtime-Function-Error-Type")), ("/2018-06-01/runtime/init/error", Some("Function.BadConfig")));
+
+    let newest = *faas_tests::glibc_versions(&std::fs::read(&bin).unwrap()).last().expect("links glibc symbols");
+    assert!(newest <= (2, 34), "std-rs needs GLIBC_{}.{}", newest.0, newest.1);
+}
+
 #[test]
 fn response_statuses_413_4xx_continue_and_500_exits() {
     for (name, bin) in echoes() {

@@ -304,7 +304,16 @@ pub fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
     if let Some(l) = info.location() {
         w.put_str(" at ").put_str(l.file()).put_str(":").put_dec(u64::from(l.line()));
     }
-    let msg = w.finish().unwrap_or(b"panicked");
+    report_panic(w.finish().unwrap_or(b"panicked"))
+}
+
+/// Reports `msg` as a panic, as [`panic`] does, then aborts: the current
+/// invocation's error (`Runtime.Panic`), the error trailers of a stream in
+/// progress, or during init the init error. For a program with `std`, whose
+/// panic handler is std's own: call it from a panic hook
+/// (`std::panic::set_hook`), where std can format the message (see
+/// `examples/std-rs`).
+pub fn report_panic(msg: &[u8]) -> ! {
     log::runtime(&[b"panic: ", msg]);
     // Copy the state out first: reporting may log, and logging reads it.
     let (mut addr, mut id, mut stream_fd1, mut init) = (None, heapless::String::<128>::new(), 0, false);

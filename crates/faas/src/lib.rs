@@ -43,7 +43,7 @@ pub mod runtime;
 #[doc(hidden)]
 pub mod sys;
 
-pub use handler::{panic, run, Handler, HandlerError, Out, Response, Stream, HTTP_INTEGRATION};
+pub use handler::{panic, report_panic, run, Handler, HandlerError, Out, Response, Stream, HTTP_INTEGRATION};
 pub use runtime::{Context, MAX_PAYLOAD};
 
 /// The library version, from the workspace Cargo.toml.
