@@ -177,6 +177,9 @@ endef
 $(OUT)/zip/%.zip: $(OUT)/dynamic/%
 	$(ZIP_BOOTSTRAP)
 
+$(OUT)/zip-static/%.zip: $(OUT)/static/%
+	$(ZIP_BOOTSTRAP)
+
 # examples/std-rs: a handler in a program with std (String, serde_json, a
 # panic hook), built by cargo alone as a dynamic glibc binary (std's glibc
 # build does not link with musl-gcc), and its zip.
@@ -189,8 +192,6 @@ $(OUT)/std/%.zip: $(OUT)/std/%
 	$(ZIP_BOOTSTRAP)
 
 std: $(OUT)/std/std-rs $(OUT)/std/std-rs.zip ## The std example (out/std/std-rs) and its zip
-$(OUT)/zip-static/%.zip: $(OUT)/static/%
-	$(ZIP_BOOTSTRAP)
 
 # What the dynamic C echo is made of (the README's figures): its code and
 # constants before elf-trim and strip, and an empty `main` linked, trimmed

@@ -32,12 +32,15 @@ fn segment_types(b: &[u8]) -> Vec<u32> {
     (0..u16_at(56)).map(|i| u32::from_le_bytes(b[phoff + i * u16_at(54)..][..4].try_into().unwrap())).collect()
 }
 
-/// The one entry of a zip must be `bootstrap`, mode 0755.
-fn assert_zipped_executable(zip: &std::path::Path) {
+/// The one entry of a zip must be `bootstrap`, mode 0755, and `bin` byte
+/// for byte.
+fn assert_zipped_executable(zip: &std::path::Path, bin: &std::path::Path) {
     let o = std::process::Command::new("zipinfo").arg(zip).output().unwrap();
     let list = String::from_utf8_lossy(&o.stdout).into_owned();
     let entries: Vec<&str> = list.lines().filter(|l| l.starts_with('-')).collect();
     assert!(entries.len() == 1 && entries[0].starts_with("-rwxr-xr-x") && entries[0].ends_with(" bootstrap"), "{}: {list}", zip.display());
+    let inside = std::process::Command::new("unzip").arg("-p").arg(zip).arg("bootstrap").output().unwrap().stdout;
+    assert!(inside == std::fs::read(bin).unwrap(), "{} does not hold {}", zip.display(), bin.display());
 }
 
 #[test]
@@ -51,7 +54,7 @@ fn arm64_bootstraps_are_aarch64_glibc_2_34_and_zipped_executable() {
         let newest = *faas_tests::glibc_versions(&b).last().expect("links glibc symbols");
         assert!(newest <= (2, 34), "{name} needs GLIBC_{}.{}", newest.0, newest.1);
         let zip = out(&format!("arm64/zip/{name}.zip"));
-        assert_zipped_executable(&zip);
+        assert_zipped_executable(&zip, &bin("dynamic", name));
         eprintln!("arm64/{name}: {} bytes, zip {} bytes, newest glibc {}.{}", b.len(), std::fs::metadata(&zip).unwrap().len(), newest.0, newest.1);
     }
 }
@@ -69,7 +72,7 @@ fn arm64_static_bootstraps_need_no_loader_and_are_zipped_executable() {
         let types = segment_types(&b);
         assert!(!types.is_empty() && !types.contains(&PT_INTERP) && !types.contains(&PT_DYNAMIC), "{name}: static, segments {types:?}");
         let zip = out(&format!("arm64/zip-static/{name}.zip"));
-        assert_zipped_executable(&zip);
+        assert_zipped_executable(&zip, &bin("static", name));
         eprintln!("arm64/static/{name}: {} bytes, zip {} bytes", b.len(), std::fs::metadata(&zip).unwrap().len());
         if name.starts_with("echo-") {
             assert!(b.len() <= 32 * 1024, "{name}: {} bytes, over 32 KiB", b.len());
@@ -222,7 +225,11 @@ fn arm64_cargo_lambda_builds_the_readmes_crate() {
     let posts = api.posts();
     assert_eq!(posts.len(), 1, "{}", p.stderr());
     assert_eq!((posts[0].path.as_str(), &posts[0].body[..]), ("/2018-06-01/runtime/invocation/g1/response", &br#"{"graviton":true}"#[..]));
-    eprintln!("arm64: cargo lambda build --arm64 zip {} bytes", std::fs::metadata(&zip).unwrap().len());
+    eprintln!(
+        "arm64: cargo lambda build --arm64 zip {} bytes, bootstrap {} bytes",
+        std::fs::metadata(&zip).unwrap().len(),
+        std::fs::metadata(&boot).unwrap().len()
+    );
     let _ = std::fs::remove_dir_all(&project);
 }
 
@@ -325,40 +332,29 @@ impl Drop for Rmi {
     }
 }
 
-/// The arm64 scratch image of `make image-arm64` (containers/Containerfile
-/// with the arm64 faas-rie and static Rust echo, built for linux/arm64):
-/// its metadata says arm64 and the Containerfile's entry point, it holds the
-/// two binaries and nothing else, and those, exported from the image and run
+/// The arm64 scratch image, built by `make image-arm64` (containers/Containerfile
+/// with the arm64 faas-rie and static Rust echo, for linux/arm64): its
+/// metadata says arm64 and the Containerfile's entry point, it holds the two
+/// binaries and nothing else, and those, exported from the image and run
 /// under qemu-aarch64 (this machine has no binfmt_misc to run the image
 /// itself), answer the unchanged AWS CLI.
 #[test]
 fn arm64_scratch_image_holds_the_two_binaries_and_they_answer() {
-    let dir = faas_tests::root().join(format!("target/arm64-tests/image-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let (ctx, rootfs) = (dir.join("context"), dir.join("rootfs"));
-    std::fs::create_dir_all(&ctx).unwrap();
+    let dir = Dir(faas_tests::root().join(format!("target/arm64-tests/image-{}", std::process::id())));
+    let rootfs = dir.0.join("rootfs");
     std::fs::create_dir_all(&rootfs).unwrap();
     let (rie, echo) = (out("arm64/bin/faas-rie"), bin("static", "echo-rs"));
-    std::fs::copy(&rie, ctx.join("faas-rie")).unwrap();
-    std::fs::copy(&echo, ctx.join("bootstrap")).unwrap();
-    let tag = format!("localhost/faas-arm64-test:scratch-{}", std::process::id());
-    let containerfile = faas_tests::root().join("containers/Containerfile");
+    let name = format!("faas-arm64-test-{}", std::process::id());
+    let tag = format!("localhost/{name}:scratch-arm64");
     let _rmi = Rmi(tag.clone());
-    podman(&[
-        "build",
-        "-q",
-        "--no-cache",
-        "--omit-history",
-        "--identity-label=false",
-        "--layers=false",
-        "--arch",
-        "arm64",
-        "-t",
-        &tag,
-        "-f",
-        containerfile.to_str().unwrap(),
-        ctx.to_str().unwrap(),
-    ]);
+    // The Makefile's own rule, with what `make arm64` built (CARGO=false: a
+    // stale build fails here rather than rebuilding under `cargo test`).
+    let o = std::process::Command::new("make")
+        .args(["-s", "image-arm64", &format!("IMAGE={name}"), "CARGO=false"])
+        .current_dir(faas_tests::root())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "make image-arm64 (run `make arm64` first): {}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
     assert_eq!(podman(&["image", "inspect", "--format", "{{.Os}}/{{.Architecture}}", &tag]), "linux/arm64");
     assert_eq!(podman(&["image", "inspect", "--format", "{{json .Config.Entrypoint}}", &tag]), r#"["/faas-rie","--listen","0.0.0.0:8080"]"#);
     let raw: u64 = podman(&["image", "inspect", "--format", "{{.Size}}", &tag]).parse().unwrap();
@@ -368,7 +364,7 @@ fn arm64_scratch_image_holds_the_two_binaries_and_they_answer() {
 
     // Its files, as a container would see them.
     let id = podman(&["create", "--arch", "arm64", &tag]);
-    let tar = dir.join("rootfs.tar");
+    let tar = dir.0.join("rootfs.tar");
     podman(&["export", "-o", tar.to_str().unwrap(), &id]);
     podman(&["rm", &id]);
     let o = std::process::Command::new("tar").arg("-xf").arg(&tar).arg("-C").arg(&rootfs).output().unwrap();
@@ -380,15 +376,23 @@ fn arm64_scratch_image_holds_the_two_binaries_and_they_answer() {
     assert!(std::fs::read(rootfs.join("bootstrap")).unwrap() == std::fs::read(&echo).unwrap(), "the static arm64 echo, unchanged");
 
     let (_rie, port) = serve(&rootfs.join("faas-rie"), &rootfs.join("bootstrap"));
-    std::fs::write(dir.join("event.json"), r#"{"image":"arm64"}"#).unwrap();
+    std::fs::write(dir.0.join("event.json"), r#"{"image":"arm64"}"#).unwrap();
     let o = std::process::Command::new("/usr/bin/aws")
         .args(["lambda", "invoke", "--endpoint-url", &format!("http://127.0.0.1:{port}"), "--function-name", "function", "--payload"])
-        .arg(format!("fileb://{}", dir.join("event.json").display()))
-        .arg(dir.join("out.json"))
+        .arg(format!("fileb://{}", dir.0.join("event.json").display()))
+        .arg(dir.0.join("out.json"))
         .envs([("AWS_ACCESS_KEY_ID", "x"), ("AWS_SECRET_ACCESS_KEY", "x"), ("AWS_DEFAULT_REGION", "us-east-1"), ("AWS_EC2_METADATA_DISABLED", "true")])
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    assert_eq!(std::fs::read_to_string(dir.join("out.json")).unwrap(), r#"{"image":"arm64"}"#);
-    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(std::fs::read_to_string(dir.0.join("out.json")).unwrap(), r#"{"image":"arm64"}"#);
+}
+
+/// Removes a directory when dropped (also when a test fails).
+struct Dir(std::path::PathBuf);
+
+impl Drop for Dir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }

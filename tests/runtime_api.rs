@@ -233,9 +233,9 @@ fn a_panic_is_reported_as_the_invocations_error() {
 
 /// examples/std-rs: faas in a program with std. Owned replies go out with
 /// `out.respond`, owned errors with `out.fail`; a panic hook reports panics
-/// through `faas::report_panic`, with the message std formatted; an init
-/// error is posted; and the binary, built by cargo alone, needs no glibc
-/// newer than al2023's.
+/// through `faas::report_panic`, with the message std formatted, and leaves
+/// another thread's to std; an init error is posted; and the binary, built
+/// by cargo alone, needs glibc (no newer than al2023's) and libgcc_s only.
 #[test]
 fn a_program_with_std_answers_fails_and_reports_formatted_panics() {
     let bin = out("std/std-rs");
@@ -270,12 +270,28 @@ fn a_program_with_std_answers_fails_and_reports_formatted_panics() {
     let msg = json_value(&posts[3].body)["errorMessage"].as_str().unwrap().to_string();
     assert!(msg.starts_with("asked to panic by request boom at examples/std-rs/src/main.rs:"), "formatted by std: {msg}");
 
+    // A panic on another thread is std's: faas's hook neither reports it
+    // nor touches the invocation's state; with panic = "abort" the process
+    // then ends, and Lambda would report Runtime.ExitError.
+    let (api, p, st) = run_script(&bin, vec![Next::event("t", br#"{"name":"thread-panic"}"#)], &[]);
+    assert_eq!(std::os::unix::process::ExitStatusExt::signal(&st), Some(6), "{}", p.stderr());
+    assert!(api.posts().is_empty(), "nothing posted for another thread's panic: {:?}", api.posts());
+    let err = p.stderr();
+    assert!(err.contains("panicked at") && err.contains("asked to panic on another thread") && !err.contains("faas: panic"), "std's own hook: {err}");
+
     let (api, p, st) = run_script(&bin, vec![Next::event("never", b"{}")], &[("GREETING", "")]);
     assert_eq!(st.code(), Some(1), "{}", p.stderr());
     let reqs = api.requests();
     assert_eq!(reqs.len(), 1, "nothing but the init error: {reqs:#?}");
     assert_eq!((reqs[0].path.as_str(), reqs[0].header("Lambda-Runtime-Function-Error-Type")), ("/2018-06-01/runtime/init/error", Some("Function.BadConfig")));
 
+    let o = std::process::Command::new("readelf").arg("-d").arg(&bin).output().expect("readelf");
+    let needed: Vec<String> = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .filter(|l| l.contains("(NEEDED)"))
+        .map(|l| l.rsplit('[').next().unwrap().trim_end_matches(']').to_string())
+        .collect();
+    assert_eq!(needed, ["libc.so.6", "libgcc_s.so.1"], "what provided.al2023 has");
     let newest = *faas_tests::glibc_versions(&std::fs::read(&bin).unwrap()).last().expect("links glibc symbols");
     assert!(newest <= (2, 34), "std-rs needs GLIBC_{}.{}", newest.0, newest.1);
 }

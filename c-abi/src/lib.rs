@@ -344,7 +344,7 @@ pub unsafe extern "C" fn faas_fail(inv: *mut faas_invocation, error_type: *const
     }
     match inv.out.take() {
         Some(out) => {
-            inv.failed = result(out.fail(err));
+            inv.failed = result(out.fail(err).map(drop));
             inv.failed
         }
         None => code(Error::State),

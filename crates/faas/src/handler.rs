@@ -109,9 +109,11 @@ impl<'a, 'c> Out<'a, 'c> {
         Ok(Response::new(b"", ""))
     }
 
-    /// Sends `error` as the invocation's error now.
-    pub fn fail(self, error: HandlerError<'_>) -> Result<(), Error> {
-        self.client.fail(Some(self.request_id), error.error_type, error.message)
+    /// Sends `error` as the invocation's error now (it need not outlive this
+    /// call); return the `Response` from the handler.
+    pub fn fail(self, error: HandlerError<'_>) -> Result<Response<'static>, Error> {
+        self.client.fail(Some(self.request_id), error.error_type, error.message)?;
+        Ok(Response::new(b"", ""))
     }
 
     /// Serialises `value` as the JSON response.
@@ -304,16 +306,25 @@ pub fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
     if let Some(l) = info.location() {
         w.put_str(" at ").put_str(l.file()).put_str(":").put_dec(u64::from(l.line()));
     }
-    report_panic(w.finish().unwrap_or(b"panicked"))
+    report(w.finish().unwrap_or(b"panicked"))
 }
 
-/// Reports `msg` as a panic, as [`panic`] does, then aborts: the current
-/// invocation's error (`Runtime.Panic`), the error trailers of a stream in
-/// progress, or during init the init error. For a program with `std`, whose
-/// panic handler is std's own: call it from a panic hook
-/// (`std::panic::set_hook`), where std can format the message (see
+/// On the thread that runs [`run`], reports `msg` as a panic, as [`panic`]
+/// does, and aborts: the current invocation's error (`Runtime.Panic`), the
+/// error trailers of a stream in progress, or during init the init error.
+/// On any other thread it does nothing and returns.
+///
+/// For a program with `std`, whose panic handler is std's own: call it from
+/// a panic hook (`std::panic::set_hook`), where std can format the message,
+/// and then the previous hook, for the panics of other threads (see
 /// `examples/std-rs`).
-pub fn report_panic(msg: &[u8]) -> ! {
+pub fn report_panic(msg: &[u8]) {
+    if sys::on_runtime_thread() {
+        report(msg)
+    }
+}
+
+fn report(msg: &[u8]) -> ! {
     log::runtime(&[b"panic: ", msg]);
     // Copy the state out first: reporting may log, and logging reads it.
     let (mut addr, mut id, mut stream_fd1, mut init) = (None, heapless::String::<128>::new(), 0, false);

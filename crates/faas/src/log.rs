@@ -93,7 +93,9 @@ fn json_line(level: Level, parts: &[&[u8]]) {
         json::escape(p, &mut |b: &[u8]| line.put(b));
     }
     line.put(b"\",\"requestId\":\"");
-    sys::with_current(&mut |c| json::escape(c.request_id.as_bytes(), &mut |b: &[u8]| line.put(b)));
+    if sys::on_runtime_thread() {
+        sys::with_current(&mut |c| json::escape(c.request_id.as_bytes(), &mut |b: &[u8]| line.put(b)));
+    }
     line.put(b"\"}\n");
     line.flush();
 }

@@ -399,19 +399,27 @@ pub struct Storage {
 }
 
 struct Cell<T>(UnsafeCell<T>);
-// SAFETY: handed out at most once, guarded by TAKEN.
+// SAFETY: handed out at most once, guarded by OWNER; the invocation state
+// is touched only on the thread that holds it (see `on_runtime_thread`).
 unsafe impl<T> Sync for Cell<T> {}
 static HEAD_BUF: Cell<[u8; HEAD]> = Cell(UnsafeCell::new([0; HEAD]));
 static EVENT_BUF: Cell<[u8; BIG]> = Cell(UnsafeCell::new([0; BIG]));
 static OUT_BUF: Cell<[u8; BIG]> = Cell(UnsafeCell::new([0; BIG]));
-static TAKEN: AtomicBool = AtomicBool::new(false);
+/// The thread id of the thread that took the storage (the one that runs the
+/// runtime); 0 before.
+static OWNER: AtomicI32 = AtomicI32::new(0);
 
-/// Hands out the static storage, once per process.
+fn thread_id() -> i32 {
+    // SAFETY: gettid takes no arguments and cannot fail.
+    unsafe { libc::syscall(libc::SYS_gettid) as i32 }
+}
+
+/// Hands out the static storage, once per process, to the calling thread.
 pub fn storage() -> Option<Storage> {
-    if TAKEN.swap(true, Ordering::AcqRel) {
+    if OWNER.compare_exchange(0, thread_id(), Ordering::AcqRel, Ordering::Acquire).is_err() {
         return None;
     }
-    // SAFETY: TAKEN guarantees these exclusive references are made only once.
+    // SAFETY: OWNER guarantees these exclusive references are made only once.
     unsafe { Some(Storage { head: &mut *HEAD_BUF.0.get(), event: &mut *EVENT_BUF.0.get(), out: &mut *OUT_BUF.0.get() }) }
 }
 
@@ -431,10 +439,20 @@ pub struct Current {
 }
 static PANIC: Cell<Current> = Cell(UnsafeCell::new(Current { addr: None, request_id: heapless::String::new(), stream_fd1: 0, init: false }));
 
-/// Gives access to the current invocation's state. The runtime is
-/// single-threaded, and the closures given here never call back into it.
+/// True on the thread that runs the runtime, or before the runtime started
+/// (nothing writes the invocation state then). A program with threads (std)
+/// may log or panic on others, which must leave that state alone.
+pub fn on_runtime_thread() -> bool {
+    let owner = OWNER.load(Ordering::Acquire);
+    owner == 0 || owner == thread_id()
+}
+
+/// Gives access to the current invocation's state. Only the runtime's
+/// thread writes it, and the closures given here never call back into it;
+/// what other threads could call (logging, panic reports) checks
+/// [`on_runtime_thread`] first.
 pub fn with_current(f: &mut dyn FnMut(&mut Current)) {
-    // SAFETY: single-threaded, and every caller's `f` only copies in or out
+    // SAFETY: see above, and every caller's `f` only copies in or out
     // (none logs, posts or calls back here), so this is the only borrow.
     f(unsafe { &mut *PANIC.0.get() })
 }

@@ -4,6 +4,8 @@
 //!
 //! A handler's [`Response`] and [`HandlerError`] borrow from the invocation,
 //! so an owned `String` is sent at once, with `out.respond` or `out.fail`.
+//! faas's state belongs to the thread that calls `faas::run`: other threads
+//! may log and panic, and their panics are left to std.
 use faas::{Context, Handler, HandlerError, Out, Response};
 use serde_json::{json, Value};
 
@@ -17,14 +19,17 @@ impl Handler for Greeter {
         self.invocations += 1;
         let event: Value = match serde_json::from_slice(event) {
             Ok(v) => v,
-            Err(e) => {
-                out.fail(HandlerError { error_type: "Function.InvalidJson", message: e.to_string().as_bytes() })?;
-                return Ok(Response::new(b"", ""));
-            }
+            Err(e) => return Ok(out.fail(HandlerError { error_type: "Function.InvalidJson", message: e.to_string().as_bytes() })?),
         };
         let name = event["name"].as_str().unwrap_or("world");
-        if name == "panic" {
-            panic!("asked to panic by request {}", ctx.request_id());
+        match name {
+            "panic" => panic!("asked to panic by request {}", ctx.request_id()),
+            // Not the runtime's thread: the hook leaves it to std's own hook
+            // (with panic = "abort" the process then ends, unreported).
+            "thread-panic" => {
+                let _ = std::thread::spawn(|| panic!("asked to panic on another thread")).join();
+            }
+            _ => {}
         }
         let reply = json!({
             "message": format!("{}, {name}!", self.greeting),
@@ -36,10 +41,13 @@ impl Handler for Greeter {
 }
 
 fn main() {
-    std::panic::set_hook(Box::new(|info| {
+    let std_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
         let text = info.payload().downcast_ref::<&str>().copied().or(info.payload().downcast_ref::<String>().map(String::as_str)).unwrap_or("panicked");
         let at = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
-        faas::report_panic(format!("{text}{at}").as_bytes())
+        // Reports and aborts on the runtime's thread; returns on any other.
+        faas::report_panic(format!("{text}{at}").as_bytes());
+        std_hook(info)
     }));
     std::process::exit(faas::run(|| {
         let greeting = std::env::var("GREETING").unwrap_or_else(|_| "Hello".into());
