@@ -228,8 +228,9 @@ test: lint all test-unit test-c $(if $(ARM64_READY),arm64) ## Run every test
 # a second panic handler. Test code may spell out tuple types.
 LINT := -D warnings -A clippy::type_complexity
 NO_STD_BINS := faas-c faas-rie $(RS_EXAMPLES)
-lint: ## rustfmt --check and clippy -D warnings
+lint: ## rustfmt --check, clippy -D warnings and rustdoc -D warnings (the core's API docs)
 	$(CARGO) fmt --all --check
+	RUSTDOCFLAGS='-D warnings' $(CARGO) doc --no-deps --locked -p faas
 	$(CARGO) fmt --manifest-path $(OFFICIAL)/Cargo.toml --check
 	$(CARGO) fmt --manifest-path tests/rie/rust-sdk/Cargo.toml --check
 	$(CARGO) clippy --locked --workspace --all-targets $(addprefix --exclude ,$(NO_STD_BINS)) -- $(LINT)

@@ -309,7 +309,7 @@ pub fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
     report(w.finish().unwrap_or(b"panicked"))
 }
 
-/// On the thread that runs [`run`], reports `msg` as a panic, as [`panic`]
+/// On the thread that runs [`run`], reports `msg` as a panic, as [`panic()`]
 /// does, and aborts: the current invocation's error (`Runtime.Panic`), the
 /// error trailers of a stream in progress, or during init the init error.
 /// On any other thread it does nothing and returns.
