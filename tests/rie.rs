@@ -26,7 +26,13 @@ fn cli_success_names_and_report() {
         assert!(meta.get("FunctionError").is_none());
         assert_eq!(payload, r#"{"hello":"world"}"#);
     }
-    let log = rie.wait_stdout("REPORT RequestId: ", 5, 10);
+    // No payload (the CLI without --payload, an empty body): the event is
+    // `{}`, as on Lambda.
+    let (o, payload) = invoke(rie.port, &["--function-name", "echo"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(payload, "{}");
+    assert!(post(rie.port, "echo", "", b"").ends_with("\r\n\r\n{}"));
+    let log = rie.wait_stdout("REPORT RequestId: ", 7, 10);
     let report = log.lines().find(|l| l.starts_with("REPORT")).unwrap();
     for field in ["\tDuration: ", " ms\tBilled Duration: ", "\tMemory Size: 3008 MB", "\tMax Memory Used: ", "\tInit Duration: "] {
         assert!(report.contains(field), "{field:?} not in {report}");
@@ -34,7 +40,7 @@ fn cli_success_names_and_report() {
     let mem: u64 = report.split("Max Memory Used: ").nth(1).unwrap().split(' ').next().unwrap().parse().unwrap();
     assert!(mem >= 1, "{report}");
     assert_eq!(log.matches("Init Duration").count(), 1, "only the first invoke after a start has an init duration:\n{log}");
-    assert_eq!(log.matches("START RequestId: ").count(), 5);
+    assert_eq!(log.matches("START RequestId: ").count(), 7);
 }
 
 /// The README's invoke commands (which `make run` prints too), run as they
@@ -62,6 +68,54 @@ fn readme_invoke_block_works_with_cli_v2_and_v1() {
         assert!(unbase64(meta["LogResult"].as_str().unwrap()).contains("REPORT RequestId: "), "{major}: {stdout}");
         assert_eq!(answers.trim(), "{\"hello\":\"world\"}{\"hello\":\"world\"}", "{major}: the function's answer, through the CLI then curl");
     }
+}
+
+/// The README's main command, `make run`: it serves the echo under
+/// faas-rie, says how to call it, answers, and stops on SIGTERM. Run with
+/// `CARGO=false`: `make test` built everything already, so a stale build
+/// fails here at once instead of rebuilding under the test's time limit.
+#[test]
+fn make_run_serves_the_echo_and_says_how_to_call_it() {
+    use std::os::unix::process::CommandExt;
+    struct Group(std::process::Child);
+    impl Drop for Group {
+        fn drop(&mut self) {
+            let _ = Command::new("kill").args(["-KILL", "--", &format!("-{}", self.0.id())]).status();
+            let _ = self.0.wait();
+        }
+    }
+    let dir = scratch("make-run");
+    let log = |f: &str| std::fs::File::create(dir.join(f)).unwrap();
+    let mut make = Group(
+        Command::new("make")
+            .args(["-s", "run", "RUN_PORT=0", "CARGO=false"])
+            .current_dir(root())
+            .process_group(0)
+            .stdout(log("stdout"))
+            .stderr(log("stderr"))
+            .spawn()
+            .unwrap(),
+    );
+    let read = |f: &str| std::fs::read_to_string(dir.join(f)).unwrap_or_default();
+    let t = std::time::Instant::now();
+    let port: u16 = loop {
+        if let Some(p) = read("stderr").split("Invoke API on http://127.0.0.1:").nth(1).and_then(|p| p.split(',').next()) {
+            break p.parse().unwrap();
+        }
+        assert!(make.0.try_wait().unwrap().is_none(), "make run exited: {}{}", read("stdout"), read("stderr"));
+        assert!(t.elapsed() < std::time::Duration::from_secs(30), "make run did not start: {}{}", read("stdout"), read("stderr"));
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let help = read("stdout");
+    assert!(help.contains("aws lambda invoke") && help.contains("--function-name function") && help.contains("curl -d"), "{help}");
+    assert!(post(port, "function", "", br#"{"hello":"world"}"#).ends_with("\r\n\r\n{\"hello\":\"world\"}"));
+    let _ = Command::new("kill").args(["-TERM", "--", &format!("-{}", make.0.id())]).status();
+    let t = std::time::Instant::now();
+    while make.0.try_wait().unwrap().is_none() {
+        assert!(t.elapsed() < std::time::Duration::from_secs(10), "make run did not stop on SIGTERM");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(read("stderr").contains("faas-rie: stopping"), "{}", read("stderr"));
 }
 
 #[test]

@@ -34,6 +34,11 @@ fn python_awslambdaric() {
     let meta = json(&String::from_utf8_lossy(&o.stdout));
     let tail = unbase64(meta["LogResult"].as_str().unwrap());
     assert!(tail.contains("python handler got {'from': 'cli'}"), "{tail}");
+    // No payload: the event is {}, as on Lambda (awslambdaric fails to
+    // parse an empty one: Runtime.UnmarshalError).
+    let (o, payload) = invoke(rie.port, &["--function-name", "function"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(json(&payload)["echo"], json("{}"), "{payload}");
     let (o, payload) = invoke(rie.port, &["--function-name", "function", "--payload", r#""fail""#]);
     assert!(o.status.success());
     assert_eq!(json(&String::from_utf8_lossy(&o.stdout))["FunctionError"].as_str(), Some("Unhandled"));
@@ -69,6 +74,11 @@ fn node_aws_lambda_ric() {
     assert_eq!(json(&payload), json(r#"{"from":"cli"}"#));
     let tail = unbase64(json(&String::from_utf8_lossy(&o.stdout))["LogResult"].as_str().unwrap());
     assert!(tail.contains(r#"node handler got {"from":"cli"}"#), "{tail}");
+    // No payload: the event is {}, as on Lambda (the client's JSON.parse
+    // of an empty event fails).
+    let (o, payload) = invoke(rie.port, &["--function-name", "function"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(json(&payload), json("{}"), "{payload}");
 
     // The context: the caller's client context (base64 of {"custom":{"k":"v"}})
     // and trace id, the request id the caller got, the ARN and the deadline.

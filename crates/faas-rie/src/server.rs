@@ -745,7 +745,7 @@ impl Server {
 
     /// Checks an invoke and queues it: or its error status and type, with
     /// the message in `m`.
-    fn invoke(&mut self, c: &mut Conn, ci: usize, req: &Req, payload: Vec<u8>, id: [u8; 36], m: &mut Vec<u8>) -> Result<(), (Status, &'static [u8])> {
+    fn invoke(&mut self, c: &mut Conn, ci: usize, req: &Req, mut payload: Vec<u8>, id: [u8; 36], m: &mut Vec<u8>) -> Result<(), (Status, &'static [u8])> {
         let keep = req.keep;
         let Some((given, qualifier, events)) = text::invoke_target(req.target).filter(|_| req.method == b"POST") else {
             m.s(b"unknown operation: ").s(req.method).s(b" ").s(req.target);
@@ -782,6 +782,11 @@ impl Server {
         if c.dropped {
             m.s(b"Request must be smaller than ").dec(if event { EVENT_LIMIT } else { SYNC_LIMIT } as u64).s(b" bytes for the Invoke operation");
             return Err((TOO_LARGE, b"RequestTooLargeException"));
+        }
+        // As on Lambda, an invoke without a payload brings the event `{}`
+        // (runtimes parse the event: an empty one fails in most).
+        if payload.is_empty() {
+            payload.s(b"{}");
         }
         if kind.is_none() || event && events {
             m.s(b"X-Amz-Invocation-Type must be RequestResponse, DryRun or (not streaming) Event");
