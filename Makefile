@@ -41,7 +41,9 @@ LIB := $(OUT)/lib/libfaas.a
 # kernel and the dynamic loader need only the program headers, and the
 # section headers cost 1-2 KiB per binary (~0.5 KiB zipped).
 ELF_TRIM := $(OUT)/bin/elf-trim
-RUST_SRC := Cargo.toml Cargo.lock $(shell find crates/faas c-abi examples -name '*.rs' -o -name Cargo.toml)
+RUST_SRC := Cargo.toml Cargo.lock $(shell find crates/faas c-abi examples -path examples/std-rs -prune -o -name '*.rs' -print -o -name Cargo.toml -print)
+# examples/std-rs is built on its own (see std below): editing it relinks nothing else.
+STD_SRC  := Cargo.toml Cargo.lock $(shell find crates/faas examples/std-rs -name '*.rs' -o -name Cargo.toml)
 
 .PHONY: all lib examples zip zip-static std arm64 test-arm64 test test-unit test-c lint size size-detail deps clean help
 all: lib examples zip zip-static std ## Build the library, every example (static and dynamic), the zips and the std example
@@ -183,7 +185,7 @@ $(OUT)/zip-static/%.zip: $(OUT)/static/%
 # examples/std-rs: a handler in a program with std (String, serde_json, a
 # panic hook), built by cargo alone as a dynamic glibc binary (std's glibc
 # build does not link with musl-gcc), and its zip.
-$(OUT)/std/std-rs: $(RUST_SRC)
+$(OUT)/std/std-rs: $(STD_SRC)
 	$(CARGO) build --release --locked -p std-rs
 	@mkdir -p $(@D)
 	cp target/release/std-rs $@
