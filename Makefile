@@ -99,7 +99,7 @@ $(OUT)/dynamic/%-rs: $(REL)/.stamp $(ELF_TRIM)
 zip: $(addprefix $(OUT)/zip/,$(addsuffix .zip,$(EXAMPLES))) ## One Lambda zip per example (dynamic bootstrap)
 
 # The same with the static (musl) bootstrap, which provided.al2023 runs as
-# well: no dynamic loader at start (faster cold start), ~1 KB more zipped.
+# well: no dynamic loader at start (faster cold start), ~1.4 KB more zipped.
 zip-static: $(addprefix $(OUT)/zip-static/,$(addsuffix .zip,$(EXAMPLES))) ## One Lambda zip per example (static bootstrap)
 
 # arm64 (Graviton), cross-built: libfaas.a, every example's dynamic glibc
@@ -510,7 +510,10 @@ ENGINE      ?= $(shell command -v podman >/dev/null 2>&1 && echo podman || echo 
 # per instruction (each an unnamed leftover; 142 B less metadata, too). No
 # cache: a cached image may carry the history.
 ENGINE_BUILD := $(ENGINE) build --no-cache $(if $(filter podman,$(ENGINE)),--omit-history --identity-label=false --layers=false)
-ENGINE_RUN  := $(if $(filter podman,$(ENGINE)),podman run --runtime runc --ulimit nofile=1024:1024 --ulimit nproc=1024:1024,docker run)
+# What podman needs on the machines this is built on (runc: crun fails on
+# their cgroup layout; explicit limits); `PODMAN_RUN_FLAGS=` for none.
+PODMAN_RUN_FLAGS ?= --runtime runc --ulimit nofile=1024:1024 --ulimit nproc=1024:1024
+ENGINE_RUN  := $(if $(filter podman,$(ENGINE)),podman run $(PODMAN_RUN_FLAGS),docker run)
 RIC_VENV    := $(OUT)/ric-venv
 INVOKE_HELP = @printf '%s\n' \
 	'Call it from another terminal (Ctrl-C here stops it):' \
@@ -546,9 +549,11 @@ $(A64)/bin/faas-rie: $(RIE_SRC) $(wildcard c-abi/no-eh-frame.ld) crates/faas-rie
 	$(ARM64_CC) -nostdlib -Wl,-u,_start -Wl,-T,crates/faas-rie/no-comment.ld $(ARM64_REL)/libfaas_rie.a $(LDSTATIC) -Wl,-z,max-page-size=4096 -o $@
 	$(ELF_TRIM) $@
 
-run: $(RIE_BIN) $(OUT)/static/$(RUN_EXAMPLE) ## Serve an example (RUN_EXAMPLE=echo-rs) on 127.0.0.1:9000 and print how to call it
+# The Runtime API (faas-rie to the bootstrap) takes any free port, so that
+# several `make run`s (RUN_PORT=...) can serve side by side.
+run: $(RIE_BIN) $(OUT)/static/$(RUN_EXAMPLE) ## Serve RUN_EXAMPLE (echo-rs) on 127.0.0.1:RUN_PORT (9000) and print how to call it
 	$(INVOKE_HELP)
-	$(RIE_BIN) --listen 127.0.0.1:$(RUN_PORT) -- $(OUT)/static/$(RUN_EXAMPLE)
+	$(RIE_BIN) --listen 127.0.0.1:$(RUN_PORT) --runtime-api 127.0.0.1:0 -- $(OUT)/static/$(RUN_EXAMPLE)
 
 run-container: image ## The same in the FROM-scratch container
 	$(INVOKE_HELP)
