@@ -38,6 +38,7 @@ const HELP: &str = "\
 faas-rie: run a Lambda function locally for the unchanged AWS CLI and SDKs
 
 Usage: faas-rie [options] [--] [bootstrap [args...]]
+       faas-rie --help | --version
 
 Runs the bootstrap (default: the one in /var/task, /opt, /var/runtime,
 $LAMBDA_TASK_ROOT or /) on the first invoke, serves it the Runtime API,
@@ -133,14 +134,18 @@ fn getenv(name: &[u8]) -> Option<&'static [u8]> {
     None
 }
 
-/// Says `what` and `arg` went wrong, and exits with status 2.
-fn fail(what: &[u8], arg: &[u8]) -> ! {
+/// Says `what` and `arg` went wrong, then `end` (a hint and the newline),
+/// and exits with status 2.
+fn fail(what: &[u8], arg: &[u8], end: &[u8]) -> ! {
     sys::write_all(2, b"faas-rie: ");
     sys::write_all(2, what);
     sys::write_all(2, arg);
-    sys::write_all(2, b"\nfaas-rie: try --help\n");
+    sys::write_all(2, end);
     sys::exit(2)
 }
+
+/// The end of a message about the command line.
+const TRY_HELP: &[u8] = b" (try --help)\n";
 
 /// The variables Lambda sets that the bootstrap gets if it has them not
 /// already, NUL-separated: each value is completed by the configuration
@@ -152,7 +157,7 @@ LAMBDA_TASK_ROOT=/var/task\0LAMBDA_RUNTIME_DIR=/var/runtime\0AWS_LAMBDA_INITIALI
 
 /// The options, NUL-separated: the numeric ones first, in the order of `n`
 /// in [`config`], then the two addresses.
-const OPTIONS: &[u8] = b"--pool\0--queue\0--init-timeout\0--event-retries\0--retry-delay\0--listen\0--runtime-api\0--\0-h\0--help";
+const OPTIONS: &[u8] = b"--pool\0--queue\0--init-timeout\0--event-retries\0--retry-delay\0--listen\0--runtime-api\0--\0--version\0-h\0--help";
 
 /// Reads the command line and the environment.
 #[inline(never)]
@@ -164,7 +169,7 @@ fn config() -> &'static Config {
     let mut i = 1;
     while let Some(opt) = sys::arg(i) {
         let val = sys::arg(i + 1);
-        let ok = match (0..10).position(|k| text::same(opt, text::nth(OPTIONS, k))) {
+        let ok = match (0..11).position(|k| text::same(opt, text::nth(OPTIONS, k))) {
             // Retries and their delay may be 0; the rest may not.
             Some(k @ 0..=4) => val.and_then(parse_dec).filter(|&v| v <= 100_000 && (v > 0 || k >= 3)).map(|v| n[k] = v as u32).is_some(),
             Some(k @ 5..=6) => val.filter(|&v| Addr::parse(v).is_some()).map(|v| addrs[k - 5] = v).is_some(),
@@ -172,15 +177,16 @@ fn config() -> &'static Config {
                 i += 1;
                 break;
             }
-            Some(_) => {
-                sys::write_all(1, HELP.as_bytes());
+            Some(k) => {
+                let version = concat!("faas-rie ", env!("CARGO_PKG_VERSION"), "\n");
+                sys::write_all(1, if k == 8 { version } else { HELP }.as_bytes());
                 sys::exit(0)
             }
-            None if opt.first() == Some(&b'-') => fail(b"unknown option ", opt),
+            None if opt.first() == Some(&b'-') => fail(b"unknown option ", opt, TRY_HELP),
             None => break,
         };
         if !ok {
-            fail(b"bad value for ", opt);
+            fail(b"bad value for ", opt, TRY_HELP);
         }
         i += 2;
     }
@@ -206,7 +212,7 @@ fn config() -> &'static Config {
     }
     let path = text::nth(&argv, 0);
     if !sys::access(&argv[..path.len() + 1], libc::X_OK) {
-        fail(b"cannot execute ", path);
+        fail(b"cannot execute ", path, b"\n");
     }
 
     let var = |n: &[u8], d: &'static [u8]| getenv(n).filter(|v| !v.is_empty()).unwrap_or(d);
@@ -271,7 +277,7 @@ fn start() -> i32 {
     if getenv(b"AWS_LAMBDA_RUNTIME_API=").is_some() {
         // On real Lambda: be the bootstrap.
         sys::exec(&cfg.argv);
-        fail(b"exec failed", b"");
+        fail(b"exec failed", b"", b"\n");
     }
     server::run(cfg)
 }
