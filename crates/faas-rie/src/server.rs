@@ -854,8 +854,7 @@ impl Server {
         }
         if events {
             // Every answer from here on is an event in this stream.
-            c.out.s(b"HTTP/1.1 200 OK\r\nContent-Type: application/vnd.amazon.eventstream\r\nX-Amz-Executed-Version: $LATEST\r\nx-amzn-RequestId: ");
-            c.out.s(&id).s(b"\r\nTransfer-Encoding: chunked\r\n\r\n");
+            stream_head(&mut c.out, b"application/vnd.amazon.eventstream", &id, b"");
         }
         Ok(())
     }
@@ -1080,8 +1079,8 @@ impl Server {
         }
         job.streamed = true;
         if let (false, Some(c)) = (job.events, job.client.and_then(|t| client_in(&mut self.conns, t))) {
-            c.out.s(b"HTTP/1.1 200 OK\r\nContent-Type: ").s(ctype).s(b"\r\nX-Amz-Executed-Version: $LATEST\r\nx-amzn-RequestId: ").s(&job.id);
-            c.out.s(b"\r\nTransfer-Encoding: chunked\r\nTrailer: X-Amz-Function-Error, X-Amz-Log-Result, Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body\r\n\r\n");
+            let trailers = b"Trailer: X-Amz-Function-Error, X-Amz-Log-Result, Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body\r\n";
+            stream_head(&mut c.out, ctype, &job.id, trailers);
         }
         usize::MAX
     }
@@ -1532,6 +1531,13 @@ fn respond(c: &mut Conn, keep: bool, status: Status, id: &[u8], hdrs: &[u8], bod
         c.rd = Rd::Wait;
     }
     c.out.s(b"\r\n").s(body);
+}
+
+/// The head of a streamed answer to a caller: content type `ctype`,
+/// invocation `id`, then `extra` header lines.
+fn stream_head(out: &mut Vec<u8>, ctype: &[u8], id: &[u8], extra: &[u8]) {
+    out.s(b"HTTP/1.1 200 OK\r\nContent-Type: ").s(ctype).s(b"\r\nX-Amz-Executed-Version: $LATEST\r\nx-amzn-RequestId: ").s(id);
+    out.s(b"\r\nTransfer-Encoding: chunked\r\n").s(extra).s(b"\r\n");
 }
 
 /// An Invoke API service error in the AWS shape. The message's key is the
