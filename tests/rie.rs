@@ -405,6 +405,50 @@ fn raw_http_edges() {
     }
 }
 
+/// HTTP/1.0 callers (ApacheBench, old proxies) get one whole answer per
+/// connection, closed after it, even when they ask for keep-alive: before,
+/// faas-rie kept such a connection open without saying so, and `ab -k`
+/// waited for the close forever.
+#[test]
+fn http_1_0_callers_get_whole_answers_and_a_close() {
+    let rie = Rie::start(&["--", &ex("stream-c")], &[]);
+    let req = |body: &str| {
+        let head = format!("POST /2015-03-31/functions/function/invocations HTTP/1.0\r\nConnection: Keep-Alive\r\nContent-Length: {}\r\n\r\n", body.len());
+        // Two requests on the connection: only the first is answered.
+        http(rie.port, format!("{head}{body}{head}{body}").as_bytes())
+    };
+    // A streamed response arrives whole: HTTP/1.0 has no chunks.
+    let r = req(r#""hi""#);
+    assert_eq!(r.matches("HTTP/1.1 ").count(), 1, "{r}");
+    let (head, body) = r.split_once("\r\n\r\n").unwrap();
+    assert!(head.contains("\r\nConnection: close") && !head.contains("chunked"), "{r}");
+    assert_eq!(body, "start\n\"hi\"\nend\n", "{r}");
+    assert!(head.contains(&format!("Content-Length: {}\r\n", body.len())), "{r}");
+    // A failure mid-stream: the error document, X-Amz-Function-Error.
+    let r = req(r#""fail""#);
+    assert!(r.contains("X-Amz-Function-Error: Unhandled") && r.contains("Function.StreamFailed") && !r.contains("chunked"), "{r}");
+}
+
+/// ApacheBench (`ab`, HTTP/1.0, keep-alive asked for with -k): every
+/// request answered, none failed, with and without -k.
+#[test]
+fn apache_bench_with_and_without_keep_alive() {
+    require("/usr/bin/ab", "install the Debian package apache2-utils");
+    let rie = Rie::start(&["--", &ex("echo-rs")], &[]);
+    let payload = scratch("ab").join("event.json");
+    std::fs::write(&payload, r#"{"hello":"world"}"#).unwrap();
+    let url = format!("http://127.0.0.1:{}/2015-03-31/functions/function/invocations", rie.port);
+    for k in [&["-k"][..], &[]] {
+        let o = run(Command::new("/usr/bin/ab").args(k).args(["-n", "500", "-c", "4", "-s", "10", "-T", "application/json", "-p"]).arg(&payload).arg(&url), 60);
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert!(o.status.success(), "ab {k:?}: {out}{}", String::from_utf8_lossy(&o.stderr));
+        for want in ["Complete requests:      500", "Failed requests:        0", "Document Length:        17 bytes"] {
+            assert!(out.contains(want), "ab {k:?}: no {want:?} in {out}");
+        }
+        assert!(!out.contains("Non-2xx"), "ab {k:?}: {out}");
+    }
+}
+
 /// Error bodies carry the message under the key Lambda's API model gives
 /// each exception ("Message" for ResourceNotFoundException, "message" for
 /// the others): SDKs generated from the model (the Go SDK v2, tests/sdk.rs)

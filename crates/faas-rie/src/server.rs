@@ -138,6 +138,8 @@ struct Req<'a> {
     target: &'a [u8],
     hs: &'a [Header<'a>],
     keep: bool,
+    /// HTTP/1.0: one answer per connection, never in chunks.
+    old: bool,
 }
 
 impl Req<'_> {
@@ -157,8 +159,8 @@ struct Job {
     /// InvokeWithResponseStream: the caller gets an event stream.
     events: bool,
     /// A signed plain Invoke (an AWS SDK or the CLI, which read no
-    /// trailers): a streamed response is buffered and answered whole, as
-    /// Lambda does.
+    /// trailers), or an HTTP/1.0 caller: a streamed response is buffered
+    /// and answered whole, as Lambda does.
     buffer: bool,
     /// The `/next` headers it brings: ARN, trace id, client context.
     hdrs: Vec<u8>,
@@ -716,8 +718,12 @@ impl Server {
         };
         let hs = &hs[..h.headers];
         let conn = header(hs, b"connection").unwrap_or_default();
-        let keep = !c.eof && if text::eqi(h.start[2], b"HTTP/1.0") { text::eqi(conn, b"keep-alive") } else { !text::eqi(conn, b"close") };
-        let req = Req { method: h.start[0], target: h.start[1], hs, keep };
+        // HTTP/1.0 callers get one answer per connection: one kept open
+        // would need a `Connection: keep-alive` they wait for (`ab -k` hung
+        // without it), and none read chunks, so a stream reaches them whole.
+        let old = text::eqi(h.start[2], b"HTTP/1.0");
+        let keep = !c.eof && !old && !text::eqi(conn, b"close");
+        let req = Req { method: h.start[0], target: h.start[1], hs, keep, old };
         match c.rt {
             Some(i) => self.runtime_request(c, ci, i, &req, &body),
             None => self.invoke_request(c, ci, &req, body),
@@ -844,7 +850,7 @@ impl Server {
         }
         let tail = !event && req.h(b"x-amz-log-type") == Some(b"Tail");
         let client = (!event).then_some((ci, c.gen));
-        let buffer = client.is_some() && !events && req.h(b"authorization").is_some_and(|a| a.starts_with(b"AWS4-HMAC-SHA256"));
+        let buffer = client.is_some() && !events && (req.old || req.h(b"authorization").is_some_and(|a| a.starts_with(b"AWS4-HMAC-SHA256")));
         let job = Box::new(Job { id, payload, client, keep, tail, events, buffer, hdrs, start_us: 0, streamed: false, seq: 0, tries: 0, due_us: 0 });
         self.queue.push(job);
         if event {
