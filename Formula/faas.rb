@@ -35,6 +35,8 @@ class Faas < Formula
     system ENV.cc, "-std=c99", "handler.c", *flags, "-o", "bootstrap"
     assert_match "FAAS_VERSION \"#{version}\"", (include/"faas.h").read
 
+    assert_equal "faas-rie #{version}\n", shell_output("#{bin}/faas-rie --version")
+
     # faas-rie runs the bootstrap and serves it the Invoke API.
     port = free_port
     pid = spawn bin/"faas-rie", "--listen", "127.0.0.1:#{port}", "--runtime-api", "127.0.0.1:0",
