@@ -22,7 +22,7 @@ mod text;
 
 use alloc::vec::Vec;
 use faas::http::parse_dec;
-use text::Put;
+use text::{inside, Put};
 
 #[cfg(not(test))]
 #[global_allocator]
@@ -34,7 +34,9 @@ fn panic(_: &core::panic::PanicInfo) -> ! {
     sys::abort(b"faas-rie: internal error (panic)\n")
 }
 
-const HELP: &str = "\
+/// The --help text. Literals elsewhere that it holds are slices of it
+/// ([`text::inside`]): if a rewording drops one, the build says so.
+const HELP: &[u8] = b"\
 faas-rie: run a Lambda function locally for the unchanged AWS CLI and SDKs
 
 Usage: faas-rie [options] [--] [bootstrap [args...]]
@@ -103,7 +105,7 @@ impl Addr {
     /// `a.b.c.d:port`, `[v6]:port` or `localhost:port`.
     fn parse(s: &'static [u8]) -> Option<Addr> {
         let colon = s.iter().rposition(|&b| b == b':')?;
-        let host = if text::same(&s[..colon], b"localhost") { b"127.0.0.1" } else { &s[..colon] };
+        let host = if text::same(&s[..colon], b"localhost") { const { inside(HELP, b"127.0.0.1") } } else { &s[..colon] };
         let bare = host.strip_prefix(b"[").and_then(|h| h.strip_suffix(b"]")).unwrap_or(host);
         let port = u16::try_from(parse_dec(&s[colon + 1..])?).ok()?;
         let mut ip = [0; 16];
@@ -137,7 +139,7 @@ fn getenv(name: &[u8]) -> Option<&'static [u8]> {
 /// Says `what` and `arg` went wrong, then `end` (a hint and the newline),
 /// and exits with status 2.
 fn fail(what: &[u8], arg: &[u8], end: &[u8]) -> ! {
-    sys::write_all(2, b"faas-rie: ");
+    sys::write_all(2, const { inside(HELP, b"faas-rie: ") });
     sys::write_all(2, what);
     sys::write_all(2, arg);
     sys::write_all(2, end);
@@ -164,7 +166,10 @@ const OPTIONS: &[u8] = b"--pool\0--queue\0--init-timeout\0--event-retries\0--ret
 fn config() -> &'static Config {
     let container = sys::access(b"/run/.containerenv\0", libc::F_OK) || sys::access(b"/.dockerenv\0", libc::F_OK);
     // --listen and --runtime-api, checked as given, parsed at the end.
-    let mut addrs: [&'static [u8]; 2] = [if container { b"0.0.0.0:8080" } else { b"127.0.0.1:8080" }, b"127.0.0.1:9001"];
+    let mut addrs: [&'static [u8]; 2] = [
+        if container { const { inside(HELP, b"0.0.0.0:8080") } } else { const { inside(HELP, b"127.0.0.1:8080") } },
+        const { inside(HELP, b"127.0.0.1:9001") },
+    ];
     let mut n: [u32; 5] = [1, 128, 10, 2, 1000];
     let mut i = 1;
     while let Some(opt) = sys::arg(i) {
@@ -179,7 +184,7 @@ fn config() -> &'static Config {
             }
             Some(k) => {
                 let version = concat!("faas-rie ", env!("CARGO_PKG_VERSION"), "\n");
-                sys::write_all(1, if k == 8 { version } else { HELP }.as_bytes());
+                sys::write_all(1, if k == 8 { version.as_bytes() } else { HELP });
                 sys::exit(0)
             }
             None if opt.first() == Some(&b'-') => fail(b"unknown option ", opt, TRY_HELP),
@@ -202,7 +207,11 @@ fn config() -> &'static Config {
         // As Lambda (and AWS's RIE): the function's own, then a layer's
         // (/opt), then the runtime's.
         for k in 0..5 {
-            let dir = if k == 3 { getenv(b"LAMBDA_TASK_ROOT=").unwrap_or_default() } else { text::nth(b"/var/task\0/opt\0/var/runtime\0\0", k) };
+            let dir = if k == 3 {
+                getenv(const { inside(DEFAULTS, b"LAMBDA_TASK_ROOT=") }).unwrap_or_default()
+            } else {
+                text::nth(b"/var/task\0/opt\0/var/runtime\0\0", k)
+            };
             argv.clear();
             argv.s(dir).s(b"/bootstrap\0");
             if sys::access(&argv, libc::F_OK) {
@@ -212,13 +221,13 @@ fn config() -> &'static Config {
     }
     let path = text::nth(&argv, 0);
     if !sys::access(&argv[..path.len() + 1], libc::X_OK) {
-        fail(b"cannot execute ", path, b"\n");
+        fail(const { inside(sys::CANNOT_EXEC, b"cannot execute ") }, path, b"\n");
     }
 
     let var = |n: &[u8], d: &'static [u8]| getenv(n).filter(|v| !v.is_empty()).unwrap_or(d);
-    let name = var(b"AWS_LAMBDA_FUNCTION_NAME=", b"function");
-    let region = var(b"AWS_REGION=", var(b"AWS_DEFAULT_REGION=", b"us-east-1"));
-    let memory = var(b"AWS_LAMBDA_FUNCTION_MEMORY_SIZE=", b"3008");
+    let name = var(const { inside(DEFAULTS, b"AWS_LAMBDA_FUNCTION_NAME=") }, const { inside(HELP, b"function") });
+    let region = var(const { inside(DEFAULTS, b"AWS_REGION=") }, var(const { inside(DEFAULTS, b"AWS_DEFAULT_REGION=") }, const { inside(HELP, b"us-east-1") }));
+    let memory = var(const { inside(DEFAULTS, b"AWS_LAMBDA_FUNCTION_MEMORY_SIZE=") }, const { inside(HELP, b"3008") });
     let timeout_s = parse_dec(var(b"AWS_LAMBDA_FUNCTION_TIMEOUT=", b"300")).filter(|&t| t > 0).unwrap_or(300).min(1 << 30);
     let mut stream = [0u8; 16];
     sys::random(&mut stream);

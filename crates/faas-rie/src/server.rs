@@ -8,7 +8,7 @@
 //! caller, these functions made the binary larger (more spills), not smaller.
 
 use crate::sys::{self, Fd, Io};
-use crate::text::{self, header, Put};
+use crate::text::{self, header, inside, Put};
 use crate::{Addr, Config};
 use alloc::boxed::Box;
 use alloc::vec::Vec;
@@ -627,8 +627,8 @@ impl Server {
         };
         c.stream = false;
         if let Some(i) = c.rt {
-            let ctype = text::safe(header(hs, b"content-type")).unwrap_or(b"application/octet-stream");
-            if header(hs, b"lambda-runtime-function-response-mode") == Some(b"streaming") {
+            let ctype = text::safe(header(hs, CONTENT_TYPE)).unwrap_or(const { inside(text::PAYLOAD_CHUNK, b"application/octet-stream") });
+            if header(hs, b"lambda-runtime-function-response-mode") == Some(const { inside(crate::HELP, b"streaming") }) {
                 let limit = self.stream_begin(i, h.start[1], ctype);
                 if limit > 0 {
                     c.stream = true;
@@ -911,15 +911,15 @@ impl Server {
         job.seq = self.gen;
         if let Some(Some(c)) = self.conns.get_mut(ci) {
             let h = &mut c.out;
-            h.s(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nLambda-Runtime-Aws-Request-Id: ").s(&job.id);
+            h.s(NEXT_HEAD).s(&job.id);
             h.s(b"\r\nLambda-Runtime-Deadline-Ms: ").dec(sys::real_ms() + self.cfg.timeout_ms).s(&job.hdrs);
             let p = &job.payload;
             if p.len() >= CHUNKED_EVENT {
-                h.s(b"\r\nTransfer-Encoding: chunked\r\n\r\n");
+                h.s(CHUNKED);
                 chunk(h, p);
                 h.s(b"0\r\n\r\n");
             } else {
-                h.s(b"\r\nContent-Length: ").dec(p.len() as u64).s(b"\r\n\r\n").s(p);
+                h.s(LENGTH).dec(p.len() as u64).s(b"\r\n\r\n").s(p);
             }
             c.rd = Rd::Head;
             self.kick.push(ci);
@@ -979,7 +979,7 @@ impl Server {
         let (get, post) = (req.method == b"GET", req.method == b"POST");
         let etype = text::safe(req.h(b"lambda-runtime-function-error-type")).unwrap_or(b"Runtime.Unknown");
         let rt = &mut self.rts[i];
-        if get && path == b"/2018-06-01/runtime/invocation/next" {
+        if get && path == NEXT_PATH {
             if rt.job.is_some() {
                 // Asking for the next event without answering this one.
                 self.fail_job(i, b"Runtime.NoResponse", b"/next before this invocation's answer");
@@ -1017,7 +1017,7 @@ impl Server {
             if rt.job.as_ref().is_none_or(|j| j.id != id || c.stream && c.stream_of != j.seq) {
                 return Err(RtErr::BadId);
             }
-            let ctype = text::safe(req.h(b"content-type")).unwrap_or(b"application/json");
+            let ctype = text::safe(req.h(CONTENT_TYPE)).unwrap_or(JSON);
             if c.stream {
                 self.stream_end(c, i, body, ctype);
             } else if c.dropped {
@@ -1036,7 +1036,7 @@ impl Server {
             }
             let ext = rt.ext.get_or_insert_with(text::uuid);
             let mut h = Vec::new();
-            h.s(b"Lambda-Extension-Identifier: ").s(ext).s(b"\r\nContent-Type: application/json\r\n");
+            h.s(b"Lambda-Extension-Identifier: ").s(ext).s(const { inside(NEXT_HEAD, b"\r\nContent-Type: application/json\r\n") });
             let mut v = Vec::new();
             v.s(br#"{"functionName":""#).json(self.cfg.name).s(br#"","functionVersion":"$LATEST","handler":""}"#);
             respond(c, keep, OK, b"", &h, &v);
@@ -1142,7 +1142,7 @@ impl Server {
         l.s(b" ms\tBilled Duration: ").dec(us.div_ceil(1000).max(1)).s(b" ms\tMemory Size: ").dec(self.cfg.memory_mb);
         l.s(b" MB\tMax Memory Used: ").dec(peak.div_ceil(1024)).s(b" MB\t");
         if let Some(init) = rt.init_us.take() {
-            l.s(b"Init Duration: ").fixed2(init / 10).s(b" ms\t");
+            l.s(const { inside(INIT_REPORT, b"Init Duration: ") }).fixed2(init / 10).s(b" ms\t");
         }
         l.s(b"\n");
         show(l, at);
@@ -1186,11 +1186,11 @@ impl Server {
         } else {
             let (body, ctype, fail) = match outcome {
                 Outcome::Ok(b, t) => (b, t, None),
-                Outcome::Fail(t, doc) => (doc, &b"application/json"[..], Some((t, doc))),
+                Outcome::Fail(t, doc) => (doc, JSON, Some((t, doc))),
             };
             let mut h = Vec::new();
             if !job.streamed {
-                h.s(b"Content-Type: ").s(ctype).s(b"\r\nX-Amz-Executed-Version: $LATEST\r\n");
+                h.s(const { inside(NEXT_HEAD, b"Content-Type: ") }).s(ctype).s(const { inside(EXECUTED, b"\r\nX-Amz-Executed-Version: $LATEST\r\n") });
             }
             if fail.is_some() {
                 h.s(b"X-Amz-Function-Error: Unhandled\r\n");
@@ -1273,7 +1273,7 @@ impl Server {
                 // more, at the invoke, with the function's timeout.
                 let rt = &mut self.rts[i];
                 let at = new_line(&mut rt.log);
-                rt.log.s(b"INIT_REPORT Init Duration: ").fixed2((now - rt.spawn_us) / 10).s(b" ms\tPhase: init\tStatus: timeout\n");
+                rt.log.s(INIT_REPORT).fixed2((now - rt.spawn_us) / 10).s(b" ms\tPhase: init\tStatus: timeout\n");
                 show(&mut rt.log, at);
                 self.retire(i);
                 self.rts[i].init_retry = true;
@@ -1360,10 +1360,10 @@ impl Server {
             }
             self.rts[i].pid = 0;
             if self.rts[i].job.is_some() || self.rts[i].state == St::Init {
-                self.fail_rt(i, b"Runtime.ExitError", &why);
+                self.fail_rt(i, const { inside(RT_ERRORS, b"Runtime.ExitError") }, &why);
             } else if self.stopping.is_none() {
                 why.s(b"; the next invoke starts a new runtime\n");
-                sys::write_all(2, b"faas-rie: ");
+                sys::write_all(2, const { inside(crate::HELP, b"faas-rie: ") });
                 sys::write_all(2, &why);
             }
             self.retire(i);
@@ -1386,7 +1386,7 @@ impl Server {
         let mut msg = Vec::new();
         let job = self.rts[i].job.is_some();
         if let Some(j) = &self.rts[i].job {
-            msg.s(b"RequestId: ").s(&j.id).s(b" Error: ");
+            msg.s(const { inside(EXECUTED, b"RequestId: ") }).s(&j.id).s(b" Error: ");
         }
         msg.s(what);
         let log = &mut self.rts[i].log;
@@ -1461,8 +1461,8 @@ fn linger(c: &mut Conn) {
 /// `/2018-06-01/runtime/invocation/{id}/response` or `.../error`: the id,
 /// and whether it is the response.
 fn invocation(path: &[u8]) -> Option<(&[u8], bool)> {
-    let p = path.strip_prefix(b"/2018-06-01/runtime/invocation/")?;
-    match p.strip_suffix(b"/response") {
+    let p = path.strip_prefix(const { inside(NEXT_PATH, b"/2018-06-01/runtime/invocation/") })?;
+    match p.strip_suffix(const { inside(crate::HELP, b"/response") }) {
         Some(id) => Some((id, true)),
         None => Some((p.strip_suffix(b"/error")?, false)),
     }
@@ -1504,6 +1504,18 @@ fn error_doc(etype: &[u8], message: &[u8]) -> Vec<u8> {
     v
 }
 
+/// Pieces of the heads we write. The shorter pieces other heads use are
+/// slices of these ([`inside`]): one copy of their bytes.
+const NEXT_HEAD: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nLambda-Runtime-Aws-Request-Id: ";
+const EXECUTED: &[u8] = b"\r\nX-Amz-Executed-Version: $LATEST\r\nx-amzn-RequestId: ";
+const CHUNKED: &[u8] = b"\r\nTransfer-Encoding: chunked\r\n\r\n";
+const LENGTH: &[u8] = b"\r\nContent-Length: ";
+const INIT_REPORT: &[u8] = b"INIT_REPORT Init Duration: ";
+const NEXT_PATH: &[u8] = b"/2018-06-01/runtime/invocation/next";
+const CONTENT_TYPE: &[u8] = inside(text::PAYLOAD_CHUNK, b"content-type");
+const CT_JSON: &[u8] = inside(NEXT_HEAD, b"Content-Type: application/json\r\n");
+const JSON: &[u8] = inside(NEXT_HEAD, b"application/json");
+
 /// The status lines we answer with, NUL-separated; a status is an index
 /// into them, in numeric order (so `status < TOO_MANY` compares codes).
 const STATUS_LINES: &[u8] = b"200 OK\x00202 Accepted\x00204 No Content\x00400 Bad Request\x00403 Forbidden\x00404 Not Found\x00\
@@ -1523,13 +1535,13 @@ const SERVER_ERROR: Status = 8;
 /// empty), the header lines `hdrs`, and the body. Without `keep`, the
 /// connection closes after it.
 fn respond(c: &mut Conn, keep: bool, status: Status, id: &[u8], hdrs: &[u8], body: &[u8]) {
-    c.out.s(b"HTTP/1.1 ").s(text::nth(STATUS_LINES, status as usize)).s(b"\r\n");
+    c.out.s(const { inside(NEXT_HEAD, b"HTTP/1.1 ") }).s(text::nth(STATUS_LINES, status as usize)).s(b"\r\n");
     if !id.is_empty() {
-        c.out.s(b"x-amzn-RequestId: ").s(id).s(b"\r\n");
+        c.out.s(const { inside(EXECUTED, b"x-amzn-RequestId: ") }).s(id).s(b"\r\n");
     }
     c.out.s(hdrs);
     if status != NO_CONTENT {
-        c.out.s(b"Content-Length: ").dec(body.len() as u64).s(b"\r\n");
+        c.out.s(const { inside(LENGTH, b"Content-Length: ") }).dec(body.len() as u64).s(b"\r\n");
     }
     if !keep {
         c.out.s(b"Connection: close\r\n");
@@ -1542,8 +1554,8 @@ fn respond(c: &mut Conn, keep: bool, status: Status, id: &[u8], hdrs: &[u8], bod
 /// The head of a streamed answer to a caller: content type `ctype`,
 /// invocation `id`, then `extra` header lines.
 fn stream_head(out: &mut Vec<u8>, ctype: &[u8], id: &[u8], extra: &[u8]) {
-    out.s(b"HTTP/1.1 200 OK\r\nContent-Type: ").s(ctype).s(b"\r\nX-Amz-Executed-Version: $LATEST\r\nx-amzn-RequestId: ").s(id);
-    out.s(b"\r\nTransfer-Encoding: chunked\r\n").s(extra).s(b"\r\n");
+    out.s(const { inside(NEXT_HEAD, b"HTTP/1.1 200 OK\r\nContent-Type: ") }).s(ctype).s(EXECUTED).s(id);
+    out.s(const { inside(CHUNKED, b"\r\nTransfer-Encoding: chunked\r\n") }).s(extra).s(b"\r\n");
 }
 
 /// An Invoke API service error in the AWS shape. The message's key is the
@@ -1553,7 +1565,7 @@ fn stream_head(out: &mut Vec<u8>, ctype: &[u8], id: &[u8], extra: &[u8]) {
 /// from the model, as the Go SDK v2, read only that key.
 fn aws_error(c: &mut Conn, keep: bool, status: Status, etype: &[u8], id: &[u8], message: &[u8]) {
     let mut h = Vec::new();
-    h.s(b"Content-Type: application/json\r\nx-amzn-ErrorType: ").s(etype).s(b"\r\n");
+    h.s(CT_JSON).s(b"x-amzn-ErrorType: ").s(etype).s(b"\r\n");
     let mut body = Vec::new();
     body.s(br#"{"Type":"User",""#).s(if etype == b"ResourceNotFoundException" { b"Message" } else { b"message" }).s(br#"":""#).json(message).s(br#""}"#);
     respond(c, keep, status, id, &h, &body);
@@ -1561,10 +1573,10 @@ fn aws_error(c: &mut Conn, keep: bool, status: Status, etype: &[u8], id: &[u8], 
 
 /// A Runtime API error reply: an error document.
 fn rt_reply(c: &mut Conn, keep: bool, status: Status, etype: &[u8], message: &[u8]) {
-    respond(c, keep, status, b"", b"Content-Type: application/json\r\n", &error_doc(etype, message));
+    respond(c, keep, status, b"", CT_JSON, &error_doc(etype, message));
 }
 
 /// The Runtime API's 202 `{"status":"OK"}`.
 fn rt_ok(c: &mut Conn, keep: bool) {
-    respond(c, keep, ACCEPTED, b"", b"Content-Type: application/json\r\n", br#"{"status":"OK"}"#);
+    respond(c, keep, ACCEPTED, b"", CT_JSON, br#"{"status":"OK"}"#);
 }

@@ -435,6 +435,9 @@ fn c_list(block: &[u8]) -> Vec<*const c_char> {
     v
 }
 
+/// What the child says if the bootstrap cannot be executed.
+pub const CANNOT_EXEC: &[u8] = b"faas-rie: cannot execute the bootstrap\n";
+
 /// Starts the program `argv` (NUL-terminated strings laid end to end) with
 /// the environment `env` (the same), its stdout and stderr on `out`, in a
 /// process group of its own (so a timeout kills whatever it started too),
@@ -456,7 +459,7 @@ pub fn spawn(argv: &[u8], env: &[u8], out: &Fd) -> Option<i32> {
             sc!(libc::SYS_dup3, out.0, 1, 0);
             sc!(libc::SYS_dup3, out.0, 2, 0);
             sc!(libc::SYS_execve, argv[0], argv.as_ptr(), env.as_ptr());
-            write_all(2, b"faas-rie: cannot execute the bootstrap\n");
+            write_all(2, CANNOT_EXEC);
             exit(127);
         }
         if pid < 0 {

@@ -78,6 +78,26 @@ impl Put for Vec<u8> {
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
+/// The bytes of `part` where `whole` holds them, at compile time (in a
+/// `const`): a literal that another one contains then costs no bytes of its
+/// own (only identical literals are merged, not overlapping ones). Fails
+/// the build if `whole` lacks `part`.
+pub const fn inside(whole: &'static [u8], part: &[u8]) -> &'static [u8] {
+    let mut at = 0;
+    while at + part.len() <= whole.len() {
+        let found = whole.split_at(at).1.split_at(part.len()).0;
+        let mut i = 0;
+        while i < part.len() && found[i] == part[i] {
+            i += 1;
+        }
+        if i == part.len() {
+            return found;
+        }
+        at += 1;
+    }
+    panic!("a literal is not inside the one named with it")
+}
+
 /// Byte-string equality, out of line: compared with a literal inline, it
 /// becomes one compare and branch per byte.
 #[inline(never)]
@@ -212,9 +232,13 @@ pub fn invoke_target(target: &[u8]) -> Option<Target> {
         Some(q) => (&target[..q], &target[q + 1..]),
         None => (target, &b""[..]),
     };
-    let (name, stream) = match path.strip_prefix(b"/2015-03-31/functions/") {
-        Some(p) => (p.strip_suffix(b"/invocations")?, false),
-        None => (path.strip_prefix(b"/2021-11-15/functions/")?.strip_suffix(b"/response-streaming-invocations")?, true),
+    let (name, stream) = match path.strip_prefix(const { inside(crate::HELP, b"/2015-03-31/functions/") }) {
+        Some(p) => (p.strip_suffix(const { inside(crate::HELP, b"/invocations") })?, false),
+        None => (
+            path.strip_prefix(const { inside(crate::HELP, b"/2021-11-15/functions/") })?
+                .strip_suffix(const { inside(crate::HELP, b"/response-streaming-invocations") })?,
+            true,
+        ),
     };
     if name.is_empty() || has(name, b'/') {
         return None;
@@ -222,7 +246,7 @@ pub fn invoke_target(target: &[u8]) -> Option<Target> {
     // Decoded, both go into the runtime's /next head (in the function ARN):
     // only the characters of Lambda's names, ARNs and qualifiers pass.
     let plain = |v: Vec<u8>| v.iter().all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'$' | b'-' | b'.' | b':' | b'_')).then_some(v);
-    let qualifier = match query.split(|&b| b == b'&').find_map(|kv| kv.strip_prefix(b"Qualifier=")) {
+    let qualifier = match query.split(|&b| b == b'&').find_map(|kv| kv.strip_prefix(const { inside(crate::HELP, b"Qualifier=") })) {
         Some(q) => Some(unpercent(q).and_then(plain)?),
         None => None,
     };
