@@ -244,7 +244,7 @@ fn config() -> &'static Config {
         }
         e += 1;
     }
-    let handler = sys::arg(i + 1).unwrap_or(b"handler");
+    let handler = sys::arg(i + 1).unwrap_or(const { inside(server::REGISTERED[1], b"handler") });
     for k in 0..12 {
         let suffix = match k {
             0..2 => name,

@@ -622,7 +622,7 @@ impl Server {
         }
         c.limit = match c.rt {
             Some(_) => RESPONSE_LIMIT,
-            None if header(hs, b"x-amz-invocation-type") == Some(b"Event") => EVENT_LIMIT,
+            None if header(hs, b"x-amz-invocation-type") == Some(const { inside(crate::HELP, b"Event") }) => EVENT_LIMIT,
             None => SYNC_LIMIT,
         };
         c.stream = false;
@@ -761,7 +761,7 @@ impl Server {
         let tenant = text::safe(req.h(b"x-amz-tenant-id"));
         let (q, t) = (qualifier.as_ref().map_or(0, Vec::len), tenant.map_or(0, <[u8]>::len));
         let (what, max): (&[u8], u64) = match () {
-            _ if given.len() > 256 => (b"functionName", 256),
+            _ if given.len() > 256 => (const { inside(REGISTERED[0], b"functionName") }, 256),
             _ if q > 128 => (b"qualifier", 128),
             _ if t > 256 => (b"tenantId", 256),
             _ => (b"", 0),
@@ -1001,7 +1001,7 @@ impl Server {
             self.rts[i].next = Some(ci);
             self.rts[i].deadline_us = u64::MAX;
             c.rd = Rd::Wait;
-        } else if post && path == b"/2018-06-01/runtime/init/error" {
+        } else if post && path == INIT_ERROR {
             if rt.state != St::Init {
                 return Err(RtErr::NotInit);
             }
@@ -1038,7 +1038,7 @@ impl Server {
             let mut h = Vec::new();
             h.s(b"Lambda-Extension-Identifier: ").s(ext).s(const { inside(NEXT_HEAD, b"\r\nContent-Type: application/json\r\n") });
             let mut v = Vec::new();
-            v.s(br#"{"functionName":""#).json(self.cfg.name).s(br#"","functionVersion":"$LATEST","handler":""}"#);
+            v.s(REGISTERED[0]).json(self.cfg.name).s(REGISTERED[1]);
             respond(c, keep, OK, b"", &h, &v);
         } else if get && path == b"/2020-01-01/extension/event/next" {
             // Registered for no events: held open, never answered.
@@ -1371,7 +1371,7 @@ impl Server {
         // What a runtime started in a session of its own outlives its
         // group's SIGKILL, and is ours once its parent is gone (we are the
         // subreaper): it goes too, as everything but the runtimes does.
-        for p in sys::read_file(b"/proc/thread-self/children\0").split(|&b| b == b' ').filter_map(http::parse_dec) {
+        for p in sys::read_file(CHILDREN).split(|&b| b == b' ').filter_map(http::parse_dec) {
             if self.rts.iter().all(|r| r.pid as u64 != p) {
                 sys::kill(-(p as i32), libc::SIGKILL);
                 sys::kill(p as i32, libc::SIGKILL);
@@ -1464,7 +1464,7 @@ fn invocation(path: &[u8]) -> Option<(&[u8], bool)> {
     let p = path.strip_prefix(const { inside(NEXT_PATH, b"/2018-06-01/runtime/invocation/") })?;
     match p.strip_suffix(const { inside(crate::HELP, b"/response") }) {
         Some(id) => Some((id, true)),
-        None => Some((p.strip_suffix(b"/error")?, false)),
+        None => Some((p.strip_suffix(const { inside(INIT_ERROR, b"/error") })?, false)),
     }
 }
 
@@ -1485,7 +1485,7 @@ fn chunk(out: &mut Vec<u8>, data: &[u8]) {
 #[inline(never)]
 fn peak_kb(pid: i32) -> u64 {
     let mut path = Vec::new();
-    path.s(b"/proc/").dec(pid.max(0) as u64).s(b"/status\0");
+    path.s(const { inside(CHILDREN, b"/proc/") }).dec(pid.max(0) as u64).s(b"/status\0");
     let buf = sys::read_file(&path);
     let mut kb = 0;
     if let Some(at) = text::find(&buf, b"VmHWM:") {
@@ -1504,6 +1504,10 @@ fn error_doc(etype: &[u8], message: &[u8]) -> Vec<u8> {
     v
 }
 
+/// The body of the answer to an extension's registration, around the
+/// function name.
+pub const REGISTERED: [&[u8]; 2] = [br#"{"functionName":""#, br#"","functionVersion":"$LATEST","handler":""}"#];
+
 /// Pieces of the heads we write. The shorter pieces other heads use are
 /// slices of these ([`inside`]): one copy of their bytes.
 const NEXT_HEAD: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nLambda-Runtime-Aws-Request-Id: ";
@@ -1512,6 +1516,9 @@ const CHUNKED: &[u8] = b"\r\nTransfer-Encoding: chunked\r\n\r\n";
 const LENGTH: &[u8] = b"\r\nContent-Length: ";
 const INIT_REPORT: &[u8] = b"INIT_REPORT Init Duration: ";
 const NEXT_PATH: &[u8] = b"/2018-06-01/runtime/invocation/next";
+const INIT_ERROR: &[u8] = b"/2018-06-01/runtime/init/error";
+/// Our children (orphans we adopted among them), by pid.
+const CHILDREN: &[u8] = b"/proc/thread-self/children\0";
 const CONTENT_TYPE: &[u8] = inside(text::PAYLOAD_CHUNK, b"content-type");
 const CT_JSON: &[u8] = inside(NEXT_HEAD, b"Content-Type: application/json\r\n");
 const JSON: &[u8] = inside(NEXT_HEAD, b"application/json");
@@ -1567,7 +1574,8 @@ fn aws_error(c: &mut Conn, keep: bool, status: Status, etype: &[u8], id: &[u8], 
     let mut h = Vec::new();
     h.s(CT_JSON).s(b"x-amzn-ErrorType: ").s(etype).s(b"\r\n");
     let mut body = Vec::new();
-    body.s(br#"{"Type":"User",""#).s(if etype == b"ResourceNotFoundException" { b"Message" } else { b"message" }).s(br#"":""#).json(message).s(br#""}"#);
+    let key: &[u8] = if etype == b"ResourceNotFoundException" { b"Message" } else { const { inside(text::PAYLOAD_CHUNK, b"message") } };
+    body.s(br#"{"Type":"User",""#).s(key).s(br#"":""#).json(message).s(br#""}"#);
     respond(c, keep, status, id, &h, &body);
 }
 
