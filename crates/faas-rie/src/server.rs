@@ -567,16 +567,17 @@ impl Server {
     /// when the connection waits for us.
     #[inline(never)]
     fn progress(&mut self, c: &mut Conn, ci: usize) -> bool {
+        // (Wait and Hold as the rest, not named: five arms made a jump table.)
         match c.rd {
-            Rd::Wait | Rd::Hold => false,
+            Rd::Head => !c.inb.is_empty() && self.head(c),
+            Rd::Body => self.body(c, ci),
             Rd::Linger => {
                 c.got += c.inb.len();
                 c.inb.clear();
                 c.eof |= c.got > LINGER_MAX;
                 false
             }
-            Rd::Head => !c.inb.is_empty() && self.head(c),
-            Rd::Body => self.body(c, ci),
+            _ => false,
         }
     }
 

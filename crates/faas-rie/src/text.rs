@@ -265,12 +265,16 @@ pub fn match_name<'a>(given: &'a [u8], ours: &[u8]) -> Option<Option<&'a [u8]>> 
         *p.get_mut(n)? = part;
         n += 1;
     }
-    // Where the name is: after `ACCOUNT:function:` or the full ARN prefix.
-    let at = match n {
-        1 | 2 => 0,
-        3 | 4 if p[1] == b"function" => 2,
-        7 | 8 if p[0] == b"arn" && p[2] == b"lambda" && p[5] == b"function" => 6,
-        _ => return None,
+    // Where the name is: after `ACCOUNT:function:` or the full ARN prefix
+    // (n is 1 to 8; ifs, not a match: that would be a jump table).
+    let at = if n <= 2 {
+        0
+    } else if n <= 4 && p[1] == b"function" {
+        2
+    } else if n >= 7 && p[0] == b"arn" && p[2] == b"lambda" && p[5] == b"function" {
+        6
+    } else {
+        return None;
     };
     let qualifier = (n == at + 2).then_some(p[at + 1]);
     let ok = (p[at] == ours || p[at] == b"function") && qualifier != Some(b"");
