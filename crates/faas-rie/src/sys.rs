@@ -309,7 +309,7 @@ pub fn listen(ip: &[u8], port: u16) -> Option<(Fd, u16)> {
     sa[..2].copy_from_slice(&(family as u16).to_ne_bytes());
     sa[2..4].copy_from_slice(&port.to_be_bytes());
     let at = if v4 { 4 } else { 8 };
-    sa[at..at + ip.len()].copy_from_slice(ip);
+    faas::http::copy(&mut sa[at..], ip); // (copy_from_slice: a panic path)
     let len = if v4 { 16 } else { 28 };
     let one: c_int = 1;
     let mut got = len as libc::socklen_t;
