@@ -710,7 +710,10 @@ impl Server {
         c.rd = Rd::Head;
         // The body (for a stream: its trailer lines) leaves the buffer;
         // what follows it stays for the next request.
-        let rest = c.inb.split_off(if c.stream { c.pos } else { c.got });
+        // (`split_off`, but with no panic path.)
+        let end = if c.stream { c.pos } else { c.got };
+        let rest = c.inb.get(end..).unwrap_or_default().to_vec();
+        c.inb.truncate(end);
         let body = core::mem::replace(&mut c.inb, rest);
         let head = core::mem::take(&mut c.head);
         let mut hs = [Header::default(); MAX_HEADERS];
