@@ -53,7 +53,7 @@ impl Put for Vec<u8> {
     }
     #[inline(never)]
     fn num(&mut self, mut n: u64, base: u64, width: usize) -> &mut Self {
-        let mut d = [b'0'; 20];
+        let mut d = [0; 20]; // every digit shown is written below
         let mut i = d.len();
         while n > 0 || i > d.len() - width {
             i -= 1;
