@@ -809,8 +809,8 @@ impl Server {
         // (made-up) account too.
         match given.iter().filter(|&&b| b == b':').count() {
             0 | 1 => arn(&mut hdrs, self.cfg.region, self.cfg.name, in_name),
-            _ if given.starts_with(b"arn:") => _ = hdrs.s(&given),
-            _ => _ = hdrs.s(b"arn:aws:lambda:").s(self.cfg.region).s(b":").s(&given),
+            _ if given.starts_with(const { inside(ARN, b"arn:") }) => _ = hdrs.s(&given),
+            _ => _ = hdrs.s(ARN).s(self.cfg.region).s(b":").s(&given),
         }
         if let (None, Some(q)) = (in_name, &qualifier) {
             hdrs.s(b":").s(q);
@@ -1472,9 +1472,12 @@ fn invocation(path: &[u8]) -> Option<(&[u8], bool)> {
     }
 }
 
+/// The start of a function ARN, up to the region.
+const ARN: &[u8] = b"arn:aws:lambda:";
+
 /// Appends a function ARN.
 fn arn(v: &mut Vec<u8>, region: &[u8], name: &[u8], qualifier: Option<&[u8]>) {
-    v.s(b"arn:aws:lambda:").s(region).s(b":012345678912:function:").s(name); // a made-up account
+    v.s(ARN).s(region).s(b":012345678912:function:").s(name); // a made-up account
     if let Some(q) = qualifier {
         v.s(b":").s(q);
     }
