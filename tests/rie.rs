@@ -180,6 +180,42 @@ fn cli_event_dryrun_unknown_too_large() {
     assert_eq!(rie.stdout().matches("START RequestId: ").count(), 2, "{}", rie.stdout());
 }
 
+/// A payload that is not JSON (RFC 8259, UTF-8) gets 400
+/// InvalidRequestContentException, as on Lambda, and never reaches the
+/// function; the offset of the first bad byte is in the message.
+#[test]
+fn payloads_must_be_json() {
+    let rie = Rie::start(&["--", &ex("echo-rs")], &[]);
+    let (o, _) = invoke(rie.port, &["--function-name", "function", "--payload", "hello"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !o.status.success() && err.contains("(InvalidRequestContentException)") && err.contains("Could not parse request body into json: not JSON at byte 0"),
+        "{err}"
+    );
+    // What the CLI v2 sends for `--payload '{"a":1}'` without
+    // `--cli-binary-format raw-in-base64-out` (the JSON read as base64),
+    // strings that are not UTF-8 (a bad continuation, a surrogate), and
+    // other mistakes.
+    for (body, at) in [
+        (&b"\x6a\xc6\xa2\xd6"[..], 0),
+        (b"\"\xc3(\"", 1),
+        (b"\"\xed\xa0\x80\"", 1),
+        (b"{\"a\":1} x", 8),
+        (b"[1,2", 4),
+        (b"{\"a\":01}", 5),
+        (b"\"tab\there\"", 4),
+    ] {
+        let r = post(rie.port, "function", "", body);
+        assert!(r.starts_with("HTTP/1.1 400 ") && r.contains("x-amzn-ErrorType: InvalidRequestContentException\r\n"), "{r}");
+        assert!(r.ends_with(&format!("not JSON at byte {at}\"}}")), "{:?}: {r}", String::from_utf8_lossy(body));
+    }
+    // JSON passes as it is: any value, any whitespace, any UTF-8.
+    for body in [" \"\\u00e9 é 😀\" ".as_bytes(), b"-1.5e+3", b"null", b"[]", b"\t{\"a\" :\r\n[true, false]}\n"] {
+        assert!(post(rie.port, "function", "", body).ends_with(&*String::from_utf8_lossy(body)), "{:?}", String::from_utf8_lossy(body));
+    }
+    assert_eq!(rie.wait_stdout("START RequestId: ", 5, 10).matches("START RequestId: ").count(), 5, "only the JSON ones ran");
+}
+
 #[test]
 fn cli_timeout_then_fresh_runtime() {
     let rie = Rie::start(&["--", fixture().to_str().unwrap()], &[("AWS_LAMBDA_FUNCTION_TIMEOUT", "1")]);

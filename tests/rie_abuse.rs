@@ -369,15 +369,17 @@ fn payloads_at_and_over_the_limits() {
     // Requests, through the echo fixture: 6 MiB is the synchronous limit,
     // 1 MiB the Event one (the runtime itself reads events up to 6 MiB).
     let (mut rie, base) = warm(&["--", &fix()]);
-    let six = vec![b'a'; 6 * MIB];
+    // Payloads are JSON: a string of `n` bytes, quotes included.
+    let string = |n: usize| [&b"\""[..], &vec![b'a'; n - 2], b"\""].concat();
+    let six = string(6 * MIB);
     let r = invoke_raw(rie.port, &six);
     assert_eq!((status(&r), body(&r).len()), (200, 6 * MIB), "exactly 6 MiB: {}", &r[..r.len().min(300)]);
-    let r = invoke_raw(rie.port, &[&six[..], b"a"].concat());
+    let r = invoke_raw(rie.port, &string(6 * MIB + 1));
     assert_eq!(status(&r), 413, "6 MiB + 1");
     assert!(r.contains("RequestTooLargeException"), "{r}");
     let ev = "X-Amz-Invocation-Type: Event\r\n";
-    assert_eq!(status(&post(rie.port, "function", ev, &six[..MIB])), 202, "Event of exactly 1 MiB");
-    let r = post(rie.port, "function", ev, &six[..MIB + 1]);
+    assert_eq!(status(&post(rie.port, "function", ev, &string(MIB))), 202, "Event of exactly 1 MiB");
+    let r = post(rie.port, "function", ev, &string(MIB + 1));
     assert_eq!(status(&r), 413, "Event of 1 MiB + 1: {r}");
     assert!(r.contains("RequestTooLargeException"));
     rie.wait_stdout("END RequestId: ", 3, 20);

@@ -798,6 +798,12 @@ impl Server {
         if payload.is_empty() {
             payload.s(b"{}");
         }
+        // As Lambda, only JSON (RFC 8259, in UTF-8): a payload of anything
+        // else would reach a runtime that parses it and fail there.
+        if let Err(at) = text::json(&payload) {
+            m.s(b"Could not parse request body into json: not JSON at byte ").dec(at as u64);
+            return Err((BAD_REQUEST, b"InvalidRequestContentException"));
+        }
         if kind.is_none() || event && events {
             m.s(b"X-Amz-Invocation-Type must be RequestResponse, DryRun or (not streaming) Event");
             return Err((BAD_REQUEST, b"InvalidParameterValueException"));
