@@ -497,7 +497,7 @@ $(BENCH)/zip/%.zip: $(BENCH_BIN)/%
 # 127.0.0.1:9000; `make image` builds the container images with podman or
 # docker (binaries built here, copied in: no builder stage).
 RIE_BIN     := $(OUT)/bin/faas-rie
-RIE_SRC     := Cargo.toml Cargo.lock $(shell find crates/faas crates/faas-rie -name '*.rs' -o -name Cargo.toml)
+RIE_SRC     := Cargo.toml Cargo.lock crates/faas-rie/src/help.txt $(shell find crates/faas crates/faas-rie -name '*.rs' -o -name Cargo.toml)
 RUN_EXAMPLE ?= echo-rs
 RUN_PORT    ?= 9000
 IMAGE_ECHO  ?= echo-rs

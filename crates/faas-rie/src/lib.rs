@@ -34,44 +34,10 @@ fn panic(_: &core::panic::PanicInfo) -> ! {
     sys::abort(b"faas-rie: internal error (panic)\n")
 }
 
-/// The --help text. Literals elsewhere that it holds are slices of it
-/// ([`text::inside`]): if a rewording drops one, the build says so.
-const HELP: &[u8] = b"\
-faas-rie: run a Lambda function locally for the unchanged AWS CLI and SDKs
-
-Usage: faas-rie [options] [--] [bootstrap [args...]]
-       faas-rie --help | --version
-
-Runs the bootstrap (default: the one in /var/task, /opt, /var/runtime,
-$LAMBDA_TASK_ROOT or /) on the first invoke, serves it the Runtime API,
-and callers the Invoke API:
-  POST /2015-03-31/functions/NAME/invocations[?Qualifier=Q]
-  POST /2021-11-15/functions/NAME/response-streaming-invocations[?..]
-NAME: $AWS_LAMBDA_FUNCTION_NAME, function, or an ARN of either. With
-AWS_LAMBDA_RUNTIME_API set (on Lambda), it execs the bootstrap instead.
-
-Options [defaults]:
-  --listen HOST:PORT  Invoke API [127.0.0.1:8080; 0.0.0.0:8080 in a
-    container; [::1]:8080 works]
-  --runtime-api HOST:PORT  Runtime API [127.0.0.1:9001; a pool takes the
-    next ports; port 0: any free one]
-  --pool N  runtimes, one invocation each at a time [1]
-  --queue N  invokes that may wait; more get 429 [128]
-  --init-timeout S  init limit [10]; past it init is retried once, with
-    the function timeout, as on Lambda
-  --event-retries N  retries of a failed Event invoke [2]
-  --retry-delay MS  before the first retry, doubled after [1000] (Lambda:
-    about 1 and 2 minutes)
-
-Environment [defaults], passed on to the bootstrap:
-  AWS_LAMBDA_FUNCTION_NAME [function]  AWS_LAMBDA_FUNCTION_TIMEOUT [300] s
-  AWS_LAMBDA_FUNCTION_MEMORY_SIZE [3008]  AWS_REGION [us-east-1]  _HANDLER
-  [first arg]  and Lambda's others (LAMBDA_TASK_ROOT, TZ, ...)
-
-Function errors, timeouts and crashes answer 200 with X-Amz-Function-Error;
-streams stop at 200 MiB; a signed (SDK) Invoke gets one whole, up to 6 MiB.
-Logs go to stdout. SIGTERM or SIGINT stops all.
-";
+/// The --help text (help.txt). Literals elsewhere that it holds are
+/// slices of it ([`text::inside`]): if a rewording drops one, the build
+/// says so.
+const HELP: &[u8] = include_bytes!("help.txt");
 
 /// Everything the server needs to know, from the command line and environment.
 pub struct Config {

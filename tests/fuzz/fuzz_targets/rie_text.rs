@@ -28,6 +28,9 @@ use libfuzzer_sys::fuzz_target;
 #[path = "../../../crates/faas-rie/src/text.rs"]
 mod text;
 
+/// faas-rie's --help text, which text.rs takes some literals from.
+const HELP: &[u8] = include_bytes!("../../../crates/faas-rie/src/help.txt");
+
 /// What text.rs uses of faas-rie's `sys` (only for `uuid` and `trace_id`).
 #[allow(dead_code)]
 mod sys {
