@@ -602,16 +602,16 @@ impl Server {
         // body at all.
         let (mut chunked, mut len) = (false, None);
         for x in hs {
-            if text::eqi(x.name, b"transfer-encoding") {
+            if text::eqi(x.name, const { inside(CHUNKED, b"Transfer-Encoding") }) {
                 let mut last = x.value.rsplit(|&b| b == b',').next().unwrap_or_default();
                 while let [b' ' | b'\t', rest @ ..] = last {
                     last = rest;
                 }
-                if !text::eqi(last, b"chunked") {
+                if !text::eqi(last, const { inside(CHUNKED, b"chunked") }) {
                     return self.bad_request(c);
                 }
                 chunked = true;
-            } else if text::eqi(x.name, b"content-length") {
+            } else if text::eqi(x.name, const { inside(LENGTH, b"Content-Length") }) {
                 match http::parse_dec(x.value) {
                     Some(v) if len.is_none_or(|l| l == v) => len = Some(v),
                     _ => return self.bad_request(c),
@@ -623,7 +623,7 @@ impl Server {
         }
         c.limit = match c.rt {
             Some(_) => RESPONSE_LIMIT,
-            None if header(hs, b"x-amz-invocation-type") == Some(const { inside(crate::HELP, b"Event") }) => EVENT_LIMIT,
+            None if header(hs, INVOCATION_TYPE) == Some(const { inside(crate::HELP, b"Event") }) => EVENT_LIMIT,
             None => SYNC_LIMIT,
         };
         c.stream = false;
@@ -721,12 +721,12 @@ impl Server {
             return self.bad_request(c);
         };
         let hs = &hs[..h.headers];
-        let conn = header(hs, b"connection").unwrap_or_default();
+        let conn = header(hs, const { inside(CLOSE, b"Connection") }).unwrap_or_default();
         // HTTP/1.0 callers get one answer per connection: one kept open
         // would need a `Connection: keep-alive` they wait for (`ab -k` hung
         // without it), and none read chunks, so a stream reaches them whole.
         let old = text::eqi(h.start[2], b"HTTP/1.0");
-        let keep = !c.eof && !old && !text::eqi(conn, b"close");
+        let keep = !c.eof && !old && !text::eqi(conn, const { inside(CLOSE, b"close") });
         let req = Req { method: h.start[0], target: h.start[1], hs, keep, old };
         match c.rt {
             Some(i) => self.runtime_request(c, ci, i, &req, &body),
@@ -787,7 +787,7 @@ impl Server {
             return Err((NOT_FOUND, b"ResourceNotFoundException"));
         };
         // RequestResponse (also when not given), Event or DryRun: 0, 1, 2.
-        let kind = req.h(b"x-amz-invocation-type").map_or(Some(0), |k| (0..3).position(|n| text::same(k, text::nth(b"RequestResponse\0Event\0DryRun", n))));
+        let kind = req.h(INVOCATION_TYPE).map_or(Some(0), |k| (0..3).position(|n| text::same(k, text::nth(b"RequestResponse\0Event\0DryRun", n))));
         let event = kind == Some(1);
         if c.dropped {
             m.s(b"Request must be smaller than ").dec(if event { EVENT_LIMIT } else { SYNC_LIMIT } as u64).s(b" bytes for the Invoke operation");
@@ -805,7 +805,7 @@ impl Server {
             return Err((BAD_REQUEST, b"InvalidRequestContentException"));
         }
         if kind.is_none() || event && events {
-            m.s(b"X-Amz-Invocation-Type must be RequestResponse, DryRun or (not streaming) Event");
+            m.s(BAD_TYPE);
             return Err((BAD_REQUEST, b"InvalidParameterValueException"));
         }
         let mut hdrs = Vec::new();
@@ -987,7 +987,7 @@ impl Server {
         let keep = req.keep;
         let path = req.target.split(|&x| x == b'?').next().unwrap_or_default();
         let (get, post) = (req.method == b"GET", req.method == b"POST");
-        let etype = text::safe(req.h(b"lambda-runtime-function-error-type")).unwrap_or(b"Runtime.Unknown");
+        let etype = text::safe(req.h(ERROR_TYPE)).unwrap_or(b"Runtime.Unknown");
         let rt = &mut self.rts[i];
         if get && path == NEXT_PATH {
             if rt.job.is_some() {
@@ -1046,13 +1046,13 @@ impl Server {
             }
             let ext = rt.ext.get_or_insert_with(text::uuid);
             let mut h = Vec::new();
-            h.s(b"Lambda-Extension-Identifier: ").s(ext).s(const { inside(NEXT_HEAD, b"\r\nContent-Type: application/json\r\n") });
+            h.s(EXTENSION_ID).s(ext).s(const { inside(NEXT_HEAD, b"\r\nContent-Type: application/json\r\n") });
             let mut v = Vec::new();
             v.s(REGISTERED[0]).json(self.cfg.name).s(REGISTERED[1]);
             respond(c, keep, OK, b"", &h, &v);
         } else if get && path == b"/2020-01-01/extension/event/next" {
             // Registered for no events: held open, never answered.
-            if rt.ext.is_none() || req.h(b"lambda-extension-identifier") != rt.ext.as_ref().map(|e| &e[..]) {
+            if rt.ext.is_none() || req.h(const { inside(EXTENSION_ID, b"Lambda-Extension-Identifier") }) != rt.ext.as_ref().map(|e| &e[..]) {
                 return Err(RtErr::ExtId);
             }
             if self.conns.iter().flatten().filter(|h| h.rt == Some(i) && h.rd == Rd::Hold).count() >= MAX_HOLD {
@@ -1122,9 +1122,9 @@ impl Server {
     fn stream_end(&mut self, c: &mut Conn, i: usize, body: &[u8], ctype: &[u8]) {
         let (data, trailers) = body.split_at(c.got.min(body.len()));
         rt_ok(c, false);
-        match text::safe(text::field(trailers, b"lambda-runtime-function-error-type")) {
+        match text::safe(text::field(trailers, ERROR_TYPE)) {
             Some(t) => {
-                let body = text::field(trailers, b"lambda-runtime-function-error-body").and_then(text::unbase64);
+                let body = text::field(trailers, ERROR_BODY).and_then(text::unbase64);
                 let doc = body.unwrap_or_else(|| error_doc(t, b"the function failed while streaming"));
                 self.finish(i, Outcome::Fail(t, &doc))
             }
@@ -1212,7 +1212,7 @@ impl Server {
                 // The last chunk, then the same as trailers.
                 c.out.s(b"0\r\n").s(&h);
                 if let Some((t, doc)) = fail {
-                    c.out.s(b"Lambda-Runtime-Function-Error-Type: ").s(t).s(b"\r\nLambda-Runtime-Function-Error-Body: ").base64(doc).s(b"\r\n");
+                    c.out.s(ERROR_TRAILERS[0]).s(t).s(ERROR_TRAILERS[1]).base64(doc).s(b"\r\n");
                 }
                 c.out.s(b"\r\n");
             } else {
@@ -1536,6 +1536,17 @@ const CONTENT_TYPE: &[u8] = inside(text::PAYLOAD_CHUNK, b"content-type");
 const CT_JSON: &[u8] = inside(NEXT_HEAD, b"Content-Type: application/json\r\n");
 const JSON: &[u8] = inside(NEXT_HEAD, b"application/json");
 
+/// Header lookups compare names in any case ([`text::eqi`]): the names
+/// looked up are slices of these, and of the heads' pieces above.
+const CLOSE: &[u8] = b"Connection: close\r\n";
+const EXTENSION_ID: &[u8] = b"Lambda-Extension-Identifier: ";
+const BAD_TYPE: &[u8] = b"X-Amz-Invocation-Type must be RequestResponse, DryRun or (not streaming) Event";
+const INVOCATION_TYPE: &[u8] = inside(BAD_TYPE, b"X-Amz-Invocation-Type");
+/// A failed stream's trailers, around the error type.
+const ERROR_TRAILERS: [&[u8]; 2] = [b"Lambda-Runtime-Function-Error-Type: ", b"\r\nLambda-Runtime-Function-Error-Body: "];
+const ERROR_TYPE: &[u8] = inside(ERROR_TRAILERS[0], b"Lambda-Runtime-Function-Error-Type");
+const ERROR_BODY: &[u8] = inside(ERROR_TRAILERS[1], b"Lambda-Runtime-Function-Error-Body");
+
 /// The status lines we answer with, NUL-separated; a status is an index
 /// into them, in numeric order (so `status < TOO_MANY` compares codes).
 const STATUS_LINES: &[u8] = b"200 OK\x00202 Accepted\x00204 No Content\x00400 Bad Request\x00403 Forbidden\x00404 Not Found\x00\
@@ -1564,7 +1575,7 @@ fn respond(c: &mut Conn, keep: bool, status: Status, id: &[u8], hdrs: &[u8], bod
         c.out.s(const { inside(LENGTH, b"Content-Length: ") }).dec(body.len() as u64).s(b"\r\n");
     }
     if !keep {
-        c.out.s(b"Connection: close\r\n");
+        c.out.s(CLOSE);
         c.close = true;
         c.rd = Rd::Wait;
     }

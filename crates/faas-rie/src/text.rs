@@ -142,12 +142,12 @@ pub fn eqi(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.to_ascii_lowercase() == y.to_ascii_lowercase())
 }
 
-/// The value of the first header called `name` (lower case), any case.
+/// The value of the first header called `name`, in any case.
 pub fn header<'a>(hs: &[Header<'a>], name: &[u8]) -> Option<&'a [u8]> {
     hs.iter().find(|h| eqi(h.name, name)).map(|h| h.value)
 }
 
-/// The value of field `name` (lower case) in `lines` of `Name: value`, as
+/// The value of field `name` (any case) in `lines` of `Name: value`, as
 /// a trailer section holds them; lines of any other shape are skipped, so
 /// that one odd trailer cannot hide the error type.
 pub fn field<'a>(lines: &'a [u8], name: &[u8]) -> Option<&'a [u8]> {
