@@ -302,6 +302,7 @@ pub fn run(cfg: &'static Config) -> ! {
 }
 
 impl Server {
+    #[inline(never)]
     fn step(&mut self) {
         // One pollfd per signalfd, listener, runtime (listener and pipe) and
         // connection slot; -1 for what is absent.
