@@ -583,6 +583,7 @@ impl Server {
     }
 
     /// Parses a request head and sets up reading its body.
+    #[inline(never)]
     fn head(&mut self, c: &mut Conn) -> bool {
         let max = if c.rt.is_some() { RT_HEAD_MAX } else { HEAD_MAX };
         // Past 64 KiB, parse only once the blank line is in, and search for
