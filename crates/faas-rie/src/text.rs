@@ -258,6 +258,7 @@ pub fn invoke_target(target: &[u8]) -> Option<Target> {
 /// ARN `ACCOUNT:function:NAME[:QUALIFIER]` and a full ARN
 /// `arn:PARTITION:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]`.
 /// Returns the qualifier found in the name, if any.
+#[inline(never)]
 pub fn match_name<'a>(given: &'a [u8], ours: &[u8]) -> Option<Option<&'a [u8]>> {
     let mut p: [&[u8]; 8] = [b""; 8];
     let mut n = 0;
