@@ -507,6 +507,7 @@ pub fn exited() -> Option<i32> {
 
 /// Reaps child `pid` (see [`exited`]): its wait status, and its peak
 /// resident memory in KiB (/proc no longer has it).
+#[inline(never)]
 pub fn reap(pid: i32) -> (c_int, u64) {
     let mut status: c_int = 0;
     // SAFETY: an all-zero rusage is valid; both are valid out-parameters.
