@@ -618,6 +618,7 @@ fn pages(n: usize) -> usize {
 }
 
 /// A failed mapping call returns -errno: null.
+#[inline(never)]
 fn mapped(p: isize) -> *mut u8 {
     if (p as usize) > (-4096isize) as usize {
         core::ptr::null_mut()
