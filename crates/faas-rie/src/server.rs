@@ -1433,7 +1433,6 @@ impl Server {
 }
 
 /// The caller's connection `t`, if it is still there.
-#[inline(never)]
 fn client_in(conns: &mut [Option<Box<Conn>>], (ci, gen): Token) -> Option<&mut Conn> {
     conns.get_mut(ci)?.as_deref_mut().filter(|c| c.gen == gen)
 }
