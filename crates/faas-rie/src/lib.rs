@@ -128,7 +128,6 @@ LAMBDA_TASK_ROOT=/var/task\0LAMBDA_RUNTIME_DIR=/var/runtime\0AWS_LAMBDA_INITIALI
 const OPTIONS: &[u8] = b"--pool\0--queue\0--init-timeout\0--event-retries\0--retry-delay\0--listen\0--runtime-api\0--\0--version\0-h\0--help";
 
 /// Reads the command line and the environment.
-#[inline(never)]
 fn config() -> &'static Config {
     let container = sys::access(b"/run/.containerenv\0", libc::F_OK) || sys::access(b"/.dockerenv\0", libc::F_OK);
     // --listen and --runtime-api, checked as given, parsed at the end.
