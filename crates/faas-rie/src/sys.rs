@@ -570,6 +570,7 @@ pub fn access(path: &[u8], mode: c_int) -> bool {
     unsafe { sc!(libc::SYS_faccessat, libc::AT_FDCWD, path.as_ptr(), mode, 0) == 0 }
 }
 
+#[inline(never)]
 pub fn exit(code: c_int) -> ! {
     // SAFETY: exit_group never returns.
     unsafe {
