@@ -929,7 +929,7 @@ impl Server {
             if p.len() >= CHUNKED_EVENT {
                 h.s(CHUNKED);
                 chunk(h, p);
-                h.s(b"0\r\n\r\n");
+                h.s(LAST_CHUNK);
             } else {
                 h.s(LENGTH).dec(p.len() as u64).s(b"\r\n\r\n").s(p);
             }
@@ -1151,10 +1151,10 @@ impl Server {
         let l = &mut rt.log;
         let at = new_line(l);
         l.s(b"END RequestId: ").s(&job.id).s(b"\nREPORT RequestId: ").s(&job.id).s(b"\tDuration: ").fixed2(us / 10);
-        l.s(b" ms\tBilled Duration: ").dec(us.div_ceil(1000).max(1)).s(b" ms\tMemory Size: ").dec(self.cfg.memory_mb);
-        l.s(b" MB\tMax Memory Used: ").dec(peak.div_ceil(1024)).s(b" MB\t");
+        l.s(BILLED).dec(us.div_ceil(1000).max(1)).s(b" ms\tMemory Size: ").dec(self.cfg.memory_mb);
+        l.s(MAX_MEMORY).dec(peak.div_ceil(1024)).s(const { inside(MAX_MEMORY, b" MB\t") });
         if let Some(init) = rt.init_us.take() {
-            l.s(const { inside(INIT_REPORT, b"Init Duration: ") }).fixed2(init / 10).s(b" ms\t");
+            l.s(const { inside(INIT_REPORT, b"Init Duration: ") }).fixed2(init / 10).s(const { inside(BILLED, b" ms\t") });
         }
         l.s(b"\n");
         show(l, at);
@@ -1194,7 +1194,7 @@ impl Server {
             text::cut(&mut m, 1, 2); // the first comma, if any
             m.s(b"}");
             text::event_chunk(&mut c.out, text::INVOKE_COMPLETE, &m);
-            c.out.s(b"0\r\n\r\n");
+            c.out.s(LAST_CHUNK);
         } else {
             let (body, ctype, fail) = match outcome {
                 Outcome::Ok(b, t) => (b, t, None),
@@ -1212,7 +1212,7 @@ impl Server {
             }
             if job.streamed {
                 // The last chunk, then the same as trailers.
-                c.out.s(b"0\r\n").s(&h);
+                c.out.s(const { inside(LAST_CHUNK, b"0\r\n") }).s(&h);
                 if let Some((t, doc)) = fail {
                     c.out.s(ERROR_TRAILERS[0]).s(t).s(ERROR_TRAILERS[1]).base64(doc).s(b"\r\n");
                 }
@@ -1531,6 +1531,11 @@ const LENGTH: &[u8] = b"\r\nContent-Length: ";
 const INIT_REPORT: &[u8] = b"INIT_REPORT Init Duration: ";
 const NEXT_PATH: &[u8] = b"/2018-06-01/runtime/invocation/next";
 const INIT_ERROR: &[u8] = b"/2018-06-01/runtime/init/error";
+/// Pieces of the REPORT line that hold shorter pieces of it.
+const BILLED: &[u8] = b" ms\tBilled Duration: ";
+const MAX_MEMORY: &[u8] = b" MB\tMax Memory Used: ";
+/// The last chunk of a chunked body, and the end of its (empty) trailers.
+const LAST_CHUNK: &[u8] = b"0\r\n\r\n";
 /// Our children (orphans we adopted among them), by pid.
 const CHILDREN: &[u8] = b"/proc/thread-self/children\0";
 const CONTENT_TYPE: &[u8] = inside(text::PAYLOAD_CHUNK, b"content-type");
