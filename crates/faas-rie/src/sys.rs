@@ -614,7 +614,6 @@ fn class(l: core::alloc::Layout) -> Option<usize> {
     (size <= 16 << (CLASSES - 1)).then(|| size.trailing_zeros() as usize - 4)
 }
 
-#[inline(never)]
 fn pages(n: usize) -> usize {
     (n + 4095) & !4095
 }

@@ -25,9 +25,9 @@ pub trait Put {
 }
 
 // Out of line: inlined at each of the many call sites they would cost more
-// than everything else in the binary. (`s` is not marked: inlined, it is a
-// call to `extend_from_slice`, which stays out of line; marked, it cost 16 B.)
+// than everything else in the binary.
 impl Put for Vec<u8> {
+    #[inline(never)]
     fn s(&mut self, b: &[u8]) -> &mut Self {
         self.extend_from_slice(b);
         self
@@ -258,7 +258,6 @@ pub fn invoke_target(target: &[u8]) -> Option<Target> {
 /// ARN `ACCOUNT:function:NAME[:QUALIFIER]` and a full ARN
 /// `arn:PARTITION:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]`.
 /// Returns the qualifier found in the name, if any.
-#[inline(never)]
 pub fn match_name<'a>(given: &'a [u8], ours: &[u8]) -> Option<Option<&'a [u8]>> {
     let mut p: [&[u8]; 8] = [b""; 8];
     let mut n = 0;
