@@ -202,7 +202,7 @@ fn payloads_must_be_json() {
         (b"\"\xed\xa0\x80\"", 1),
         (b"{\"a\":1} x", 8),
         (b"[1,2", 4),
-        (b"{\"a\":01}", 5),
+        (b"{\"a\":01}", 6),
         (b"\"tab\there\"", 4),
     ] {
         let r = post(rie.port, "function", "", body);

@@ -800,9 +800,10 @@ impl Server {
         if payload.is_empty() {
             payload.s(b"{}");
         }
-        // As Lambda, only JSON (RFC 8259, in UTF-8): a payload of anything
-        // else would reach a runtime that parses it and fail there.
-        if let Err(at) = text::json(&payload) {
+        // As Lambda, only JSON (RFC 8259, in UTF-8, nested up to 65,536
+        // deep): a payload of anything else would reach a runtime that
+        // parses it and fail there.
+        if let Err(at) = faas::json::check(&payload, &mut [0; 1 << 16]) {
             m.s(b"Could not parse request body into json: not JSON at byte ").dec(at as u64);
             return Err((BAD_REQUEST, b"InvalidRequestContentException"));
         }

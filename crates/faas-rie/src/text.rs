@@ -313,161 +313,6 @@ pub fn event_chunk(out: &mut Vec<u8>, headers: &[u8], payload: &[u8]) {
     out.s(&crc.to_be_bytes()).s(b"\r\n");
 }
 
-/// Checks that `s` is one JSON text (RFC 8259) in UTF-8, as Lambda requires
-/// of a payload; else the offset of the first byte that is not. Nesting is
-/// limited by memory only: the open brackets are kept in a Vec.
-#[inline(never)]
-pub fn json(s: &[u8]) -> Result<(), usize> {
-    let mut open = Vec::new();
-    let mut i = ws(s, 0);
-    // A member of an object is next: its name and colon come first.
-    let mut member = false;
-    'value: loop {
-        if member {
-            i = key(s, i)?;
-        }
-        let c = *s.get(i).ok_or(i)?;
-        match c {
-            b'{' | b'[' => {
-                i = ws(s, i + 1);
-                if s.get(i) != Some(&(c + 2)) {
-                    // Not empty: its first member.
-                    open.push(c);
-                    member = c == b'{';
-                    continue 'value;
-                }
-                i += 1;
-            }
-            b'"' => i = string(s, i + 1)?,
-            b't' | b'f' | b'n' => {
-                let word: &[u8] = match c {
-                    b't' => b"true",
-                    b'f' => b"false",
-                    _ => b"null",
-                };
-                i = if s.get(i..).unwrap_or_default().starts_with(word) { i + word.len() } else { return Err(i) };
-            }
-            _ => i = number(s, i)?,
-        }
-        // After a value: a comma, the end of its container, or of the text.
-        loop {
-            i = ws(s, i);
-            match (open.last(), s.get(i)) {
-                (None, None) => return Ok(()),
-                (Some(&o), Some(b',')) => {
-                    i = ws(s, i + 1);
-                    member = o == b'{';
-                    continue 'value;
-                }
-                (Some(&o), Some(&c)) if c == o + 2 => _ = open.pop(),
-                _ => return Err(i),
-            }
-            i += 1;
-        }
-    }
-}
-
-/// Whitespace from `i` on: where it ends.
-fn ws(s: &[u8], mut i: usize) -> usize {
-    while matches!(s.get(i), Some(b' ' | b'\t' | b'\n' | b'\r')) {
-        i += 1;
-    }
-    i
-}
-
-/// Digits from `i` on: where they end, if there is one.
-fn digits(s: &[u8], mut i: usize) -> Result<usize, usize> {
-    let at = i;
-    while s.get(i).is_some_and(u8::is_ascii_digit) {
-        i += 1;
-    }
-    if i == at {
-        Err(i)
-    } else {
-        Ok(i)
-    }
-}
-
-/// A member's name, its colon and the whitespace after: where they end.
-fn key(s: &[u8], i: usize) -> Result<usize, usize> {
-    if s.get(i) != Some(&b'"') {
-        return Err(i);
-    }
-    let i = ws(s, string(s, i + 1)?);
-    if s.get(i) != Some(&b':') {
-        return Err(i);
-    }
-    Ok(ws(s, i + 1))
-}
-
-/// The rest of a string from just after its opening quote: where it ends.
-fn string(s: &[u8], mut i: usize) -> Result<usize, usize> {
-    loop {
-        let c = *s.get(i).ok_or(i)?;
-        i += 1;
-        match c {
-            b'"' => return Ok(i),
-            b'\\' => {
-                let e = *s.get(i).ok_or(i)?;
-                i += if e != b'u' {
-                    has(b"\"\\/bfnrt", e).then_some(1).ok_or(i)?
-                } else {
-                    s.get(i + 1..i + 5).filter(|h| h.iter().all(u8::is_ascii_hexdigit)).map(|_| 5).ok_or(i)?
-                };
-            }
-            0..0x20 => return Err(i - 1),
-            0x80.. => i = utf8(s, i - 1, c)?,
-            _ => {}
-        }
-    }
-}
-
-/// One UTF-8 sequence of 2 to 4 bytes (the shortest for its code point,
-/// not a surrogate, at most U+10FFFF) at `i`, whose first byte is `c`:
-/// where it ends. (core's `from_utf8` costs 1 KB more.)
-fn utf8(s: &[u8], i: usize, c: u8) -> Result<usize, usize> {
-    let n = match c {
-        0xc0..0xe0 => 1,
-        0xe0..0xf0 => 2,
-        0xf0..0xf8 => 3,
-        _ => return Err(i),
-    };
-    let mut cp = u32::from(c & (0x3f >> n));
-    for k in 1..=n {
-        match s.get(i + k) {
-            Some(&b) if b & 0xc0 == 0x80 => cp = cp << 6 | u32::from(b & 0x3f),
-            _ => return Err(i),
-        }
-    }
-    let min = match n {
-        1 => 0x80,
-        2 => 0x800,
-        _ => 0x10000,
-    };
-    if cp < min || (0xd800..0xe000).contains(&cp) || cp > 0x10ffff {
-        return Err(i);
-    }
-    Ok(i + 1 + n)
-}
-
-/// A number: where it ends.
-fn number(s: &[u8], mut i: usize) -> Result<usize, usize> {
-    i += usize::from(s.get(i) == Some(&b'-'));
-    let end = digits(s, i)?;
-    if end > i + 1 && s.get(i) == Some(&b'0') {
-        return Err(i);
-    }
-    i = end;
-    if s.get(i) == Some(&b'.') {
-        i = digits(s, i + 1)?;
-    }
-    if matches!(s.get(i), Some(b'e' | b'E')) {
-        i += 1;
-        i = digits(s, i + usize::from(matches!(s.get(i), Some(b'+' | b'-'))))?;
-    }
-    Ok(i)
-}
-
 #[cfg(test)]
 fn base64(b: &[u8]) -> Vec<u8> {
     let mut v = Vec::new();
@@ -478,66 +323,6 @@ fn base64(b: &[u8]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn json_texts() {
-        let good = [
-            "{}",
-            " [ ] ",
-            "0",
-            "-0.5e+10",
-            "1E3",
-            "\"\"",
-            "true",
-            "null",
-            "false ",
-            "\t{\"a\" : [1, {\"b\":null}], \"c\":\"\\u00e9\\n\\\"\"}\r\n",
-            "[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]",
-            "\"é ✓ 😀\"",
-            "{\"\":{}}",
-            "123456789012345678901234567890",
-        ];
-        for g in good {
-            assert_eq!(json(g.as_bytes()), Ok(()), "{g:?}");
-        }
-        // Each with the offset of its first bad byte.
-        let bad: [(&[u8], usize); 27] = [
-            (b"", 0),
-            (b" ", 1),
-            (b"{", 1),
-            (b"{\"a\"}", 4),
-            (b"{\"a\":}", 5),
-            (b"{a:1}", 1),
-            (b"[1,]", 3),
-            (b"[1 2]", 3),
-            (b"{} {}", 3),
-            (b"01", 0),
-            (b"-", 1),
-            (b"1.", 2),
-            (b"1e", 2),
-            (b".5", 0),
-            (b"+1", 0),
-            (b"tru", 0),
-            (b"nul", 0),
-            (b"True", 0),
-            (b"\"a", 2),
-            (b"\"\\x\"", 2),
-            (b"\"\\u12G4\"", 2),
-            (b"\"a\nb\"", 2),
-            (b"[}", 1),
-            (b"{]", 1),
-            (b"\"\xff\"", 1),
-            (b"\"\xc3\"", 1),
-            (b"hello", 0),
-        ];
-        for (b, at) in bad {
-            assert_eq!(json(b), Err(at), "{:?}", String::from_utf8_lossy(b));
-        }
-        // Deep nesting takes memory, not stack.
-        let deep = [vec![b'['; 1 << 20], vec![b']'; 1 << 20]].concat();
-        assert_eq!(json(&deep), Ok(()));
-        assert_eq!(json(&deep[1..]), Err(deep.len() - 2));
-    }
 
     #[test]
     fn names() {
@@ -656,25 +441,6 @@ mod properties {
         b.iter().flat_map(|&c| if c.is_ascii_alphanumeric() { vec![c] } else { format!("%{c:02X}").into_bytes() }).collect()
     }
 
-    /// Any JSON value: scalars (any string, any finite number) nested in
-    /// arrays and objects.
-    fn json_value() -> impl Strategy<Value = serde_json::Value> {
-        use serde_json::Value;
-        let leaf = prop_oneof![
-            Just(Value::Null),
-            any::<bool>().prop_map(Value::Bool),
-            any::<i64>().prop_map(Value::from),
-            any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(Value::from),
-            any::<String>().prop_map(Value::String),
-        ];
-        leaf.prop_recursive(4, 32, 6, |inner| {
-            prop_oneof![
-                proptest::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
-                proptest::collection::btree_map(any::<String>(), inner, 0..6).prop_map(|m| Value::Object(m.into_iter().collect())),
-            ]
-        })
-    }
-
     proptest! {
         #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
 
@@ -684,24 +450,6 @@ mod properties {
             let _ = unpercent(&b);
             let _ = unbase64(&b);
             let _ = match_name(&b, b"my-fn");
-        }
-
-        /// The validator agrees with serde_json (strict RFC 8259) on
-        /// arbitrary bytes and on JSON-shaped text.
-        #[test]
-        fn json_agrees_with_serde_json(b in proptest::collection::vec(any::<u8>(), 0..64), t in "[ \\[\\]{}:,\"0-9.eE+\\-tfrulnsa\\\\]{0,40}", short in "[01.eE+\\-\\[\\],\"\\\\u\x1fa]{1,7}") {
-            for s in [&b[..], t.as_bytes(), short.as_bytes()] {
-                let want = serde_json::from_slice::<serde_json::Value>(s).is_ok();
-                prop_assert_eq!(json(s).is_ok(), want, "{:?}", String::from_utf8_lossy(s));
-            }
-        }
-
-        /// Whatever serde_json writes, compact or pretty, passes.
-        #[test]
-        fn json_passes_what_serde_json_writes(v in json_value()) {
-            for s in [serde_json::to_vec(&v).unwrap(), serde_json::to_vec_pretty(&v).unwrap()] {
-                prop_assert_eq!(json(&s), Ok(()), "{:?}", String::from_utf8_lossy(&s));
-            }
         }
 
         #[test]

@@ -181,7 +181,7 @@ pub fn from_slice<'a, T: serde::Deserialize<'a>>(event: &'a [u8]) -> Result<T, E
 pub const MAX_DEPTH: usize = 127;
 
 /// Whether `s` is exactly one JSON text (RFC 8259, with whitespace around
-/// it), UTF-8, nested at most [`MAX_DEPTH`] deep. One pass, no recursion.
+/// it), UTF-8, nested at most [`MAX_DEPTH`] deep ([`check`]).
 /// serde-json-core alone lets some invalid documents through (a raw control
 /// character in a string, `{"unknown":tru}`); [`from_slice`] checks this first.
 ///
@@ -191,50 +191,71 @@ pub const MAX_DEPTH: usize = 127;
 /// assert!(!faas::json::is_valid(&[b'['; 128]));
 /// ```
 pub fn is_valid(s: &[u8]) -> bool {
-    core::str::from_utf8(s).is_ok() && document(s).is_some()
+    check(s, &mut [0; MAX_DEPTH]).is_ok()
 }
 
-fn document(s: &[u8]) -> Option<()> {
-    // The closing byte of every open array or object, innermost last.
-    let mut closers = [0u8; MAX_DEPTH];
+/// Checks that `s` is exactly one JSON text (RFC 8259, with whitespace
+/// around it) in UTF-8, nested at most `closers.len()` deep; else the
+/// offset of the first byte that is not. One pass, no recursion: `closers`
+/// holds the closing byte of every open array or object, innermost last.
+///
+/// ```
+/// use faas::json::check;
+/// assert_eq!(check(br#"{"a":[1,2]}"#, &mut [0; 2]), Ok(()));
+/// assert_eq!(check(br#"{"a":[1,2}"#, &mut [0; 2]), Err(9));
+/// assert_eq!(check(b"[[1]]", &mut [0; 1]), Err(1)); // too deep
+/// assert_eq!(check(b"\"\xff\"", &mut []), Err(1)); // not UTF-8
+/// ```
+#[inline(never)]
+pub fn check(s: &[u8], closers: &mut [u8]) -> Result<(), usize> {
     let (mut depth, mut i) = (0, ws(s, 0));
+    // An object's member is next: its name and colon come first.
+    let mut member = false;
     loop {
+        if member {
+            i = key(s, i)?;
+        }
         // A value starts at `i`.
-        let c = *s.get(i)?;
-        i += 1;
+        let c = *s.get(i).ok_or(i)?;
         match c {
             b'{' | b'[' => {
-                *closers.get_mut(depth)? = c + 2; // `}` and `]`
+                *closers.get_mut(depth).ok_or(i)? = c + 2; // `}` and `]`
                 depth += 1;
-                i = ws(s, i);
+                i = ws(s, i + 1);
                 if s.get(i) != Some(&(c + 2)) {
-                    i = if c == b'{' { key(s, i)? } else { i };
+                    member = c == b'{';
                     continue;
                 }
                 i += 1;
                 depth -= 1;
             }
-            b'"' => i = string(s, i)?,
-            b't' => i = literal(s, i, b"rue")?,
-            b'f' => i = literal(s, i, b"alse")?,
-            b'n' => i = literal(s, i, b"ull")?,
-            b'-' | b'0'..=b'9' => i = number(s, i - 1)?,
-            _ => return None,
+            b'"' => i = string(s, i + 1)?,
+            b't' | b'f' | b'n' => {
+                let word: &[u8] = match c {
+                    b't' => b"true",
+                    b'f' => b"false",
+                    _ => b"null",
+                };
+                i = if s.get(i..).unwrap_or_default().starts_with(word) { i + word.len() } else { return Err(i) };
+            }
+            _ => i = number(s, i)?,
         }
         // After a value: close what it ends, then a comma or the end.
         loop {
             i = ws(s, i);
-            let Some(d) = depth.checked_sub(1) else { return (i == s.len()).then_some(()) };
-            let closer = *closers.get(d)?;
-            let c = *s.get(i)?;
-            i += 1;
-            if c == b',' {
-                i = if closer == b'}' { key(s, ws(s, i))? } else { ws(s, i) };
+            let Some(d) = depth.checked_sub(1) else {
+                return if i == s.len() { Ok(()) } else { Err(i) };
+            };
+            let (c, closer) = (s.get(i), closers.get(d));
+            if c == Some(&b',') {
+                i = ws(s, i + 1);
+                member = closer == Some(&b'}');
                 break;
             }
-            if c != closer {
-                return None;
+            if c.is_none() || c != closer {
+                return Err(i);
             }
+            i += 1;
             depth = d;
         }
     }
@@ -248,64 +269,95 @@ fn ws(s: &[u8], mut i: usize) -> usize {
 }
 
 /// `"name"` and `:` at `i`: where the value starts.
-fn key(s: &[u8], i: usize) -> Option<usize> {
-    (s.get(i) == Some(&b'"')).then_some(())?;
+fn key(s: &[u8], i: usize) -> Result<usize, usize> {
+    if s.get(i) != Some(&b'"') {
+        return Err(i);
+    }
     let i = ws(s, string(s, i + 1)?);
-    (s.get(i) == Some(&b':')).then(|| ws(s, i + 1))
+    if s.get(i) != Some(&b':') {
+        return Err(i);
+    }
+    Ok(ws(s, i + 1))
 }
 
 /// The rest of a string whose opening quote ends before `i`: past its close.
-fn string(s: &[u8], mut i: usize) -> Option<usize> {
+fn string(s: &[u8], mut i: usize) -> Result<usize, usize> {
     loop {
-        let c = *s.get(i)?;
+        let c = *s.get(i).ok_or(i)?;
         i += 1;
         match c {
-            b'"' => return Some(i),
-            0..=0x1f => return None,
+            b'"' => return Ok(i),
+            0..=0x1f => return Err(i - 1),
             b'\\' => {
-                let e = *s.get(i)?;
-                i += 1;
-                if e == b'u' {
-                    s.get(i..i + 4)?.iter().all(u8::is_ascii_hexdigit).then_some(())?;
-                    i += 4;
-                } else if !b"\"\\/bfnrt".contains(&e) {
-                    return None;
-                }
+                let e = *s.get(i).ok_or(i)?;
+                i += if e == b'u' {
+                    s.get(i + 1..i + 5).filter(|h| h.iter().all(u8::is_ascii_hexdigit)).ok_or(i)?.len() + 1
+                } else if b"\"\\/bfnrt".contains(&e) {
+                    1
+                } else {
+                    return Err(i);
+                };
             }
+            0x80.. => i = utf8(s, i - 1, c)?,
             _ => {}
         }
     }
 }
 
-fn literal(s: &[u8], i: usize, rest: &[u8]) -> Option<usize> {
-    s.get(i..)?.starts_with(rest).then_some(i + rest.len())
+/// One UTF-8 sequence of 2 to 4 bytes (the shortest for its code point,
+/// not a surrogate, at most U+10FFFF) at `i`, whose first byte is `c`:
+/// where it ends. (Checked here, in strings, the only place JSON has
+/// other than ASCII: `core::str::from_utf8` costs 1 KB more.)
+fn utf8(s: &[u8], i: usize, c: u8) -> Result<usize, usize> {
+    let n = match c {
+        0xc0..0xe0 => 1,
+        0xe0..0xf0 => 2,
+        0xf0..0xf8 => 3,
+        _ => return Err(i),
+    };
+    let mut cp = u32::from(c & (0x3f >> n));
+    for k in 1..=n {
+        match s.get(i + k) {
+            Some(&b) if b & 0xc0 == 0x80 => cp = cp << 6 | u32::from(b & 0x3f),
+            _ => return Err(i),
+        }
+    }
+    let min = match n {
+        1 => 0x80,
+        2 => 0x800,
+        _ => 0x10000,
+    };
+    if cp < min || (0xd800..0xe000).contains(&cp) || cp > 0x10ffff {
+        return Err(i);
+    }
+    Ok(i + 1 + n)
 }
 
 /// `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?` at `i`: its end.
-fn number(s: &[u8], mut i: usize) -> Option<usize> {
-    let digits = |i: &mut usize| {
-        let from = *i;
-        while s.get(*i).is_some_and(u8::is_ascii_digit) {
-            *i += 1;
-        }
-        (*i > from).then_some(())
-    };
+fn number(s: &[u8], mut i: usize) -> Result<usize, usize> {
     i += usize::from(s.get(i) == Some(&b'-'));
-    if s.get(i) == Some(&b'0') {
-        i += 1;
-    } else {
-        digits(&mut i)?;
-    }
+    i = if s.get(i) == Some(&b'0') { i + 1 } else { digits(s, i)? };
     if s.get(i) == Some(&b'.') {
-        i += 1;
-        digits(&mut i)?;
+        i = digits(s, i + 1)?;
     }
     if matches!(s.get(i), Some(b'e' | b'E')) {
         i += 1;
-        i += usize::from(matches!(s.get(i), Some(b'+' | b'-')));
-        digits(&mut i)?;
+        i = digits(s, i + usize::from(matches!(s.get(i), Some(b'+' | b'-'))))?;
     }
-    Some(i)
+    Ok(i)
+}
+
+/// Digits from `i` on: where they end, if there is one.
+fn digits(s: &[u8], mut i: usize) -> Result<usize, usize> {
+    let from = i;
+    while s.get(i).is_some_and(u8::is_ascii_digit) {
+        i += 1;
+    }
+    if i > from {
+        Ok(i)
+    } else {
+        Err(i)
+    }
 }
 
 /// A string of up to `N` bytes that holds its own copy: for JSON strings
@@ -322,6 +374,67 @@ mod tests {
     use super::*;
     extern crate std;
     use std::{string::String, vec::Vec};
+
+    #[test]
+    fn check_gives_the_first_bad_byte() {
+        let good = [
+            "{}",
+            " [ ] ",
+            "0",
+            "-0.5e+10",
+            "1E3",
+            "\"\"",
+            "true",
+            "null",
+            "false ",
+            "\t{\"a\" : [1, {\"b\":null}], \"c\":\"\\u00e9\\n\\\"\"}\r\n",
+            "\"é ✓ 😀\"",
+            "{\"\":{}}",
+            "123456789012345678901234567890",
+        ];
+        for g in good {
+            assert_eq!(check(g.as_bytes(), &mut [0; 4]), Ok(()), "{g:?}");
+        }
+        let bad: [(&[u8], usize); 29] = [
+            (b"", 0),
+            (b" ", 1),
+            (b"{", 1),
+            (b"{\"a\"}", 4),
+            (b"{\"a\":}", 5),
+            (b"{a:1}", 1),
+            (b"[1,]", 3),
+            (b"[1 2]", 3),
+            (b"{} {}", 3),
+            (b"01", 1),
+            (b"-", 1),
+            (b"1.", 2),
+            (b"1e", 2),
+            (b".5", 0),
+            (b"+1", 0),
+            (b"tru", 0),
+            (b"nul", 0),
+            (b"True", 0),
+            (b"\"a", 2),
+            (b"\"\\x\"", 2),
+            (b"\"\\u12G4\"", 2),
+            (b"\"a\nb\"", 2),
+            (b"[}", 1),
+            (b"{]", 1),
+            (b"\"\xff\"", 1),
+            (b"\"\xc3(\"", 1),
+            (b"\"\xed\xa0\x80\"", 1),
+            (b"\"\xf4\x90\x80\x80\"", 1),
+            (b"hello", 0),
+        ];
+        for (b, at) in bad {
+            assert_eq!(check(b, &mut [0; 4]), Err(at), "{:?}", String::from_utf8_lossy(b));
+        }
+        // As deep as `closers` is long, and no deeper.
+        let deep: Vec<u8> = [std::vec![b'['; 1000], std::vec![b']'; 1000]].concat();
+        assert_eq!(check(&deep, &mut [0; 1000]), Ok(()));
+        assert_eq!(check(&deep, &mut [0; 999]), Err(999));
+        assert!(!is_valid(&deep));
+    }
 
     #[test]
     fn from_slice_unescapes_or_refuses() {
