@@ -155,6 +155,9 @@ fn cli_function_error_and_tail() {
     let tail = unbase64(meta["LogResult"].as_str().expect("LogResult"));
     assert!(tail.contains("invocation 1, request "), "the function's own log line: {tail}");
     assert!(tail.contains("START RequestId: ") && tail.contains("REPORT RequestId: "), "{tail}");
+    // An error the function reported is no failure of the platform: no
+    // Status in the REPORT line, as on Lambda.
+    assert!(!tail.contains("Status:"), "{tail}");
 }
 
 #[test]
@@ -231,6 +234,11 @@ fn cli_timeout_then_fresh_runtime() {
     assert!(o.status.success());
     assert_eq!(payload, r#"{"again":1}"#);
     assert_eq!(rie.stdout().matches("Init Duration").count(), 2, "the second invoke ran on a new runtime");
+    let log = rie.wait_stdout("REPORT RequestId: ", 2, 10);
+    let reports: Vec<_> = log.lines().filter(|l| l.starts_with("REPORT")).collect();
+    // As Lambda writes it: the platform's failures have a Status.
+    assert!(reports[0].contains(" MB\tInit Duration: ") && reports[0].ends_with(" ms\tStatus: timeout"), "{log}");
+    assert!(!reports[1].contains("Status"), "{log}");
 }
 
 #[test]
@@ -253,6 +261,9 @@ fn cli_crash_then_recovery() {
     let report = log.lines().find(|l| l.starts_with("REPORT")).unwrap();
     let mem: u64 = report.split("Max Memory Used: ").nth(1).unwrap().split(' ').next().unwrap().parse().unwrap();
     assert!(mem >= 1, "{report}");
+    // As Lambda writes it: the platform's failures have a Status.
+    assert!(report.ends_with(" ms\tStatus: error\tError Type: Runtime.ExitError"), "{report}");
+    assert!(!log.lines().filter(|l| l.starts_with("REPORT")).nth(1).unwrap().contains("Status"), "{log}");
 }
 
 #[test]
@@ -297,6 +308,9 @@ fn init_error_served_to_the_triggering_invoke() {
         assert!(r.starts_with("HTTP/1.1 200 "), "{r}");
         assert!(r.contains("X-Amz-Function-Error: Unhandled") && r.contains(r#""errorType":"Function.BadConfig""#), "{r}");
     }
+    let log = rie.wait_stdout("REPORT RequestId: ", 2, 10);
+    let reports: Vec<_> = log.lines().filter(|l| l.starts_with("REPORT")).collect();
+    assert!(reports.iter().all(|l| l.ends_with(" MB\tStatus: error\tError Type: Function.BadConfig")), "{log}");
 }
 
 #[test]
@@ -628,14 +642,20 @@ fn execs_the_bootstrap_on_real_lambda_and_has_help() {
 fn finds_the_bootstrap_where_lambda_does() {
     // /var/task, then /opt (a layer), then /var/runtime: in a private mount
     // namespace with tmpfs over /var and /opt, so the host is untouched.
-    // AWS_LAMBDA_RUNTIME_API is set, so faas-rie execs what it found.
+    // AWS_LAMBDA_RUNTIME_API is set, so faas-rie execs what it found. It
+    // runs in $LAMBDA_TASK_ROOT (/var/task by default), as on Lambda; a
+    // bootstrap named on the command line runs where faas-rie was started.
     let script = r#"
         mount -t tmpfs tmpfs /var && mount -t tmpfs tmpfs /opt
         mkdir -p /var/task /var/runtime
-        for d in /var/task /opt /var/runtime; do printf '#!/bin/sh\necho found in %s\n' $d > $d/bootstrap; chmod +x $d/bootstrap; done
+        for d in /var/task /opt /var/runtime; do printf '#!/bin/sh\necho found in %s, runs in $(pwd -P)\n' $d > $d/bootstrap; chmod +x $d/bootstrap; done
+        cd /
         "$RIE"; rm /var/task/bootstrap
         "$RIE"; rm /opt/bootstrap
         "$RIE"
+        LAMBDA_TASK_ROOT=/opt "$RIE"
+        cd /opt && "$RIE" /var/runtime/bootstrap
+        rmdir /var/task && cd / && "$RIE"
     "#;
     let o = run(
         Command::new("unshare")
@@ -645,7 +665,11 @@ fn finds_the_bootstrap_where_lambda_does() {
         20,
     );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    assert_eq!(String::from_utf8_lossy(&o.stdout), "found in /var/task\nfound in /opt\nfound in /var/runtime\n");
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "found in /var/task, runs in /var/task\nfound in /opt, runs in /var/task\nfound in /var/runtime, runs in /var/task\n\
+         found in /var/runtime, runs in /opt\nfound in /var/runtime, runs in /opt\nfound in /var/runtime, runs in /\n"
+    );
 }
 
 #[test]

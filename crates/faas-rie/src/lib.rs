@@ -169,14 +169,15 @@ fn config() -> &'static Config {
         k += 1;
     }
     if argv.is_empty() {
+        // It runs in the task root, as on Lambda and in AWS's RIE (a
+        // bootstrap named on the command line runs where faas-rie started).
+        let task_root = getenv(const { inside(DEFAULTS, b"LAMBDA_TASK_ROOT=") });
+        argv.s(task_root.unwrap_or(const { inside(DEFAULTS, b"/var/task") })).s(b"\0");
+        sys::chdir(&argv);
         // As Lambda (and AWS's RIE): the function's own, then a layer's
         // (/opt), then the runtime's.
         for k in 0..5 {
-            let dir = if k == 3 {
-                getenv(const { inside(DEFAULTS, b"LAMBDA_TASK_ROOT=") }).unwrap_or_default()
-            } else {
-                text::nth(b"/var/task\0/opt\0/var/runtime\0\0", k)
-            };
+            let dir = if k == 3 { task_root.unwrap_or_default() } else { text::nth(b"/var/task\0/opt\0/var/runtime\0\0", k) };
             argv.clear();
             argv.s(dir).s(b"/bootstrap\0");
             if sys::access(&argv, libc::F_OK) {

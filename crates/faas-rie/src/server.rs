@@ -1039,7 +1039,7 @@ impl Server {
                 rt_ok(c, keep);
                 let doc = error_doc(etype, b"");
                 let outcome = if response { Outcome::Ok(body, ctype) } else { Outcome::Fail(etype, if body.is_empty() { &doc } else { body }) };
-                self.finish(i, outcome);
+                self.finish(i, outcome, false);
             }
         } else if post && path == b"/2020-01-01/extension/register" {
             // A runtime registers a no-op internal extension to be sent
@@ -1129,15 +1129,18 @@ impl Server {
             Some(t) => {
                 let body = text::field(trailers, ERROR_BODY).and_then(text::unbase64);
                 let doc = body.unwrap_or_else(|| error_doc(t, b"the function failed while streaming"));
-                self.finish(i, Outcome::Fail(t, &doc))
+                self.finish(i, Outcome::Fail(t, &doc), false)
             }
-            None => self.finish(i, Outcome::Ok(data, ctype)),
+            None => self.finish(i, Outcome::Ok(data, ctype), false),
         }
     }
 
     /// Ends the current invocation of runtime `i`: END and REPORT lines,
-    /// then the answer to the caller, or a retry for a failed Event.
-    fn finish(&mut self, i: usize, outcome: Outcome) {
+    /// then the answer to the caller, or a retry for a failed Event. A
+    /// failure that the function did not report itself (`platform`: a
+    /// timeout, an exit, a failed init) gets a `Status:` in the REPORT line,
+    /// as on Lambda.
+    fn finish(&mut self, i: usize, outcome: Outcome, platform: bool) {
         if self.rts[i].job.is_none() {
             return;
         }
@@ -1156,6 +1159,13 @@ impl Server {
         l.s(MAX_MEMORY).dec(peak.div_ceil(1024)).s(const { inside(MAX_MEMORY, b" MB\t") });
         if let Some(init) = rt.init_us.take() {
             l.s(const { inside(INIT_REPORT, b"Init Duration: ") }).fixed2(init / 10).s(const { inside(BILLED, b" ms\t") });
+        }
+        if let (true, Outcome::Fail(t, _)) = (platform, &outcome) {
+            if *t == b"Sandbox.Timedout" {
+                l.s(const { inside(INIT_TIMEOUT, b"Status: timeout") });
+            } else {
+                l.s(b"Status: error\tError Type: ").s(t);
+            }
         }
         l.s(b"\n");
         show(l, at);
@@ -1232,7 +1242,7 @@ impl Server {
 
     /// Fails the current invocation of runtime `i`: error type `t`, message `msg`.
     fn fail_job(&mut self, i: usize, t: &[u8], msg: &[u8]) {
-        self.finish(i, Outcome::Fail(t, &error_doc(t, msg)));
+        self.finish(i, Outcome::Fail(t, &error_doc(t, msg)), true);
     }
 
     /// Init failed (an `/init/error`, an exit or a timeout before the first
@@ -1243,7 +1253,7 @@ impl Server {
         if let Some(mut job) = self.take_job() {
             job.start_us = self.rts[i].spawn_us;
             self.begin(i, job);
-            self.finish(i, Outcome::Fail(etype, doc));
+            self.finish(i, Outcome::Fail(etype, doc), true);
         }
         self.retire(i);
     }
@@ -1286,7 +1296,7 @@ impl Server {
                 // more, at the invoke, with the function's timeout.
                 let rt = &mut self.rts[i];
                 let at = new_line(&mut rt.log);
-                rt.log.s(INIT_REPORT).fixed2((now - rt.spawn_us) / 10).s(b" ms\tPhase: init\tStatus: timeout\n");
+                rt.log.s(INIT_REPORT).fixed2((now - rt.spawn_us) / 10).s(INIT_TIMEOUT);
                 show(&mut rt.log, at);
                 self.retire(i);
                 self.rts[i].init_retry = true;
@@ -1530,6 +1540,7 @@ const EXECUTED: &[u8] = b"\r\nX-Amz-Executed-Version: $LATEST\r\nx-amzn-RequestI
 const CHUNKED: &[u8] = b"\r\nTransfer-Encoding: chunked\r\n\r\n";
 const LENGTH: &[u8] = b"\r\nContent-Length: ";
 const INIT_REPORT: &[u8] = b"INIT_REPORT Init Duration: ";
+const INIT_TIMEOUT: &[u8] = b" ms\tPhase: init\tStatus: timeout\n";
 const NEXT_PATH: &[u8] = b"/2018-06-01/runtime/invocation/next";
 const INIT_ERROR: &[u8] = b"/2018-06-01/runtime/init/error";
 /// Pieces of the REPORT line that hold shorter pieces of it.

@@ -570,6 +570,14 @@ pub fn access(path: &[u8], mode: c_int) -> bool {
     unsafe { sc!(libc::SYS_faccessat, libc::AT_FDCWD, path.as_ptr(), mode, 0) == 0 }
 }
 
+/// Makes `path` (NUL-terminated) the working directory, if it can.
+pub fn chdir(path: &[u8]) {
+    if path.last() == Some(&0) {
+        // SAFETY: the path is NUL-terminated.
+        unsafe { sc!(libc::SYS_chdir, path.as_ptr()) };
+    }
+}
+
 #[inline(never)]
 pub fn exit(code: c_int) -> ! {
     // SAFETY: exit_group never returns.
