@@ -1098,8 +1098,7 @@ impl Server {
         }
         job.streamed = true;
         if let (false, Some(c)) = (job.events, job.client.and_then(|t| client_in(&mut self.conns, t))) {
-            let trailers = b"Trailer: X-Amz-Function-Error, X-Amz-Log-Result, Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body\r\n";
-            stream_head(&mut c.out, ctype, &job.id, trailers);
+            stream_head(&mut c.out, ctype, &job.id, TRAILER);
         }
         usize::MAX
     }
@@ -1225,7 +1224,7 @@ impl Server {
                 // The last chunk, then the same as trailers.
                 c.out.s(const { inside(LAST_CHUNK, b"0\r\n") }).s(&h);
                 if let Some((t, doc)) = fail {
-                    c.out.s(ERROR_TRAILERS[0]).s(t).s(ERROR_TRAILERS[1]).base64(doc).s(b"\r\n");
+                    c.out.s(ERROR_TYPE).s(b": ").s(t).s(BODY_TRAILER).base64(doc).s(b"\r\n");
                 }
                 c.out.s(b"\r\n");
             } else {
@@ -1560,10 +1559,12 @@ const CLOSE: &[u8] = b"Connection: close\r\n";
 const EXTENSION_ID: &[u8] = b"Lambda-Extension-Identifier: ";
 const BAD_TYPE: &[u8] = b"X-Amz-Invocation-Type must be RequestResponse, DryRun or (not streaming) Event";
 const INVOCATION_TYPE: &[u8] = inside(BAD_TYPE, b"X-Amz-Invocation-Type");
-/// A failed stream's trailers, around the error type.
-const ERROR_TRAILERS: [&[u8]; 2] = [b"Lambda-Runtime-Function-Error-Type: ", b"\r\nLambda-Runtime-Function-Error-Body: "];
-const ERROR_TYPE: &[u8] = inside(ERROR_TRAILERS[0], b"Lambda-Runtime-Function-Error-Type");
-const ERROR_BODY: &[u8] = inside(ERROR_TRAILERS[1], b"Lambda-Runtime-Function-Error-Body");
+/// The trailers a streamed response announces. A failed stream's error
+/// type is a slice of it (its `: ` written apart), its error body not.
+const TRAILER: &[u8] = b"Trailer: X-Amz-Function-Error, X-Amz-Log-Result, Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body\r\n";
+const ERROR_TYPE: &[u8] = inside(TRAILER, b"Lambda-Runtime-Function-Error-Type");
+const BODY_TRAILER: &[u8] = b"\r\nLambda-Runtime-Function-Error-Body: ";
+const ERROR_BODY: &[u8] = inside(BODY_TRAILER, b"Lambda-Runtime-Function-Error-Body");
 
 /// The status lines we answer with, NUL-separated; a status is an index
 /// into them, in numeric order (so `status < TOO_MANY` compares codes).
