@@ -39,6 +39,9 @@ fn panic(_: &core::panic::PanicInfo) -> ! {
 /// says so.
 const HELP: &[u8] = include_bytes!("help.txt");
 
+/// Set on Lambda (to the Runtime API's address), and by us for the bootstrap.
+const RUNTIME_API: &[u8] = inside(HELP, b"AWS_LAMBDA_RUNTIME_API=");
+
 /// Everything the server needs to know, from the command line and environment.
 pub struct Config {
     pub listen: Addr,
@@ -194,7 +197,8 @@ fn config() -> &'static Config {
     let name = var(const { inside(DEFAULTS, b"AWS_LAMBDA_FUNCTION_NAME=") }, const { inside(HELP, b"function") });
     let region = var(const { inside(DEFAULTS, b"AWS_REGION=") }, var(const { inside(DEFAULTS, b"AWS_DEFAULT_REGION=") }, const { inside(HELP, b"us-east-1") }));
     let memory = var(const { inside(DEFAULTS, b"AWS_LAMBDA_FUNCTION_MEMORY_SIZE=") }, const { inside(HELP, b"3008") });
-    let timeout_s = parse_dec(var(b"AWS_LAMBDA_FUNCTION_TIMEOUT=", b"300")).filter(|&t| t > 0).unwrap_or(300).min(1 << 30);
+    let timeout = var(const { inside(HELP, b"AWS_LAMBDA_FUNCTION_TIMEOUT=") }, const { inside(HELP, b"300") });
+    let timeout_s = parse_dec(timeout).filter(|&t| t > 0).unwrap_or(300).min(1 << 30);
     let mut stream = [0u8; 16];
     sys::random(&mut stream);
     let mut stream_name = Vec::new();
@@ -205,7 +209,7 @@ fn config() -> &'static Config {
     let mut env = Vec::new();
     let mut e = 0;
     while let Some(v) = sys::env(e) {
-        if !v.starts_with(b"AWS_LAMBDA_RUNTIME_API=") {
+        if !v.starts_with(RUNTIME_API) {
             env.s(v).s(b"\0");
         }
         e += 1;
@@ -249,7 +253,7 @@ fn config() -> &'static Config {
 /// The program, called by the entry point in [`sys`].
 fn start() -> i32 {
     let cfg = config();
-    if getenv(b"AWS_LAMBDA_RUNTIME_API=").is_some() {
+    if getenv(RUNTIME_API).is_some() {
         // On real Lambda: be the bootstrap.
         sys::exec(&cfg.argv);
         fail(b"exec failed", b"", b"\n");

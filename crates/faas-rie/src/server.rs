@@ -956,7 +956,7 @@ impl Server {
 
     fn spawn(&mut self, i: usize) {
         let mut env = Vec::new();
-        env.s(&self.cfg.env).s(b"AWS_LAMBDA_RUNTIME_API=");
+        env.s(&self.cfg.env).s(crate::RUNTIME_API);
         self.cfg.runtime_api.text(&mut env, self.rts[i].port);
         env.s(b"\0");
         let now = sys::mono_us();
