@@ -204,7 +204,7 @@ pub fn unbase64(s: &[u8]) -> Option<Vec<u8>> {
 
 /// Decodes `%XX` escapes (a URL path segment or query value); `None` if malformed.
 pub fn unpercent(s: &[u8]) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(s.len());
+    let mut out = Vec::new();
     let mut i = 0;
     while i < s.len() {
         let mut b = s[i];
