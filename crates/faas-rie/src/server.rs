@@ -712,9 +712,11 @@ impl Server {
         c.rd = Rd::Head;
         // The body (for a stream: its trailer lines) leaves the buffer;
         // what follows it stays for the next request.
-        // (`split_off`, but with no panic path.)
+        // (`split_off`, but with no panic path; copied by `Put::s`, as
+        // `to_vec` alone would bring in an allocation path of its own.)
         let end = if c.stream { c.pos } else { c.got };
-        let rest = c.inb.get(end..).unwrap_or_default().to_vec();
+        let mut rest = Vec::new();
+        rest.s(c.inb.get(end..).unwrap_or_default());
         c.inb.truncate(end);
         let body = core::mem::replace(&mut c.inb, rest);
         let head = core::mem::take(&mut c.head);
