@@ -75,7 +75,10 @@ impl Addr {
     fn parse(s: &'static [u8]) -> Option<Addr> {
         let colon = s.iter().rposition(|&b| b == b':')?;
         let host = if text::same(&s[..colon], b"localhost") { const { inside(HELP, b"127.0.0.1") } } else { &s[..colon] };
-        let bare = host.strip_prefix(b"[").and_then(|h| h.strip_suffix(b"]")).unwrap_or(host);
+        let bare = match host {
+            [b'[', bare @ .., b']'] => bare,
+            _ => host,
+        };
         let port = u16::try_from(parse_dec(&s[colon + 1..])?).ok()?;
         let mut ip = [0; 16];
         let len = faas::addr::parse_ip(bare, &mut ip)?;
