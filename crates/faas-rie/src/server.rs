@@ -1526,7 +1526,7 @@ fn peak_kb(pid: i32) -> u64 {
 
 fn error_doc(etype: &[u8], message: &[u8]) -> Vec<u8> {
     let mut v = Vec::new();
-    faas::json::error_document(etype, message, &mut |b: &[u8]| v.extend_from_slice(b));
+    faas::json::error_document(etype, message, &mut |b: &[u8]| _ = v.s(b));
     v
 }
 

@@ -25,7 +25,8 @@ pub trait Put {
 }
 
 // Out of line: inlined at each of the many call sites they would cost more
-// than everything else in the binary.
+// than everything else in the binary. Bytes are appended only by `s` (here
+// and in the callbacks below): one caller of Vec's `extend_from_slice`.
 impl Put for Vec<u8> {
     #[inline(never)]
     fn s(&mut self, b: &[u8]) -> &mut Self {
@@ -64,12 +65,12 @@ impl Put for Vec<u8> {
     }
     #[inline(never)]
     fn json(&mut self, b: &[u8]) -> &mut Self {
-        faas::json::escape(b, &mut |p: &[u8]| self.extend_from_slice(p));
+        faas::json::escape(b, &mut |p: &[u8]| _ = self.s(p));
         self
     }
     #[inline(never)]
     fn base64(&mut self, b: &[u8]) -> &mut Self {
-        let mut enc = faas::json::Base64::new(|p: &[u8]| self.extend_from_slice(p));
+        let mut enc = faas::json::Base64::new(|p: &[u8]| _ = self.s(p));
         enc.write(b);
         enc.finish();
         self
