@@ -232,7 +232,8 @@ impl Client {
         Ok(())
     }
 
-    /// Writes a request head into `buf`: `METHOD <prefix><path>` (and, with
+    /// Writes a request head into `buf`: `METHOD <prefix><path>` (`method`
+    /// with its space, `"GET "` or `"POST "`; and, with
     /// `id`, the request id percent-encoded and `suffix`), the headers in
     /// `extra`, and a Content-Length for `len`.
     #[allow(clippy::too_many_arguments)]
@@ -246,11 +247,11 @@ impl Client {
         len: Option<usize>,
     ) -> Result<&'b [u8], Error> {
         let mut w = Writer::new(buf);
-        w.put_str(method).put_str(" ").put_str(self.addr.prefix()).put_str(path);
+        w.put_str(method).put_str(self.addr.prefix()).put_str(path);
         if let Some((id, suffix)) = id {
             w.put_segment(id.as_bytes()).put_str(suffix);
         }
-        w.put_str(" HTTP/1.1\r\nHost: ").put_str(self.addr.host()).put_str("\r\nUser-Agent: faas/").put_str(crate::VERSION);
+        w.put_str(" HTTP/1.1\r\nHost: ").put_str(self.addr.host()).put_str(concat!("\r\nUser-Agent: faas/", env!("CARGO_PKG_VERSION")));
         for (name, value) in extra {
             if !http::is_header_safe(value) {
                 return Err(Error::Invalid);
@@ -393,7 +394,7 @@ impl Client {
     pub fn next<'a>(&mut self, head: &'a mut [u8], event: &'a mut [u8]) -> Result<Invocation<'a>, Error> {
         self.answer = Answer::None;
         let mut req = [0u8; 512];
-        let req = self.head(&mut req, "GET", "/2018-06-01/runtime/invocation/next", None, &[], None)?;
+        let req = self.head(&mut req, "GET ", "/2018-06-01/runtime/invocation/next", None, &[], None)?;
         let have = self.exchange(req, Body::Bytes(b""), head, true)?;
         let mut spans = [(0, 0); NAMES.len()];
         let (status, body) = self.reply(head, have, event, MAX_PAYLOAD, &mut spans)?;
@@ -436,13 +437,13 @@ impl Client {
         const BODY: &[u8] = br#"{"events":[]}"#;
         let mut buf = [0u8; 1024];
         let extra: [(&str, &[u8]); 2] = [("Lambda-Extension-Name", name.as_bytes()), ("Content-Type", b"application/json")];
-        let head = self.head(&mut buf, "POST", "/2020-01-01/extension/register", None, &extra, Some(BODY.len()))?;
+        let head = self.head(&mut buf, "POST ", "/2020-01-01/extension/register", None, &extra, Some(BODY.len()))?;
         let (mut reply, mut spans) = ([0u8; 2048], [(0, 0); NAMES.len()]);
         let status = self.post(head, Body::Bytes(BODY), &mut reply, &mut spans)?;
         let (off, len) = spans[EXTENSION_ID];
         let id = reply.get(off..off + len).filter(|_| status == 200 && len > 0).ok_or(Error::Status)?;
         let mut buf = [0u8; 1024];
-        let head = self.head(&mut buf, "GET", "/2020-01-01/extension/event/next", None, &[("Lambda-Extension-Identifier", id)], None)?;
+        let head = self.head(&mut buf, "GET ", "/2020-01-01/extension/event/next", None, &[("Lambda-Extension-Identifier", id)], None)?;
         let fd = self.addr.connect()?;
         sys::send_all(&fd, &[head])?;
         self.extension = Some(fd);
@@ -470,7 +471,7 @@ impl Client {
     /// Posts an answer (of invocation `id`, or the init error for `None`).
     fn answer_with(&mut self, path: &str, id: Option<(&str, &str)>, extra: &[(&str, &[u8])], body: Body<'_>) -> Result<(), Error> {
         let mut buf = [0u8; 1024];
-        let head = self.head(&mut buf, "POST", path, id, extra, Some(body.len()))?;
+        let head = self.head(&mut buf, "POST ", path, id, extra, Some(body.len()))?;
         if id.is_some() {
             self.answering()?;
         }
@@ -488,7 +489,7 @@ impl Client {
             ("Trailer", b"Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body"),
         ];
         let mut buf = [0u8; 1024];
-        let head = self.head(&mut buf, "POST", INVOCATION, Some((id, "/response")), &extra, None)?;
+        let head = self.head(&mut buf, "POST ", INVOCATION, Some((id, "/response")), &extra, None)?;
         self.answering()?;
         // A stream cannot be sent again, so a kept-alive socket that the
         // server closed while idle (as across freeze and thaw) is replaced
