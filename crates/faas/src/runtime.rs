@@ -413,7 +413,7 @@ impl Client {
             }
         }
         let head: &'a [u8] = head;
-        let value = |(off, len): (usize, usize)| head.get(off..off + len + 1).filter(|_| len > 0).and_then(|v| CStr::from_bytes_with_nul(v).ok());
+        let value = |(off, len): (usize, usize)| head.get(off..off + len + 1).filter(|_| len > 0).and_then(sys::cstr);
         let mut fields = [None; 6];
         for (f, &span) in fields.iter_mut().zip(&spans) {
             *f = value(span);

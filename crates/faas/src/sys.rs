@@ -234,6 +234,16 @@ pub fn ascii(b: &[u8]) -> Option<&str> {
     crate::http::is_ascii(b).then(|| unsafe { core::str::from_utf8_unchecked(b) })
 }
 
+/// `b` as a C string, if it ends in its only NUL (as `CStr::from_bytes_with_nul`,
+/// whose unrolled search for the NUL costs ~200 B).
+pub fn cstr(b: &[u8]) -> Option<&core::ffi::CStr> {
+    match b.split_last() {
+        // SAFETY: `b` ends in a NUL and holds no other.
+        Some((0, s)) if s.iter().all(|&c| c != 0) => Some(unsafe { core::ffi::CStr::from_bytes_with_nul_unchecked(b) }),
+        _ => None,
+    }
+}
+
 /// The value of an environment variable, if set and ASCII. (A walk over
 /// `environ`, as libc's getenv does; musl's costs ~450 B of a static
 /// bootstrap, and faas walks `environ` anyway for the trace id.)
@@ -466,4 +476,16 @@ pub fn borrow_fd(raw: i32) -> core::mem::ManuallyDrop<Fd> {
 pub fn abort() -> ! {
     // SAFETY: abort never returns and is always safe to call.
     unsafe { libc::abort() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cstr_is_core_from_bytes_with_nul() {
+        for b in [&b""[..], b"\0", b"a\0", b"ab", b"a\0b\0", b"\0\0", b"abc\0"] {
+            assert_eq!(cstr(b), core::ffi::CStr::from_bytes_with_nul(b).ok(), "{b:?}");
+        }
+    }
 }
