@@ -47,8 +47,10 @@ pub fn parse_head<'b>(buf: &'b [u8], headers: &mut [Header<'b>]) -> Result<Optio
     let mut lines = Lines { buf, pos: 0 };
     let Some(first) = lines.next() else { return Ok(None) };
     let first = first?;
-    let mut parts = first.splitn(3, |&b| b == b' ');
-    let start = [parts.next().unwrap_or_default(), parts.next().ok_or(Error::Protocol)?, parts.next().unwrap_or_default()];
+    // A part that is missing is empty (and for the first two, refused).
+    let (a, rest) = split_space(first);
+    let (b, c) = split_space(rest);
+    let start = [a, b, c];
     if start[0].is_empty() || start[1].is_empty() || !is_ascii(first) {
         return Err(Error::Protocol);
     }
@@ -68,6 +70,13 @@ pub fn parse_head<'b>(buf: &'b [u8], headers: &mut [Header<'b>]) -> Result<Optio
         *slot = Header { name, value: trim(value.get(1..).unwrap_or_default()) };
         n += 1;
     }
+}
+
+/// `s` up to its first space, and what follows that space (empty if there
+/// is none).
+fn split_space(s: &[u8]) -> (&[u8], &[u8]) {
+    let i = s.iter().position(|&b| b == b' ').unwrap_or(s.len());
+    (s.get(..i).unwrap_or_default(), s.get(i + 1..).unwrap_or_default())
 }
 
 struct Lines<'b> {
