@@ -1,6 +1,7 @@
 //! The handler-facing layer: the [`Handler`] trait, the invocation loop
 //! ([`run`]) and panic reporting.
 
+use crate::addr::Addr;
 use crate::runtime::{self, Answer, Client, Context};
 use crate::{json, log, sys, Error};
 
@@ -186,15 +187,16 @@ pub fn run<'i, H: Handler>(init: impl FnOnce() -> Result<H, HandlerError<'i>>) -
         log::runtime(&[b"run() may only be called once"]);
         return 1;
     };
-    let mut client = match Client::from_env() {
-        Ok(c) => c,
+    // Read once: the address for the client, the log and the panic path.
+    let addr = sys::getenv(c"AWS_LAMBDA_RUNTIME_API");
+    let mut client = match addr.ok_or(Error::NoAddress).and_then(Addr::parse) {
+        Ok(a) => Client::new(a),
         Err(e) => {
-            let value = sys::getenv(c"AWS_LAMBDA_RUNTIME_API").unwrap_or_default();
-            log::runtime(&[e.as_str().as_bytes(), b" (AWS_LAMBDA_RUNTIME_API=\"", value.as_bytes(), b"\")"]);
+            log::runtime(&[e.as_str().as_bytes(), b" (AWS_LAMBDA_RUNTIME_API=\"", addr.unwrap_or_default().as_bytes(), b"\")"]);
             return 1;
         }
     };
-    sys::with_current(&mut |p| (p.addr, p.init) = (sys::getenv(c"AWS_LAMBDA_RUNTIME_API"), true));
+    sys::with_current(&mut |p| (p.addr, p.init) = (addr, true));
     let init = init();
     sys::with_current(&mut |p| p.init = false);
     let mut handler = match init {
@@ -331,7 +333,7 @@ fn report(msg: &[u8]) -> ! {
     sys::with_current(&mut |p| (addr, id, stream_fd1, init) = (p.addr, p.request_id.clone(), p.stream_fd1, p.init));
     if stream_fd1 > 0 {
         let _ = runtime::end_stream(&sys::borrow_fd(stream_fd1 - 1), Some(("Runtime.Panic", msg)));
-    } else if let Some(Ok(addr)) = addr.map(crate::addr::Addr::parse) {
+    } else if let Some(Ok(addr)) = addr.map(Addr::parse) {
         // The invocation's error, or during init the init error.
         let id = Some(id.as_str()).filter(|id| !id.is_empty());
         if id.is_some() || init {
