@@ -26,10 +26,8 @@ pub struct Head<'b> {
 impl Head<'_> {
     /// The status code of a response head (`start[1]`), if it is three digits.
     pub fn status(&self) -> Option<u16> {
-        match self.start[1] {
-            &[a, b, c] if [a, b, c].iter().all(u8::is_ascii_digit) => Some(u16::from(a - b'0') * 100 + u16::from(b - b'0') * 10 + u16::from(c - b'0')),
-            _ => None,
-        }
+        // Three digits: at most 999.
+        parse_dec(self.start[1]).filter(|_| self.start[1].len() == 3).map(|n| n as u16)
     }
 }
 
@@ -474,6 +472,10 @@ mod tests {
             (b"HTTP/1.1 200 OK\r\nLambda-Runtime-Invoked-Function-Arn: arn:aws:lambda:us-east-1:1:function:f\r\n\r\n", Some(200), 1, 95),
             (b"GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n", None, 1, 61),
             (b"HTTP/1.1 2000 OK\r\n\r\n", None, 0, 20),
+            (b"HTTP/1.1 20 OK\r\n\r\n", None, 0, 18),
+            (b"HTTP/1.1 2x0\r\n\r\n", None, 0, 16),
+            (b"HTTP/1.1 099\r\n\r\n", Some(99), 0, 16),
+            (b"HTTP/1.1 999 a b\r\n\r\n", Some(999), 0, 20),
         ];
         for &(raw, status, n, len) in ok {
             let (hd, hs) = head(raw).unwrap().unwrap();
@@ -497,6 +499,9 @@ mod tests {
             b"HTTP/1.1 200 OK\r\nA: b\rc\r\n\r\n",
             b"HTTP/1.1 200 OK\r\nA: \0\r\n\r\n",
             b" HTTP/1.1 200 OK\r\n\r\n",
+            b"HTTP/1.1\r\n\r\n",
+            b"HTTP/1.1 \r\n\r\n",
+            b"HTTP/1.1  200\r\n\r\n",
         ] {
             assert_eq!(head(raw), Err(Error::Protocol), "{:?}", core::str::from_utf8(raw));
         }
