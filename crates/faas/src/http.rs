@@ -209,10 +209,10 @@ pub fn framing(headers: &[Header<'_>]) -> Result<Framing, Error> {
 
 /// A decimal number of at most 18 digits (so it cannot overflow).
 pub fn parse_dec(v: &[u8]) -> Option<u64> {
-    if v.is_empty() || v.len() > 18 || !v.iter().all(u8::is_ascii_digit) {
+    if v.is_empty() || v.len() > 18 {
         return None;
     }
-    Some(v.iter().fold(0, |n, &b| n * 10 + u64::from(b - b'0')))
+    v.iter().try_fold(0, |n, &b| b.is_ascii_digit().then(|| n * 10 + u64::from(b - b'0')))
 }
 
 /// Longest chunk-size line (with extensions) or trailer line accepted.
@@ -460,6 +460,22 @@ mod tests {
         let mut h = [Header::default(); 8];
         let r = parse_head(raw, &mut h)?;
         Ok(r.map(|hd| (hd, h[..hd.headers].iter().map(|h| (h.name.to_vec(), h.value.to_vec())).collect())))
+    }
+
+    #[test]
+    fn decimals() {
+        for (v, want) in [
+            (&b"0"[..], Some(0)),
+            (b"0042", Some(42)),
+            (b"999999999999999999", Some(999_999_999_999_999_999)),
+            (b"", None),
+            (b"1x", None),
+            (b"+1", None),
+            (b"1 ", None),
+            (b"1000000000000000000", None),
+        ] {
+            assert_eq!(parse_dec(v), want, "{v:?}");
+        }
     }
 
     #[test]
