@@ -90,16 +90,12 @@ impl<'b> Iterator for Lines<'b> {
         // One pass to the first CR, LF or NUL: a line ends in LF or CR LF.
         let end = rest.iter().position(|&b| b == b'\n' || b == b'\r' || b == 0)?;
         let line = rest.get(..end)?;
-        let ending = match rest.get(end..)? {
-            [b'\n', ..] => Some(1),
-            [b'\r', b'\n', ..] => Some(2),
-            _ => None,
-        };
+        let well_ended = matches!(rest.get(end..)?, [b'\n', ..] | [b'\r', b'\n', ..]);
         // Bare CR, NUL or a folded continuation line are never valid here
-        // (reported once the line is complete).
+        // (reported once the line is complete, at its LF).
         let nl = end + rest.get(end..)?.iter().position(|&b| b == b'\n')?;
-        self.pos += ending.map_or(nl + 1, |n| end + n);
-        let bad = ending.is_none() || line.first().is_some_and(|&b| b == b' ' || b == b'\t');
+        self.pos += nl + 1;
+        let bad = !well_ended || line.first().is_some_and(|&b| b == b' ' || b == b'\t');
         Some(if bad { Err(Error::Protocol) } else { Ok(line) })
     }
 }
