@@ -158,7 +158,7 @@ pub fn is_ascii(b: &[u8]) -> bool {
 
 /// ASCII case-insensitive equality (smaller than core's, which is unrolled).
 pub fn eq_nocase(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y || x.to_ascii_lowercase() == y.to_ascii_lowercase())
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.to_ascii_lowercase() == y.to_ascii_lowercase())
 }
 
 /// The value of the first header called `name`, compared case-insensitively.
