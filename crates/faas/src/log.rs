@@ -65,10 +65,11 @@ pub fn write(level: Level, message: &[u8]) {
 /// A runtime message: `faas: ` and the parts, one line (or a JSON object).
 pub fn runtime(parts: &[&[u8]]) {
     let parts = parts.get(..6).unwrap_or(parts);
-    if CONFIG.load(Ordering::Relaxed) & JSON != 0 {
+    let cfg = CONFIG.load(Ordering::Relaxed);
+    if cfg & JSON != 0 {
         // The runtime reports only what went wrong: ERROR passes any filter
         // but FATAL.
-        if Level::Error as u8 >= CONFIG.load(Ordering::Relaxed) & !JSON {
+        if Level::Error as u8 >= cfg & !JSON {
             json_line(Level::Error, parts);
         }
         return;
