@@ -15,15 +15,18 @@ use crate::Error;
 pub fn escape(s: &[u8], sink: &mut dyn FnMut(&[u8])) {
     let (mut i, mut from) = (0, 0);
     while let Some(&b) = s.get(i) {
-        let hex = b"0123456789abcdef";
-        let u = [b'\\', b'u', b'0', b'0', hex[usize::from(b >> 4)], hex[usize::from(b & 15)]];
+        let u;
         let (esc, len): (&[u8], usize) = match b {
             b'"' => (b"\\\"", 1),
             b'\\' => (b"\\\\", 1),
             b'\n' => (b"\\n", 1),
             b'\r' => (b"\\r", 1),
             b'\t' => (b"\\t", 1),
-            0..=0x1f | 0x7f => (&u, 1),
+            0..=0x1f | 0x7f => {
+                let hex = b"0123456789abcdef";
+                u = [b'\\', b'u', b'0', b'0', hex[usize::from(b >> 4)], hex[usize::from(b & 15)]];
+                (&u, 1)
+            }
             0x80.. => match utf8_len(s.get(i..).unwrap_or_default()) {
                 Ok(n) => {
                     i += n;
