@@ -280,15 +280,13 @@ impl Client {
                 let sent = body.send(fd, head);
                 read_head(fd, buf, long_poll).or_else(|e| sent.and(Err(e)))
             });
-            match r {
-                Ok(n) => return Ok(n),
-                Err(Error::Closed | Error::Io) if !retried => retried = true,
-                Err(e) => {
-                    self.conn = None;
-                    return Err(e);
-                }
+            if r.is_err() {
+                self.conn = None;
             }
-            self.conn = None;
+            match r {
+                Err(Error::Closed | Error::Io) if !retried => retried = true,
+                r => return r,
+            }
         }
     }
 
