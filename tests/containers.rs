@@ -109,7 +109,7 @@ fn scratch_image_answers_the_cli_within_budget() {
     let packed = compressed_size(&tag);
     println!("scratch image: {raw} bytes unpacked, {packed} bytes compressed (budget {BUDGET})");
     // The layer is a tar: each binary fills whole 512-byte blocks, and the
-    // two may fill 121 between them (faas-rie 83 and the echo 38 today).
+    // two may fill 121 between them (faas-rie 81 and the echo 38 today).
     let blocks = |f: &str| std::fs::metadata(out(f)).unwrap().len().div_ceil(512);
     let (rie_blocks, echo_blocks) = (blocks("bin/faas-rie"), blocks("static/echo-rs"));
     assert!(
