@@ -435,6 +435,8 @@ pub fn is_aarch64_elf(bin: &PathBuf) -> bool {
 pub struct Proc {
     child: Child,
     stderr: Arc<Mutex<Vec<u8>>>,
+    /// The thread that copies stderr; it ends at the pipe's EOF.
+    reader: thread::JoinHandle<()>,
 }
 
 impl Proc {
@@ -459,7 +461,7 @@ impl Proc {
             .unwrap_or_else(|e| panic!("spawn {}: {e}", bin.display()));
         let stderr = Arc::new(Mutex::new(Vec::new()));
         let (mut pipe, sink) = (child.stderr.take().unwrap(), stderr.clone());
-        thread::spawn(move || {
+        let reader = thread::spawn(move || {
             let mut buf = [0u8; 4096];
             while let Ok(n) = pipe.read(&mut buf) {
                 if n == 0 {
@@ -468,7 +470,7 @@ impl Proc {
                 sink.lock().unwrap().extend_from_slice(&buf[..n]);
             }
         });
-        Proc { child, stderr }
+        Proc { child, stderr, reader }
     }
 
     pub fn pid(&self) -> u32 {
@@ -480,7 +482,13 @@ impl Proc {
         let deadline = Instant::now() + Duration::from_secs(secs);
         loop {
             if let Some(st) = self.child.try_wait().unwrap() {
-                thread::sleep(Duration::from_millis(20)); // let stderr drain
+                // All of stderr, up to its EOF (a loaded machine can take
+                // longer than any fixed pause; a grandchild holding the
+                // pipe would, so that wait is bounded too).
+                let drained = Instant::now() + Duration::from_secs(10);
+                while !self.reader.is_finished() && Instant::now() < drained {
+                    thread::sleep(Duration::from_millis(1));
+                }
                 return st;
             }
             if Instant::now() > deadline {
