@@ -160,7 +160,10 @@ A64_ALL := $(A64)/lib/libfaas.a $(A64)/bin/faas-rie $(foreach d,dynamic static,$
 arm64: $(A64_ALL) ## libfaas.a, bootstraps (dynamic and static), zips and faas-rie for arm64 (Graviton), cross-built
 	@for f in $(A64)/static/* $(A64)/zip/*.zip $(A64)/zip-static/*.zip; do printf '%-34s %10s\n' $$f $$(stat -c %s $$f); done
 
+# clippy on what is compiled for arm64 too (c_char is unsigned there).
+LINT_ARM64 = $(CARGO) clippy --locked --target $(ARM64) -p faas -p faas-c -p faas-rie -- $(LINT)
 test-arm64: arm64 cargo-lambda ## Run the arm64 bootstraps under qemu-aarch64 (make test does too, if it can)
+	$(LINT_ARM64)
 	$(CARGO) test --release --locked -p faas-tests --test arm64
 
 # The zip holds one file, `bootstrap`, mode 0755, with a fixed timestamp so
@@ -220,6 +223,7 @@ size: all ## Print the size of every artefact
 # they were not tested.
 ARM64_READY := $(and $(wildcard $(shell rustc --print sysroot)/lib/rustlib/$(ARM64)/lib),$(shell command -v $(ARM64_CC)),$(shell command -v $(ARM64_MUSL_CC)),$(shell command -v qemu-aarch64))
 test: lint all test-unit test-c $(if $(ARM64_READY),arm64) ## Run every test
+	$(if $(ARM64_READY),$(LINT_ARM64))
 	$(CARGO) test --release --locked -p faas-tests
 	$(if $(ARM64_READY),$(CARGO) test --release --locked -p faas-tests --test arm64,@echo "arm64: NOT TESTED: needs the Rust target $(ARM64) (rustup target add $(ARM64)), $(ARM64_CC), $(ARM64_MUSL_CC) and qemu-aarch64 (make deps)")
 

@@ -336,7 +336,7 @@ pub unsafe extern "C" fn faas_fail(inv: *mut faas_invocation, error_type: *const
         &[][..]
     } else {
         // SAFETY: readable for `message_len` bytes per the contract.
-        unsafe { core::slice::from_raw_parts(message as *const u8, message_len) }
+        unsafe { core::slice::from_raw_parts(message.cast::<u8>(), message_len) }
     };
     let err = HandlerError { error_type, message };
     if let Some(stream) = inv.stream.take() {
@@ -420,7 +420,7 @@ pub unsafe extern "C" fn faas_log(level: c_int, message: *const c_char, len: usi
         return;
     }
     // SAFETY: readable for `len` bytes per the contract.
-    faas::log::write(level, unsafe { core::slice::from_raw_parts(message as *const u8, len) });
+    faas::log::write(level, unsafe { core::slice::from_raw_parts(message.cast::<u8>(), len) });
 }
 
 fn strerror_str(rc: c_int) -> &'static str {

@@ -6,7 +6,7 @@
 #      (98, 11, 17, 20); a C++ program links against libfaas.a through it.
 #   2. tests/c/api_test.c: version macros vs faas_version*(), faas_strerror()
 #      for every code and for unknown ones, NULL arguments; plain and under
-#      AddressSanitizer + UBSan.
+#      AddressSanitizer + UBSan. tests/c/run_once.c: faas_run runs once.
 #   3. The global symbols defined by libfaas.a's own object are exactly
 #      tests/c/symbols.txt, which is exactly the functions faas.h declares.
 #   4. The C examples, built with ASan + UBSan, run against the fake Runtime
@@ -139,6 +139,10 @@ fi
 if run "tests/c/api_test.c builds with ASan + UBSan" \
     "$CC" $CSTRICT $SAN -Iinclude tests/c/api_test.c "$LIB" -o "$TMP/api_test_san"; then
     run "api_test under ASan + UBSan" "$TMP/api_test_san"
+fi
+if run "tests/c/run_once.c builds ($CSTRICT)" \
+    "$CC" $CSTRICT -pthread -Iinclude tests/c/run_once.c "$LIB" -o "$TMP/run_once"; then
+    run "run_once: a second faas_run, on the same thread or another, is refused" "$TMP/run_once"
 fi
 
 # --- 3. exported symbols ---------------------------------------------------

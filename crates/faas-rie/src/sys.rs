@@ -198,7 +198,7 @@ fn entry(list: &AtomicPtr<*const c_char>, i: usize) -> Option<&'static [u8]> {
         while *s.add(n) != 0 {
             n += 1;
         }
-        Some(core::slice::from_raw_parts(s as *const u8, n))
+        Some(core::slice::from_raw_parts(s.cast::<u8>(), n))
     }
 }
 

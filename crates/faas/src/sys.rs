@@ -276,7 +276,7 @@ unsafe fn starts_with(s: *const libc::c_char, prefix: &[u8]) -> Option<usize> {
         let want = if k == last { b'=' } else { b };
         // SAFETY: the bytes before index k matched non-NUL bytes, so s[k]
         // is at most the terminating NUL.
-        if unsafe { *s.add(k) } as u8 != want {
+        if unsafe { *s.cast::<u8>().add(k) } != want {
             return None;
         }
     }
@@ -424,9 +424,46 @@ fn thread_id() -> i32 {
     unsafe { libc::syscall(libc::SYS_gettid) as i32 }
 }
 
+/// Sets OWNER to `id` if it is still 0, atomically; true if it did.
+#[cfg(not(target_arch = "aarch64"))]
+fn claim(id: i32) -> bool {
+    OWNER.compare_exchange(0, id, Ordering::AcqRel, Ordering::Acquire).is_ok()
+}
+
+/// The same compare-and-swap, spelled out. On aarch64 Rust outlines every
+/// atomic read-modify-write into a libgcc helper that probes the CPU for LSE
+/// first (a constructor and getauxval): ~1.4 KB of a ~21 KB static bootstrap
+/// for this one call (`-C target-feature=-outline-atomics` is unstable, and
+/// `+lse` would shut out ARMv8.0 CPUs such as the Raspberry Pi 4's). An
+/// exclusive load/store pair (ARMv8.0: any aarch64 CPU) takes six instructions.
+#[cfg(target_arch = "aarch64")]
+fn claim(id: i32) -> bool {
+    let old: i32;
+    // SAFETY: OWNER is an aligned static i32 that only atomic operations
+    // touch; LDAXR/STLXR retry until the store is exclusive, and CLREX drops
+    // the reservation when OWNER was taken already.
+    unsafe {
+        core::arch::asm!(
+            "2: ldaxr {old:w}, [{p}]",
+            "cbnz {old:w}, 3f",
+            "stlxr {fail:w}, {id:w}, [{p}]",
+            "cbnz {fail:w}, 2b",
+            "b 4f",
+            "3: clrex",
+            "4:",
+            p = in(reg) OWNER.as_ptr(),
+            id = in(reg) id,
+            old = out(reg) old,
+            fail = out(reg) _,
+            options(nostack),
+        );
+    }
+    old == 0
+}
+
 /// Hands out the static storage, once per process, to the calling thread.
 pub fn storage() -> Option<Storage> {
-    if OWNER.compare_exchange(0, thread_id(), Ordering::AcqRel, Ordering::Acquire).is_err() {
+    if !claim(thread_id()) {
         return None;
     }
     // SAFETY: OWNER guarantees these exclusive references are made only once.
