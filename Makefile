@@ -46,7 +46,7 @@ RUST_SRC := Cargo.toml Cargo.lock $(shell find crates/faas c-abi examples -path 
 STD_SRC  := Cargo.toml Cargo.lock $(shell find crates/faas examples/std-rs -name '*.rs' -o -name Cargo.toml)
 
 .PHONY: all lib examples zip zip-static std arm64 test-arm64 test test-unit test-c lint size size-detail deps clean help
-all: lib examples zip zip-static std ## Build the library, every example (static and dynamic), the zips and the std example
+all: lib examples zip zip-static std rie ## Build the library, every example (static and dynamic), the zips, the std example and faas-rie
 
 help: ## List the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
@@ -216,7 +216,7 @@ size-detail: $(LIB) $(ELF_TRIM) ## The dynamic C echo's code and constants, and 
 
 size: all ## Print the size of every artefact
 	@printf '%-28s %10s\n' artefact bytes
-	@for f in $(OUT)/static/* $(OUT)/dynamic/* $(OUT)/zip/*.zip $(OUT)/zip-static/*.zip $(OUT)/std/std-rs $(OUT)/std/std-rs.zip; do printf '%-28s %10s\n' $$f $$(stat -c %s $$f); done
+	@for f in $(OUT)/static/* $(OUT)/dynamic/* $(OUT)/zip/*.zip $(OUT)/zip-static/*.zip $(OUT)/std/std-rs $(OUT)/std/std-rs.zip $(RIE_BIN); do printf '%-28s %10s\n' $$f $$(stat -c %s $$f); done
 
 # With the arm64 Rust target, cross compiler and qemu-aarch64 installed
 # (`make deps` adds them), the arm64 builds too; without, one loud line says
