@@ -311,6 +311,10 @@ fn init_error_served_to_the_triggering_invoke() {
     let log = rie.wait_stdout("REPORT RequestId: ", 2, 10);
     let reports: Vec<_> = log.lines().filter(|l| l.starts_with("REPORT")).collect();
     assert!(reports.iter().all(|l| l.ends_with(" MB\tStatus: error\tError Type: Function.BadConfig")), "{log}");
+    // Each failed init has its INIT_REPORT, before the invocation's START.
+    let inits: Vec<_> = log.lines().filter(|l| l.starts_with("INIT_REPORT Init Duration: ")).collect();
+    assert!(inits.len() == 2 && inits.iter().all(|l| l.ends_with(" ms\tPhase: init\tStatus: error\tError Type: Function.BadConfig")), "{log}");
+    assert!(log.find("INIT_REPORT") < log.find("START RequestId: "), "{log}");
 }
 
 #[test]
@@ -797,7 +801,13 @@ fn slow_init_is_retried_once_then_times_out() {
     let r = post(rie.port, "function", "", b"{}");
     assert!(r.starts_with("HTTP/1.1 200 ") && r.contains("X-Amz-Function-Error: Unhandled"), "{r}");
     assert!(r.contains(r#""errorType":"Sandbox.Timedout""#) && r.contains("Task timed out after 2.00 seconds"), "{r}");
-    assert_eq!(rie.stdout().matches("INIT_REPORT").count(), 1, "{}", rie.stdout());
+    // Two INIT_REPORTs: the init, and its retry at the invoke (Lambda's
+    // "suppressed init", phase invoke).
+    let log = rie.wait_stdout("REPORT RequestId: ", 1, 10);
+    let inits: Vec<_> = log.lines().filter(|l| l.starts_with("INIT_REPORT")).collect();
+    assert_eq!(inits.len(), 2, "{log}");
+    assert!(inits[0].ends_with("\tPhase: init\tStatus: timeout") && inits[1].ends_with("\tPhase: invoke\tStatus: timeout"), "{log}");
+    assert!(log.lines().any(|l| l.starts_with("REPORT") && l.ends_with("\tStatus: timeout")), "{log}");
 }
 
 #[test]

@@ -1162,11 +1162,7 @@ impl Server {
             l.s(const { inside(INIT_REPORT, b"Init Duration: ") }).fixed2(init / 10).s(const { inside(BILLED, b" ms\t") });
         }
         if let (true, Outcome::Fail(t, _)) = (platform, &outcome) {
-            if *t == b"Sandbox.Timedout" {
-                l.s(const { inside(INIT_TIMEOUT, b"Status: timeout") });
-            } else {
-                l.s(b"Status: error\tError Type: ").s(t);
-            }
+            status(l, t);
         }
         l.s(b"\n");
         show(l, at);
@@ -1250,6 +1246,7 @@ impl Server {
     /// `/next`): the invoke that triggered it gets the error.
     fn init_failed(&mut self, i: usize, etype: &[u8], doc: &[u8]) {
         self.drain_pipe(i);
+        self.init_report(i, etype);
         self.rts[i].init_retry = false;
         if let Some(mut job) = self.take_job() {
             job.start_us = self.rts[i].spawn_us;
@@ -1257,6 +1254,20 @@ impl Server {
             self.finish(i, Outcome::Fail(etype, doc), true);
         }
         self.retire(i);
+    }
+
+    /// The INIT_REPORT line of runtime `i`'s failed init, as Lambda writes
+    /// it: phase `init`, or `invoke` for the init retried at the invoke
+    /// after a timeout (a "suppressed init"); then its status.
+    fn init_report(&mut self, i: usize, etype: &[u8]) {
+        let rt = &mut self.rts[i];
+        let (us, retried) = (sys::mono_us().saturating_sub(rt.spawn_us), rt.init_retry);
+        let l = &mut rt.log;
+        let at = new_line(l);
+        l.s(INIT_REPORT).fixed2(us / 10).s(if retried { b" ms\tPhase: invoke\t" } else { PHASE_INIT });
+        status(l, etype);
+        l.s(b"\n");
+        show(l, at);
     }
 
     /// Stops runtime `i` for good; the next job starts a fresh one.
@@ -1295,10 +1306,7 @@ impl Server {
             if rt.state == St::Init && !rt.init_retry {
                 // As Lambda: an init past its limit (10 s) is tried once
                 // more, at the invoke, with the function's timeout.
-                let rt = &mut self.rts[i];
-                let at = new_line(&mut rt.log);
-                rt.log.s(INIT_REPORT).fixed2((now - rt.spawn_us) / 10).s(INIT_TIMEOUT);
-                show(&mut rt.log, at);
+                self.init_report(i, TIMED_OUT);
                 self.retire(i);
                 self.rts[i].init_retry = true;
                 if self.stopping.is_none() {
@@ -1310,7 +1318,7 @@ impl Server {
                 // was answered, its runtime is reset.
                 let mut msg = Vec::new();
                 msg.s(b"Task timed out after ").fixed2(self.cfg.timeout_ms / 10).s(b" seconds");
-                self.fail_rt(i, b"Sandbox.Timedout", &msg);
+                self.fail_rt(i, TIMED_OUT, &msg);
                 self.retire(i);
             }
         }
@@ -1461,6 +1469,16 @@ fn new_line(log: &mut Vec<u8>) -> usize {
     at
 }
 
+/// How Lambda's REPORT and INIT_REPORT lines end for a failure of the
+/// platform's: `Status: timeout`, or `Status: error` and the error type.
+fn status(log: &mut Vec<u8>, etype: &[u8]) {
+    if etype == TIMED_OUT {
+        log.s(b"Status: timeout");
+    } else {
+        log.s(b"Status: error\tError Type: ").s(etype);
+    }
+}
+
 /// Writes what a runtime's log gained from `at` on to stdout, and keeps
 /// the log from growing: Tail needs only its last 4 KB.
 fn show(log: &mut Vec<u8>, at: usize) {
@@ -1541,7 +1559,8 @@ const EXECUTED: &[u8] = b"\r\nX-Amz-Executed-Version: $LATEST\r\nx-amzn-RequestI
 const CHUNKED: &[u8] = b"\r\nTransfer-Encoding: chunked\r\n\r\n";
 const LENGTH: &[u8] = b"\r\nContent-Length: ";
 const INIT_REPORT: &[u8] = b"INIT_REPORT Init Duration: ";
-const INIT_TIMEOUT: &[u8] = b" ms\tPhase: init\tStatus: timeout\n";
+const PHASE_INIT: &[u8] = b" ms\tPhase: init\t";
+const TIMED_OUT: &[u8] = b"Sandbox.Timedout";
 const NEXT_PATH: &[u8] = b"/2018-06-01/runtime/invocation/next";
 const INIT_ERROR: &[u8] = b"/2018-06-01/runtime/init/error";
 /// Pieces of the REPORT line that hold shorter pieces of it.
