@@ -57,7 +57,7 @@ typedef enum faas_result {
     FAAS_EIO = 4,          /* a socket read or write failed */
     FAAS_ECLOSED = 5,      /* the Runtime API closed the connection */
     FAAS_ETRUNCATED = 6,   /* ... in the middle of a message */
-    FAAS_EPROTO = 7,       /* malformed HTTP from the Runtime API */
+    FAAS_EPROTO = 7,       /* a malformed HTTP head from the Runtime API */
     FAAS_ETOOLARGE = 8,    /* a payload or header over its limit (413) */
     FAAS_ESTATUS = 9,      /* the Runtime API refused the request (4xx) */
     FAAS_EFATAL = 10,      /* the Runtime API reported a fatal error (5xx) */
@@ -65,7 +65,9 @@ typedef enum faas_result {
     FAAS_EINVAL = 12,      /* an invalid argument (NULL, CR/LF in a header) */
     FAAS_ESTATE = 13,      /* not allowed now (e.g. a second response) */
     FAAS_EJSON = 14,       /* JSON does not parse or does not fit */
-    FAAS_ESHUTDOWN = 15    /* SIGTERM arrived: the runtime is stopping */
+    FAAS_ESHUTDOWN = 15,   /* SIGTERM arrived: the runtime is stopping */
+    FAAS_EFRAMING = 16,    /* a bad Content-Length or Transfer-Encoding */
+    FAAS_ECHUNKED = 17     /* a malformed chunked body from the Runtime API */
 } faas_result;
 
 /* One invocation. Opaque; valid only while the handler it was given to runs. */

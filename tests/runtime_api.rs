@@ -400,41 +400,45 @@ fn an_answer_before_the_body_is_read_counts() {
 fn hostile_runtime_api() {
     let ok = |id: &str| Next::event(id, b"\"ok\"");
     let no_id = || Next::Raw(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}".to_vec());
-    let cases: Vec<(&str, Vec<Next>, &[&str])> = vec![
-        // (name, script, ids answered with /response, in order)
-        ("close before the head", vec![Next::RawClose(vec![]), ok("after")], &["after"]),
-        ("reset in mid-head", vec![Next::RawClose(b"HTTP/1.1 200 OK\r\nLambda-Runt".to_vec()), ok("x")], &[]),
-        ("truncated body", vec![Next::RawClose(b"HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: t\r\nContent-Length: 100\r\n\r\nshort".to_vec()), ok("after")], &["after"]),
-        ("bad chunk size", vec![Next::Raw(b"HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: t\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n".to_vec()), ok("after")], &["after"]),
-        ("missing request id", vec![Next::Raw(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}".to_vec()), ok("after")], &["after"]),
+    let cases: Vec<(&str, Vec<Next>, &[&str], &str)> = vec![
+        // (name, script, ids answered with /response, in order; what the
+        // first line on stderr says)
+        ("close before the head", vec![Next::RawClose(vec![]), ok("after")], &["after"], "answered 500"),
+        ("reset in mid-head", vec![Next::RawClose(b"HTTP/1.1 200 OK\r\nLambda-Runt".to_vec()), ok("x")], &[], "GET /next failed, exiting: the Runtime API closed the connection in mid-message"),
+        ("truncated body", vec![Next::RawClose(b"HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: t\r\nContent-Length: 100\r\n\r\nshort".to_vec()), ok("after")], &["after"], "event not readable: the Runtime API closed the connection in mid-message"),
+        ("bad chunk size", vec![Next::Raw(b"HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: t\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n".to_vec()), ok("after")], &["after"], "event not readable: malformed chunked body"),
+        ("missing request id", vec![Next::Raw(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}".to_vec()), ok("after")], &["after"], "invocation without Lambda-Runtime-Aws-Request-Id"),
+        ("Content-Length not a number", vec![Next::Raw(b"HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: t\r\nContent-Length: 2x\r\n\r\n{}".to_vec()), ok("after")], &["after"], "event not readable: bad Content-Length or Transfer-Encoding"),
+        ("Transfer-Encoding gzip", vec![Next::Raw(b"HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: t\r\nTransfer-Encoding: gzip\r\n\r\n{}".to_vec()), ok("after")], &["after"], "event not readable: bad Content-Length or Transfer-Encoding"),
         // Three in a row are skipped; a fourth ends the process.
-        ("three missing request ids", [vec![no_id(); 3], vec![ok("after")]].concat(), &["after"]),
-        ("four missing request ids", [vec![no_id(); 4], vec![ok("never")]].concat(), &[]),
-        ("garbage status line", vec![Next::Raw(b"SPDY/9 what\r\n\r\n".to_vec()), ok("never")], &[]),
-        ("head over 1 MiB", vec![Next::Raw([&b"HTTP/1.1 200 OK\r\nX: "[..], &vec![b'a'; 1_100_000], b"\r\n\r\n"].concat()), ok("never")], &[]),
+        ("three missing request ids", [vec![no_id(); 3], vec![ok("after")]].concat(), &["after"], "invocation without Lambda-Runtime-Aws-Request-Id"),
+        ("four missing request ids", [vec![no_id(); 4], vec![ok("never")]].concat(), &[], "invocation without Lambda-Runtime-Aws-Request-Id"),
+        ("garbage status line", vec![Next::Raw(b"SPDY/9 what\r\n\r\n".to_vec()), ok("never")], &[], "GET /next failed, exiting: malformed status line or header"),
+        ("head over 1 MiB", vec![Next::Raw([&b"HTTP/1.1 200 OK\r\nX: "[..], &vec![b'a'; 1_100_000], b"\r\n\r\n"].concat()), ok("never")], &[], "GET /next failed, exiting: payload or header over its limit"),
         // Up to 1 MiB is fine (emulators pass a caller's client context on
         // whatever its size); it is read in pieces.
-        ("head of 900 KB", vec![big_head("big", 900_000), ok("after")], &["big", "after"]),
-        ("HTTP/1.0 until close", vec![Next::RawClose(b"HTTP/1.0 200 OK\r\nLambda-Runtime-Aws-Request-Id: old\r\n\r\n\"ten\"".to_vec()), ok("after")], &["old", "after"]),
-        ("403 on /next", vec![Next::Raw(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n".to_vec()), ok("never")], &[]),
-        ("one byte at a time", vec![Next::Dribble(b"HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: slow\r\nTransfer-Encoding: chunked\r\n\r\n4\r\n\"ok\"\r\n0\r\n\r\n".to_vec()), ok("after")], &["slow", "after"]),
-        ("Content-Length longer than the body", vec![Next::RawClose(b"HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: t\r\nContent-Length: 9999\r\n\r\n{}".to_vec()), ok("after")], &["after"]),
-        ("chunk extensions and trailers", vec![Next::Raw(b"HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: ext\r\nTransfer-Encoding: chunked\r\n\r\n3;a=b\r\n\"ok\r\n1\r\n\"\r\n0\r\nX-Trailer: 1\r\n\r\n".to_vec())], &["ext"]),
+        ("head of 900 KB", vec![big_head("big", 900_000), ok("after")], &["big", "after"], "answered 500"),
+        ("HTTP/1.0 until close", vec![Next::RawClose(b"HTTP/1.0 200 OK\r\nLambda-Runtime-Aws-Request-Id: old\r\n\r\n\"ten\"".to_vec()), ok("after")], &["old", "after"], "answered 500"),
+        ("403 on /next", vec![Next::Raw(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n".to_vec()), ok("never")], &[], "answered 403"),
+        ("one byte at a time", vec![Next::Dribble(b"HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: slow\r\nTransfer-Encoding: chunked\r\n\r\n4\r\n\"ok\"\r\n0\r\n\r\n".to_vec()), ok("after")], &["slow", "after"], "answered 500"),
+        ("Content-Length longer than the body", vec![Next::RawClose(b"HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: t\r\nContent-Length: 9999\r\n\r\n{}".to_vec()), ok("after")], &["after"], "event not readable: the Runtime API closed the connection in mid-message"),
+        ("chunk extensions and trailers", vec![Next::Raw(b"HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: ext\r\nTransfer-Encoding: chunked\r\n\r\n3;a=b\r\n\"ok\r\n1\r\n\"\r\n0\r\nX-Trailer: 1\r\n\r\n".to_vec())], &["ext"], "answered 500"),
         // Interim answers come before the real one and have no body.
-        ("100 and 103 before the answer", vec![Next::Raw(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: c\r\nContent-Length: 4\r\n\r\n\"ok\"".to_vec())], &["c"]),
+        ("100 and 103 before the answer", vec![Next::Raw(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: c\r\nContent-Length: 4\r\n\r\n\"ok\"".to_vec())], &["c"], "answered 500"),
         // 304 has no body whatever the headers say: not a wait for a close.
-        ("304 on /next", vec![Next::Raw(b"HTTP/1.1 304 Not Modified\r\n\r\n".to_vec()), ok("never")], &[]),
+        ("304 on /next", vec![Next::Raw(b"HTTP/1.1 304 Not Modified\r\n\r\n".to_vec()), ok("never")], &[], "answered 304"),
         // An id that could not be posted back is skipped like a missing one.
-        ("request id over 128 bytes", vec![Next::event(&"r".repeat(129), b"{}"), ok("after")], &["after"]),
+        ("request id over 128 bytes", vec![Next::event(&"r".repeat(129), b"{}"), ok("after")], &["after"], "invocation without Lambda-Runtime-Aws-Request-Id"),
     ];
     for (name, bin) in echoes() {
-        for (case, script, answered) in &cases {
+        for (case, script, answered, why) in &cases {
             let (api, p, st) = run_script(&bin, script.clone(), &[]);
             let got: Vec<String> =
                 api.posts().iter().filter(|r| r.path.ends_with("/response")).map(|r| r.path.split('/').nth(4).unwrap().to_string()).collect();
             assert_eq!(got, *answered, "{name} / {case}: stderr {}", p.stderr());
             assert_eq!(st.code(), Some(1), "{name} / {case}: a clear exit, not a crash");
-            assert!(p.stderr().starts_with("faas: "), "{name} / {case}: explained: {}", p.stderr());
+            let first = p.stderr().lines().next().unwrap_or_default().to_string();
+            assert!(first.starts_with("faas: ") && first.contains(why), "{name} / {case}: explained ({why}): {}", p.stderr());
         }
     }
     // Events that cannot be read whole are reported for their request id.

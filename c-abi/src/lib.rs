@@ -31,10 +31,12 @@ fn code(e: Error) -> c_int {
         Error::State => 13,
         Error::Json => 14,
         Error::Shutdown => 15,
+        Error::Framing => 16,
+        Error::Chunked => 17,
     }
 }
 
-const ERRORS: [Error; 15] = [
+const ERRORS: [Error; 17] = [
     Error::NoAddress,
     Error::Address,
     Error::Connect,
@@ -50,6 +52,8 @@ const ERRORS: [Error; 15] = [
     Error::State,
     Error::Json,
     Error::Shutdown,
+    Error::Framing,
+    Error::Chunked,
 ];
 
 fn result(r: Result<(), Error>) -> c_int {

@@ -49,9 +49,9 @@ static void strerror_codes(void) {
         FAAS_OK,      FAAS_ENOADDRESS, FAAS_EADDRESS,     FAAS_ECONNECT, FAAS_EIO,
         FAAS_ECLOSED, FAAS_ETRUNCATED, FAAS_EPROTO,       FAAS_ETOOLARGE, FAAS_ESTATUS,
         FAAS_EFATAL,  FAAS_ENOREQUESTID, FAAS_EINVAL,     FAAS_ESTATE,   FAAS_EJSON,
-        FAAS_ESHUTDOWN,
+        FAAS_ESHUTDOWN, FAAS_EFRAMING, FAAS_ECHUNKED,
     };
-    static const int unknown[] = {-1, FAAS_ESHUTDOWN + 1, 100, 1000, INT_MIN, INT_MAX};
+    static const int unknown[] = {-1, FAAS_ECHUNKED + 1, 100, 1000, INT_MIN, INT_MAX};
     const size_t n = sizeof codes / sizeof codes[0];
     const char *desc[sizeof codes / sizeof codes[0]];
     size_t i, j;

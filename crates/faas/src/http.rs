@@ -185,13 +185,13 @@ pub fn framing(headers: &[Header<'_>]) -> Result<Framing, Error> {
             // Only "chunked" (last, as HTTP requires) is understood.
             let last = h.value.rsplit(|&b| b == b',').next().map(trim).unwrap_or_default();
             if !eq_nocase(last, b"chunked") {
-                return Err(Error::Protocol);
+                return Err(Error::Framing);
             }
             chunked = true;
         } else if eq_nocase(h.name, b"content-length") {
-            let v = parse_dec(h.value).ok_or(Error::Protocol)?;
+            let v = parse_dec(h.value).ok_or(Error::Framing)?;
             if length.is_some_and(|l| l != v) {
-                return Err(Error::Protocol);
+                return Err(Error::Framing);
             }
             length = Some(v);
         }
@@ -293,7 +293,7 @@ impl Chunked {
                 }
                 continue;
             }
-            let Some(&b) = buf.get(*rd) else { return Err(Error::Protocol) };
+            let Some(&b) = buf.get(*rd) else { return Err(Error::Chunked) };
             *rd += 1;
             self.step(b)?;
             if self.state == State::Trailer && self.trailers.is_none() {
@@ -307,14 +307,14 @@ impl Chunked {
     fn step(&mut self, b: u8) -> Result<(), Error> {
         if self.cr {
             self.cr = false;
-            return if b == b'\n' { self.end_line() } else { Err(Error::Protocol) };
+            return if b == b'\n' { self.end_line() } else { Err(Error::Chunked) };
         }
         match (self.state, b) {
             (_, b'\r') => self.cr = true,
             (_, b'\n') => self.end_line()?,
             (State::Size, _) if self.line > 0 && (b == b';' || b == b' ' || b == b'\t') => self.state = State::Ext,
             (State::Size, _) => {
-                let d = (b as char).to_digit(16).ok_or(Error::Protocol)?;
+                let d = (b as char).to_digit(16).ok_or(Error::Chunked)?;
                 if self.line >= 15 {
                     return Err(Error::TooLarge);
                 }
@@ -327,20 +327,20 @@ impl Chunked {
                     return Err(Error::TooLarge);
                 }
             }
-            (State::DataEnd | State::Data | State::Done, _) => return Err(Error::Protocol),
+            (State::DataEnd | State::Data | State::Done, _) => return Err(Error::Chunked),
         }
         Ok(())
     }
 
     fn end_line(&mut self) -> Result<(), Error> {
         self.state = match self.state {
-            State::Size | State::Ext if self.line == 0 && self.state == State::Size => return Err(Error::Protocol),
+            State::Size | State::Ext if self.line == 0 && self.state == State::Size => return Err(Error::Chunked),
             State::Size | State::Ext if self.n == 0 => State::Trailer,
             State::Size | State::Ext => State::Data,
             State::DataEnd => State::Size,
             State::Trailer if self.line == 0 => State::Done,
             State::Trailer => State::Trailer,
-            State::Data | State::Done => return Err(Error::Protocol),
+            State::Data | State::Done => return Err(Error::Chunked),
         };
         self.line = 0;
         Ok(())
@@ -535,7 +535,7 @@ mod tests {
             [h("Content-Length", "99999999999999999999"), h("X", "")],
             [h("Transfer-Encoding", "gzip"), h("X", "")],
         ] {
-            assert_eq!(framing(&bad), Err(Error::Protocol));
+            assert_eq!(framing(&bad), Err(Error::Framing));
         }
         assert_eq!(header(&[h("X-A", "1"), h("x-a", "2")], "X-a"), Some(&b"1"[..]));
     }
@@ -573,7 +573,7 @@ mod tests {
         let (got, overflow, _) = dechunk(b"5\r\nhello\r\n3\r\nabc\r\n0\r\n\r\n", 4, 6).unwrap();
         assert_eq!((&got[..], overflow), (&b"helloa"[..], 2));
         for bad in [&b"x\r\n"[..], b"\r\n", b"5\r\nhelloX\r\n", b"-1\r\n", b"5\rx"] {
-            assert!(matches!(dechunk(bad, 1, 100), Err(Error::Protocol)), "{bad:?}");
+            assert!(matches!(dechunk(bad, 1, 100), Err(Error::Chunked)), "{bad:?}");
         }
         assert_eq!(dechunk(b"1000000000000000\r\n", 1, 100), Err(Error::TooLarge));
         assert_eq!(dechunk(b"5\r\nhel", 1, 100), Err(Error::Closed));

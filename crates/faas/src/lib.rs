@@ -65,7 +65,7 @@ pub enum Error {
     Closed,
     /// The connection closed in the middle of a message.
     Truncated,
-    /// Malformed HTTP from the Runtime API.
+    /// A malformed HTTP head (status line or header) from the Runtime API.
     Protocol,
     /// A head, body or value over its limit.
     TooLarge,
@@ -83,6 +83,11 @@ pub enum Error {
     Json,
     /// SIGTERM arrived (graceful shutdown): the runtime is stopping.
     Shutdown,
+    /// A Content-Length that is not a number or disagrees with another, or
+    /// a Transfer-Encoding other than chunked.
+    Framing,
+    /// A chunked body that breaks the chunked format.
+    Chunked,
 }
 
 impl Error {
@@ -95,7 +100,7 @@ impl Error {
             Error::Io => c"socket read or write failed",
             Error::Closed => c"the Runtime API closed the connection",
             Error::Truncated => c"the Runtime API closed the connection in mid-message",
-            Error::Protocol => c"malformed HTTP from the Runtime API",
+            Error::Protocol => c"malformed status line or header from the Runtime API",
             Error::TooLarge => c"payload or header over its limit",
             Error::Status => c"the Runtime API refused the request",
             Error::Fatal => c"the Runtime API reported a fatal error",
@@ -104,6 +109,8 @@ impl Error {
             Error::State => c"not allowed in the invocation's current state",
             Error::Json => c"invalid JSON, or not of the type, or too big",
             Error::Shutdown => c"shutting down (SIGTERM)",
+            Error::Framing => c"bad Content-Length or Transfer-Encoding from the Runtime API",
+            Error::Chunked => c"malformed chunked body from the Runtime API",
         }
     }
 

@@ -215,19 +215,19 @@ fn framing_model(hs: &[(String, Vec<u8>)]) -> Result<Framing, Error> {
         if name.eq_ignore_ascii_case("transfer-encoding") {
             let last = value.split(|&b| b == b',').next_back().map(ows_trim).unwrap_or_default();
             if !last.eq_ignore_ascii_case(b"chunked") {
-                return Err(Error::Protocol);
+                return Err(Error::Framing);
             }
             chunked = true;
         } else if name.eq_ignore_ascii_case("content-length") {
             let digits = !value.is_empty() && value.len() <= 18 && value.iter().all(u8::is_ascii_digit);
             if !digits {
-                return Err(Error::Protocol);
+                return Err(Error::Framing);
             }
             lengths.push(std::str::from_utf8(value).unwrap().parse::<u64>().unwrap());
         }
     }
     if lengths.windows(2).any(|w| w[0] != w[1]) {
-        return Err(Error::Protocol);
+        return Err(Error::Framing);
     }
     Ok(match (chunked, lengths.first()) {
         (true, _) => Framing::Chunked,

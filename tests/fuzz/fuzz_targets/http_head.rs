@@ -54,13 +54,13 @@ fn framing_model(hs: &[Header]) -> Result<Framing, Error> {
             let last = h.value.rsplit(|&b| b == b',').next().unwrap();
             let last = std::str::from_utf8(last).map(|s| s.trim_matches([' ', '\t'])).unwrap_or("");
             if !last.eq_ignore_ascii_case("chunked") {
-                return Err(Error::Protocol);
+                return Err(Error::Framing);
             }
             chunked = true;
         } else if h.name.eq_ignore_ascii_case(b"content-length") {
-            let v = dec_model(h.value).ok_or(Error::Protocol)?;
+            let v = dec_model(h.value).ok_or(Error::Framing)?;
             if len.is_some_and(|l| l != v) {
-                return Err(Error::Protocol);
+                return Err(Error::Framing);
             }
             len = Some(v);
         }
