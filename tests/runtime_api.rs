@@ -414,6 +414,7 @@ fn hostile_runtime_api() {
         ("three missing request ids", [vec![no_id(); 3], vec![ok("after")]].concat(), &["after"], "invocation without Lambda-Runtime-Aws-Request-Id"),
         ("four missing request ids", [vec![no_id(); 4], vec![ok("never")]].concat(), &[], "invocation without Lambda-Runtime-Aws-Request-Id"),
         ("garbage status line", vec![Next::Raw(b"SPDY/9 what\r\n\r\n".to_vec()), ok("never")], &[], "GET /next failed, exiting: malformed status line or header"),
+        ("not HTTP/1.x", vec![Next::Raw(b"HTTX/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: t\r\nContent-Length: 2\r\n\r\n{}".to_vec()), ok("never")], &[], "GET /next failed, exiting: malformed status line or header"),
         ("head over 1 MiB", vec![Next::Raw([&b"HTTP/1.1 200 OK\r\nX: "[..], &vec![b'a'; 1_100_000], b"\r\n\r\n"].concat()), ok("never")], &[], "GET /next failed, exiting: payload or header over its limit"),
         // Up to 1 MiB is fine (emulators pass a caller's client context on
         // whatever its size); it is read in pieces.

@@ -24,10 +24,13 @@ pub struct Head<'b> {
 }
 
 impl Head<'_> {
-    /// The status code of a response head (`start[1]`), if it is three digits.
+    /// The status code of an HTTP/1.x response head (`start[1]`), if it is
+    /// three digits.
     pub fn status(&self) -> Option<u16> {
-        // Three digits: at most 999.
-        parse_dec(self.start[1]).filter(|_| self.start[1].len() == 3).map(|n| n as u16)
+        // Three digits: at most 999. (HTTP/1.x as a slice pattern: starts_with
+        // would link bcmp.)
+        let ok = |_: &u64| self.start[1].len() == 3 && matches!(self.start[0], [b'H', b'T', b'T', b'P', b'/', b'1', b'.', ..]);
+        parse_dec(self.start[1]).filter(ok).map(|n| n as u16)
     }
 }
 
@@ -488,6 +491,8 @@ mod tests {
             (b"HTTP/1.1 2x0\r\n\r\n", None, 0, 16),
             (b"HTTP/1.1 099\r\n\r\n", Some(99), 0, 16),
             (b"HTTP/1.1 999 a b\r\n\r\n", Some(999), 0, 20),
+            (b"HTTX/1.1 200 OK\r\n\r\n", None, 0, 19),
+            (b"HTTP/2 200\r\n\r\n", None, 0, 14),
         ];
         for &(raw, status, n, len) in ok {
             let (hd, hs) = head(raw).unwrap().unwrap();
