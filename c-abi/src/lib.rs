@@ -1,8 +1,7 @@
 //! The C ABI of faas (`include/faas.h`). Every function here is a thin
 //! adapter over the Rust API; the header is the C user's manual.
 //!
-//! Result codes map one to one from [`faas::Error`] in [`code`], the one
-//! place that does so.
+//! Result codes are [`faas::Error::code`]; 0 is success.
 #![no_std]
 #![allow(non_camel_case_types)]
 
@@ -13,48 +12,11 @@ use faas::{Context, Error, Handler, HandlerError, Out, Response, Stream};
 /// `FAAS_OK`; errors are `code(e)`. Append-only, as the header says.
 const FAAS_OK: c_int = 0;
 
-/// The one mapping from the core error to the C result code.
+/// The C result code of a core error: [`Error::code`], which the header's
+/// `FAAS_E*` values copy (`tests/c/api_test.c` checks every one).
 fn code(e: Error) -> c_int {
-    match e {
-        Error::NoAddress => 1,
-        Error::Address => 2,
-        Error::Connect => 3,
-        Error::Io => 4,
-        Error::Closed => 5,
-        Error::Truncated => 6,
-        Error::Protocol => 7,
-        Error::TooLarge => 8,
-        Error::Status => 9,
-        Error::Fatal => 10,
-        Error::NoRequestId => 11,
-        Error::Invalid => 12,
-        Error::State => 13,
-        Error::Json => 14,
-        Error::Shutdown => 15,
-        Error::Framing => 16,
-        Error::Chunked => 17,
-    }
+    e.code()
 }
-
-const ERRORS: [Error; 17] = [
-    Error::NoAddress,
-    Error::Address,
-    Error::Connect,
-    Error::Io,
-    Error::Closed,
-    Error::Truncated,
-    Error::Protocol,
-    Error::TooLarge,
-    Error::Status,
-    Error::Fatal,
-    Error::NoRequestId,
-    Error::Invalid,
-    Error::State,
-    Error::Json,
-    Error::Shutdown,
-    Error::Framing,
-    Error::Chunked,
-];
 
 fn result(r: Result<(), Error>) -> c_int {
     r.map_or_else(code, |()| FAAS_OK)
@@ -430,14 +392,14 @@ pub unsafe extern "C" fn faas_log(level: c_int, message: *const c_char, len: usi
 fn strerror_str(rc: c_int) -> &'static str {
     match rc {
         FAAS_OK => "success",
-        _ => ERRORS.iter().find(|&&e| code(e) == rc).map_or("the handler failed", |e| e.as_str()),
+        _ => Error::from_code(rc).map_or("the handler failed", Error::as_str),
     }
 }
 
 /// A static, NUL-terminated description of a result code.
 #[no_mangle]
 pub extern "C" fn faas_strerror(rc: c_int) -> *const c_char {
-    match ERRORS.iter().find(|&&e| code(e) == rc) {
+    match Error::from_code(rc) {
         Some(e) => e.as_cstr().as_ptr(),
         None if rc == FAAS_OK => c"success".as_ptr(),
         None => c"unknown result code".as_ptr(),
