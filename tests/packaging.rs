@@ -624,6 +624,18 @@ fn rpm_builds_lints_installs_and_its_files_build_a_working_handler() {
     let bootstrap = build_handler(&sysroot, "/usr", "/usr/lib64", &s.0);
     invoke_echo(&bootstrap);
     invoke_through_rie(&sysroot.join("usr/bin/faas-rie"), &bootstrap);
+
+    // rpm.sh built it with Fedora's Rust flags (opt-level 3, debuginfo 2),
+    // which the spec overrides for size: the same echo linked with the tree's
+    // libfaas.a (the release profile) must be no smaller. (Not the same to
+    // the byte: the paths of the vendored crates differ.)
+    let tree = s.0.join("bootstrap-tree");
+    let r = root();
+    run(cmd("cc").args(["-std=c99", "-Os", "-I"]).arg(r.join("include")).arg(r.join("examples/echo.c")).arg(r.join("out/lib/libfaas.a")).arg("-o").arg(&tree));
+    let size = |p: &Path| fs::metadata(p).unwrap().len();
+    let (rpm, ours) = (size(&bootstrap), size(&tree));
+    println!("echo linked with the rpm's libfaas.a: {rpm} bytes; with the tree's: {ours}");
+    assert!(rpm <= ours + 512, "the rpm's libfaas.a is not size-optimised: the echo is {rpm} bytes against {ours}");
 }
 
 #[test]
