@@ -154,6 +154,21 @@ fn build_handler(sysroot: &Path, prefix: &str, libdir: &str, work: &Path) -> Pat
     bootstrap
 }
 
+/// Checks that `bootstrap` (build_handler's echo, linked with a package's
+/// libfaas.a) is no larger than the same echo linked with the tree's
+/// libfaas.a, built with the release profile (opt-level z): a distribution's
+/// RUSTFLAGS must not undo it. Not the same to the byte: the paths of the
+/// vendored crates differ.
+fn assert_size_optimised(package: &str, bootstrap: &Path, work: &Path) {
+    let tree = work.join("bootstrap-tree");
+    let r = root();
+    run(cmd("cc").args(["-std=c99", "-Os", "-I"]).arg(r.join("include")).arg(r.join("examples/echo.c")).arg(r.join("out/lib/libfaas.a")).arg("-o").arg(&tree));
+    let size = |p: &Path| fs::metadata(p).unwrap().len();
+    let (theirs, ours) = (size(bootstrap), size(&tree));
+    println!("{package}: the echo linked with its libfaas.a is {theirs} bytes; with the tree's, {ours}");
+    assert!(theirs <= ours + 512, "{package}: its libfaas.a is not size-optimised: the echo is {theirs} bytes against {ours}");
+}
+
 /// Runs `bootstrap` against a one-invocation Runtime API on 127.0.0.1 and
 /// checks that it echoes the event. After the one invocation the next /next
 /// gets a 500, on which a runtime must exit promptly.
@@ -624,18 +639,9 @@ fn rpm_builds_lints_installs_and_its_files_build_a_working_handler() {
     let bootstrap = build_handler(&sysroot, "/usr", "/usr/lib64", &s.0);
     invoke_echo(&bootstrap);
     invoke_through_rie(&sysroot.join("usr/bin/faas-rie"), &bootstrap);
-
     // rpm.sh built it with Fedora's Rust flags (opt-level 3, debuginfo 2),
-    // which the spec overrides for size: the same echo linked with the tree's
-    // libfaas.a (the release profile) must be no smaller. (Not the same to
-    // the byte: the paths of the vendored crates differ.)
-    let tree = s.0.join("bootstrap-tree");
-    let r = root();
-    run(cmd("cc").args(["-std=c99", "-Os", "-I"]).arg(r.join("include")).arg(r.join("examples/echo.c")).arg(r.join("out/lib/libfaas.a")).arg("-o").arg(&tree));
-    let size = |p: &Path| fs::metadata(p).unwrap().len();
-    let (rpm, ours) = (size(&bootstrap), size(&tree));
-    println!("echo linked with the rpm's libfaas.a: {rpm} bytes; with the tree's: {ours}");
-    assert!(rpm <= ours + 512, "the rpm's libfaas.a is not size-optimised: the echo is {rpm} bytes against {ours}");
+    // which the spec overrides for size.
+    assert_size_optimised("rpm", &bootstrap, &s.0);
 }
 
 #[test]
@@ -667,4 +673,7 @@ fn pacman_package_builds_installs_and_its_files_build_a_working_handler() {
     let bootstrap = build_handler(&sysroot, "/usr", "/usr/lib", &s.0);
     invoke_echo(&bootstrap);
     invoke_through_rie(&sysroot.join("usr/bin/faas-rie"), &bootstrap);
+    // pacman.sh set RUSTFLAGS="-C opt-level=2 ..." in makepkg.conf, which
+    // the PKGBUILD overrides for size.
+    assert_size_optimised("pacman", &bootstrap, &s.0);
 }

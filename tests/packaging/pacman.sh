@@ -3,7 +3,7 @@
 # Usage: pacman.sh TARBALL PKGBUILD WORK   (run as root)
 #   1. makepkg, which refuses to run as root, runs as an unprivileged user
 #      (created here) with the network unplugged (unshare -n), build() and
-#      check() and package() all;
+#      check() and package() all, with RUSTFLAGS set in makepkg.conf;
 #   2. pacman -U --root WORK/root --dbpath WORK/db installs it.
 # Leaves the package in WORK/build and the installed tree in WORK/root.
 set -eu
@@ -39,10 +39,15 @@ for d in bin lib; do
 done
 chown -R "$user:$user" "$work/build" "$work/home"
 
+# makepkg.conf with Rust flags that a distribution or its user may set:
+# Arch's rust.conf has -Cforce-frame-pointers=yes, and makepkg.conf's own
+# commented example is -C opt-level=2. The PKGBUILD must survive both.
+{ cat /etc/makepkg.conf; echo 'RUSTFLAGS="-C opt-level=2 -Cforce-frame-pointers=yes"'; } > "$work/makepkg.conf"
+
 echo "pacman.sh: makepkg as $user (network off)"
 unshare -n sh -c 'ip link set lo up && cd "$2/build" && exec runuser -u "$1" -- env -i \
         PATH="$2/toolchain/bin:/usr/local/bin:/usr/bin:/bin" HOME="$2/home" CARGO_HOME="$2/home/.cargo" \
-        LANG=C.UTF-8 makepkg --nodeps --noconfirm --check --cleanbuild' sh "$user" "$work" \
+        LANG=C.UTF-8 makepkg --config "$2/makepkg.conf" --nodeps --noconfirm --check --cleanbuild' sh "$user" "$work" \
     > "$work/makepkg.log" 2>&1 || {
     tail -n 60 "$work/makepkg.log" >&2
     echo "pacman.sh: makepkg failed; whole log: $work/makepkg.log" >&2
