@@ -76,8 +76,11 @@ impl<'a> Context<'a> {
     }
 }
 
-/// The string fields of a [`Context`].
+/// The string fields of a [`Context`]. Non-exhaustive: Lambda adds
+/// headers to `/next` now and then (the tenant id, of tenant-isolation mode,
+/// was one).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Field {
     RequestId,
     FunctionArn,
