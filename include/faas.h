@@ -47,7 +47,9 @@ extern "C" {
 
 /*
  * Result codes. The list is append-only: a code keeps its number forever,
- * and a retired one stays here as a comment.
+ * and a retired one stays here as a comment. Code N is what the Rust API's
+ * faas::Error::code() returns for the same error; a caller should treat a
+ * code it does not know as a failure (faas_strerror() describes it).
  */
 typedef enum faas_result {
     FAAS_OK = 0,
