@@ -98,7 +98,7 @@ pub enum Error {
 impl Error {
     /// Every error, in the order of their codes: `ALL[i].code() == i + 1`.
     /// Append-only: a new error takes the next code and goes at the end.
-    pub const ALL: [Error; 17] = [
+    const ALL: [Error; 17] = [
         Error::NoAddress,
         Error::Address,
         Error::Connect,
