@@ -619,7 +619,9 @@ fn streamed_responses() {
 #[test]
 fn memory_stays_flat_over_10000_invocations() {
     let n = 10_000;
-    for bin in ["static/echo-c", "static/echo-rs"] {
+    // The dynamic builds (the Lambda zips) use glibc's environment: flat
+    // too, but over 128 KiB (glibc and the loader; see the README).
+    for bin in ["static/echo-c", "static/echo-rs", "dynamic/echo-c", "dynamic/echo-rs"] {
         // Every other invocation carries a new trace id (set, then unset):
         // glibc's setenv would keep each value; faas must keep none.
         let traced = |i: usize| vec![("Lambda-Runtime-Trace-Id".to_string(), format!("Root=1-{i:08x}-{:024x}", i * 7919))];
@@ -637,7 +639,9 @@ fn memory_stays_flat_over_10000_invocations() {
         p.wait(30);
         eprintln!("{bin}: RSS after 100: {early} kB, after {n}: {late} kB, peak {peak} kB");
         assert!(late <= early, "{bin}: RSS grew from {early} to {late} kB");
-        assert!(peak <= 128, "{bin}: peak RSS {peak} kB over the 128 KiB budget");
+        if bin.starts_with("static/") {
+            assert!(peak <= 128, "{bin}: peak RSS {peak} kB over the 128 KiB budget");
+        }
     }
 }
 
