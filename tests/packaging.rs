@@ -8,7 +8,8 @@
 //!   PKGBUILD and Formula/faas.rb;
 //! - rpm/faas.spec: rpmbuild -ba, rpmlint, rpm --root -i (tests/packaging/rpm.sh);
 //! - PKGBUILD: makepkg as an unprivileged user, pacman -U --root (pacman.sh);
-//! - Formula/faas.rb: ruby -c, version and sha256;
+//! - Formula/faas.rb: ruby -c, version and sha256; its install and test
+//!   blocks under a stand-in for brew (tests/packaging/brew.rb);
 //! - the Lambda zips: `bootstrap` at the root, mode 0755;
 //! - the README's handlers (Rust with its Cargo.toml, and C), built as a
 //!   project of their own;
@@ -603,6 +604,44 @@ fn dist_tarball_vendors_is_reproducible_and_matches_the_recipes() {
     }
     let syntax = run(cmd("ruby").arg("-c").arg(d.recipes.join("Formula/faas.rb")));
     assert_eq!(syntax.trim(), "Syntax OK");
+}
+
+/// Formula/faas.rb's own `install` and `test` blocks, run by
+/// tests/packaging/brew.rb, a stand-in for the part of Homebrew that runs a
+/// formula (brew itself cannot be fetched here: its installer and taps are
+/// on github.com). The keg holds the files, and the formula's test (a
+/// handler compiled through pkgconf, invoked through the keg's faas-rie)
+/// passes. The stand-in checks for real: a wrong sha256 stops the install,
+/// and a test that expects another answer fails.
+#[test]
+fn homebrew_formula_installs_and_passes_its_own_test() {
+    need("ruby", "ruby");
+    need("pkgconf", "pkgconf");
+    need("curl", "curl");
+    let d = dist();
+    let s = Scratch::new("brew");
+    let shim = root().join("tests/packaging/brew.rb");
+    let formula = d.recipes.join("Formula/faas.rb");
+    let said = run(cmd("ruby").arg(&shim).arg(&formula).arg(&d.tarball).arg(&s.0));
+    assert!(said.contains("==> test passed"), "{said}");
+    let keg = s.0.join(format!("Cellar/faas/{}", version()));
+    for f in ["bin/faas-rie", "lib/libfaas.a", "include/faas.h", "lib/pkgconfig/faas.pc", "share/licenses/faas/LICENSE-MIT"] {
+        assert!(keg.join(f).is_file(), "the keg has no {f}: {:?}", files_under(&keg));
+    }
+    assert_eq!(mode(&keg.join("bin/faas-rie")), 0o755);
+
+    let text = fs::read_to_string(&formula).unwrap();
+    let fails = |name: &str, formula: String, args: &[&str], says: &str| {
+        let f = s.0.join(name);
+        fs::write(&f, formula).unwrap();
+        let o = cmd("ruby").arg(&shim).arg(&f).arg(&d.tarball).arg(&s.0).args(args).stdin(Stdio::null()).output().unwrap();
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success() && stderr.contains(says), "{name}: expected a failure saying {says:?}, got {}:\n{stderr}", o.status);
+    };
+    fails("wrong-sha256.rb", text.replace(&d.sha256, &"0".repeat(64)), &[], "sha256 mismatch");
+    let answer = r#"assert_equal "{\"hello\":\"brew\"}", answer"#;
+    assert!(text.contains(answer), "the formula's test no longer checks the answer as {answer}");
+    fails("wrong-answer.rb", text.replace(answer, r#"assert_equal "{\"hello\":\"ale\"}", answer"#), &["--test-only"], "TestFailure");
 }
 
 #[test]
