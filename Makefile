@@ -14,6 +14,10 @@
 #                                `cargo lambda watch` emulator tests/third_party.rs runs faas under
 
 CARGO    ?= cargo
+# Cargo's output stays where the rules below pick it up (target/, and
+# tests/official-rs/target), whatever target directory the caller's
+# environment sets for its other builds.
+unexport CARGO_TARGET_DIR CARGO_BUILD_TARGET_DIR CARGO_BUILD_TARGET
 CC       ?= cc
 MUSL_CC  ?= musl-gcc
 OUT      := out
