@@ -6,7 +6,7 @@
 //! when it can build for arm64: the Rust target comes from
 //! static.rust-lang.org (see the Makefile), and without it `make test` says
 //! `arm64: NOT TESTED`.
-use faas_tests::{base64_decode, out, run_script, Next};
+use faas_tests::{base64_decode, out, readme_quotes, run_script, thousands, Next};
 
 const EXAMPLES: [&str; 6] = ["echo-c", "echo-rs", "context-c", "typed-rs", "stream-c", "stream-rs"];
 const MIB: usize = 1024 * 1024;
@@ -78,6 +78,29 @@ fn arm64_static_bootstraps_need_no_loader_and_are_zipped_executable() {
             assert!(b.len() <= 32 * 1024, "{name}: {} bytes, over 32 KiB", b.len());
         }
     }
+}
+
+/// The arm64 sizes the README quotes are those `make arm64` built today.
+#[test]
+fn arm64_readme_sizes_are_todays() {
+    let n = |rel: &str| thousands(std::fs::metadata(out(&format!("arm64/{rel}"))).unwrap().len());
+    let x86 = |rel: &str| std::fs::metadata(out(rel)).unwrap().len();
+    readme_quotes("arm64 faas-rie", &format!("`out/arm64/bin/faas-rie` ({} bytes, for arm64 hosts)", n("bin/faas-rie")));
+    readme_quotes(
+        "arm64 echoes and zips",
+        &format!(
+            "The dynamic echo zips are {} bytes (C) and {} (Rust); the static echoes are {} bytes (C) and {} (Rust), zipped {} and {}",
+            n("zip/echo-c.zip"),
+            n("zip/echo-rs.zip"),
+            n("static/echo-c"),
+            n("static/echo-rs"),
+            n("zip-static/echo-c.zip"),
+            n("zip-static/echo-rs.zip")
+        ),
+    );
+    readme_quotes("the arm64 image's faas-rie", &format!("faas-rie is {} bytes", n("bin/faas-rie")));
+    let (arm, x) = (std::fs::metadata(out("arm64/static/echo-rs")).unwrap().len(), x86("static/echo-rs"));
+    readme_quotes("arm64 against x86-64 echo", &format!("{} bytes larger than x86-64's ({} against {})", arm - x, thousands(arm), thousands(x)));
 }
 
 #[test]
@@ -225,11 +248,10 @@ fn arm64_cargo_lambda_builds_the_readmes_crate() {
     let posts = api.posts();
     assert_eq!(posts.len(), 1, "{}", p.stderr());
     assert_eq!((posts[0].path.as_str(), &posts[0].body[..]), ("/2018-06-01/runtime/invocation/g1/response", &br#"{"graviton":true}"#[..]));
-    eprintln!(
-        "arm64: cargo lambda build --arm64 zip {} bytes, bootstrap {} bytes",
-        std::fs::metadata(&zip).unwrap().len(),
-        std::fs::metadata(&boot).unwrap().len()
-    );
+    let (zipped, inside) = (std::fs::metadata(&zip).unwrap().len(), std::fs::metadata(&boot).unwrap().len());
+    eprintln!("arm64: cargo lambda build --arm64 zip {zipped} bytes, bootstrap {inside} bytes");
+    readme_quotes("cargo lambda build --arm64", &format!("about {} bytes for the echo", thousands(zipped)));
+    readme_quotes("cargo lambda build --arm64's bootstrap", &format!("the binary inside is {}", thousands(inside)));
     let _ = std::fs::remove_dir_all(&project);
 }
 

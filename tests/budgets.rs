@@ -1,5 +1,5 @@
 //! Deterministic budgets of the built artefacts (timings live in `make bench`).
-use faas_tests::{glibc_versions, out};
+use faas_tests::{glibc_versions, out, readme_quotes, thousands};
 use std::process::Command;
 
 const KIB: u64 = 1024;
@@ -69,4 +69,47 @@ fn static_bootstraps_are_static_and_dynamic_ones_need_at_most_glibc_2_34() {
 fn the_glibc_version_scan_sees_what_the_linker_recorded() {
     // A name past the limit is caught, a private one is not a version.
     assert_eq!(glibc_versions(b"\0GLIBC_2.2.5\0GLIBC_2.34\0GLIBC_PRIVATE\0GLIBC_2.38\0"), [(2, 2), (2, 34), (2, 38)]);
+}
+
+/// The first loadable segment's size in the file (`readelf -lW`'s first
+/// LOAD FileSiz): an ELF64 little-endian executable's code segment.
+fn first_load_filesz(elf: &[u8]) -> u64 {
+    let u = |at: usize, n: usize| elf[at..at + n].iter().rev().fold(0u64, |a, &b| a << 8 | b as u64);
+    let (phoff, phentsize, phnum) = (u(0x20, 8) as usize, u(0x36, 2) as usize, u(0x38, 2) as usize);
+    (0..phnum).map(|i| phoff + i * phentsize).find(|&ph| u(ph, 4) == 1).map(|ph| u(ph + 0x20, 8)).expect("a PT_LOAD segment")
+}
+
+/// Every size the README quotes for today's build is the size `make` built
+/// (sizes repeat to the byte for a commit): a change that moves one fails
+/// here until the README says so. (The bench table is one dated run and
+/// keeps that run's sizes; the arm64 figures are checked in tests/arm64.rs,
+/// the image's in tests/containers.rs, cargo's and cargo-lambda's where
+/// tests/packaging.rs builds them.)
+#[test]
+fn readme_sizes_are_todays() {
+    let n = |rel: &str| thousands(size(rel));
+    let (s_rs, s_c, d_rs) = (n("static/echo-rs"), n("static/echo-c"), n("dynamic/echo-rs"));
+    let (z_rs, z_c, zs_rs) = (n("zip/echo-rs.zip"), n("zip/echo-c.zip"), n("zip-static/echo-rs.zip"));
+    readme_quotes("static echoes", &format!("Rust {s_rs}, C {s_c} bytes"));
+    readme_quotes("dynamic echo zips", &format!("The dynamic (glibc) echo zip is {z_c} bytes in C and {z_rs} in Rust"));
+    readme_quotes("zip-static against zip", &format!("(echo-rs: {zs_rs} against {z_rs} bytes)"));
+    readme_quotes("the dynamic Rust echo", &format!("and {d_rs} linked `-no-pie`"));
+    readme_quotes("faas-rie", &format!("faas-rie is {} bytes, static", n("bin/faas-rie")));
+    readme_quotes("std-rs", &format!("into `out/std/std-rs` ({} bytes", n("std/std-rs")));
+    readme_quotes("std-rs zip", &format!("`out/std/std-rs.zip` ({} bytes)", n("std/std-rs.zip")));
+    let code = first_load_filesz(&std::fs::read(out("dynamic/echo-c")).unwrap());
+    readme_quotes("the dynamic C echo's code segment", &format!("code segment is {} bytes", thousands(code)));
+}
+
+#[test]
+fn thousands_and_the_elf_reader_read_right() {
+    assert_eq!([0, 714, 1000, 19188, 1139334].map(thousands), ["0", "714", "1,000", "19,188", "1,139,334"]);
+    let mut elf = vec![0u8; 0x40 + 2 * 56];
+    elf[0x20] = 0x40; // e_phoff
+    elf[0x36] = 56; // e_phentsize
+    elf[0x38] = 2; // e_phnum
+    elf[0x40] = 6; // PT_PHDR first
+    elf[0x40 + 56] = 1; // then PT_LOAD, FileSiz 0x4a94
+    elf[0x40 + 56 + 0x20..0x40 + 56 + 0x22].copy_from_slice(&[0x94, 0x4a]);
+    assert_eq!(first_load_filesz(&elf), 0x4a94);
 }

@@ -33,6 +33,28 @@ pub fn readme_block(marker: &str, lang: &str) -> String {
     section[start..].split("```").next().unwrap().to_string()
 }
 
+/// Fails unless README.md says `figure` (whitespace-insensitive: a sentence
+/// may break across lines): the sizes it quotes are the ones built today.
+/// `what` names the artefact, for the message.
+pub fn readme_quotes(what: &str, figure: &str) {
+    let flat = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+    let readme = flat(&std::fs::read_to_string(root().join("README.md")).unwrap());
+    assert!(readme.contains(&flat(figure)), "README.md should say {figure:?} ({what}): update its figure");
+}
+
+/// `n` with a comma every three digits, as the README writes sizes.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut s = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            s.push(',');
+        }
+        s.push(c);
+    }
+    s
+}
+
 /// Writes into `dir` a user's project as the README describes it: the
 /// README's Rust handler (src/main.rs, or src/lib.rs with `staticlib`) and
 /// its Cargo.toml, with the path to this repository's core, as a binary

@@ -17,7 +17,7 @@
 //!
 //! Needs (Debian): rpm rpmlint makepkg pacman-package-manager libarchive-tools
 //! fakeroot ruby zip unzip pkgconf iproute2 util-linux passwd; and root.
-use faas_tests::{out, readme_block, readme_project, root};
+use faas_tests::{out, readme_block, readme_project, readme_quotes, root, thousands};
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
@@ -476,14 +476,18 @@ fn readme_handlers_build_in_a_project_of_their_own() {
     readme_project(&bin, true);
     run(cmd("cargo").current_dir(&bin).args(["build", "--offline", "--quiet", "--release"]).env("CARGO_TARGET_DIR", bin.join("target")));
     invoke_echo(&bin.join("target/release/bootstrap"));
-    eprintln!("cargo build --release: bootstrap {} bytes", fs::metadata(bin.join("target/release/bootstrap")).unwrap().len());
+    let built = fs::metadata(bin.join("target/release/bootstrap")).unwrap().len();
+    eprintln!("cargo build --release: bootstrap {built} bytes");
+    readme_quotes("cargo build --release", &format!("`target/release/bootstrap` ({} bytes", thousands(built)));
     // And so cargo-lambda packages it as it does the official runtime's
     // functions (`--compiler cargo`: Zig, its default, is not installed here).
     let cargo_lambda = out("cargo-lambda/bin/cargo-lambda");
     assert!(cargo_lambda.exists(), "run `make cargo-lambda` (cargo-lambda 1.9.2 into out/cargo-lambda)");
     run(cmd(&cargo_lambda).current_dir(&bin).args(["lambda", "build", "--release", "--offline", "--compiler", "cargo", "--output-format", "zip"]));
     let zip = bin.join("target/lambda/bootstrap/bootstrap.zip");
-    eprintln!("cargo lambda build --release: zip {} bytes", fs::metadata(&zip).unwrap().len());
+    let zipped = fs::metadata(&zip).unwrap().len();
+    eprintln!("cargo lambda build --release: zip {zipped} bytes");
+    readme_quotes("cargo lambda build --release", &format!("`target/lambda/bootstrap/bootstrap.zip` ({} bytes", thousands(zipped)));
     let listing = run(cmd("unzip").arg("-Z").arg(&zip));
     let entries: Vec<&str> = listing.lines().filter(|l| l.starts_with(['-', 'd', 'l'])).collect();
     assert!(entries.len() == 1 && entries[0].starts_with("-rwxr-xr-x") && entries[0].ends_with(" bootstrap"), "{listing}");
