@@ -404,7 +404,12 @@ fn arm64_scratch_image_holds_the_two_binaries_and_they_answer() {
         .current_dir(faas_tests::root())
         .output()
         .unwrap();
-    assert!(o.status.success(), "make image-arm64 (run `make arm64` first): {}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "make image-arm64 (CARGO=false: with a stale build, run `make arm64` first): {}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
     assert_eq!(podman(&["image", "inspect", "--format", "{{.Os}}/{{.Architecture}}", &tag]), "linux/arm64");
     assert_eq!(podman(&["image", "inspect", "--format", "{{json .Config.Entrypoint}}", &tag]), r#"["/faas-rie","--listen","0.0.0.0:8080"]"#);
     let raw: u64 = podman(&["image", "inspect", "--format", "{{.Size}}", &tag]).parse().unwrap();

@@ -89,7 +89,12 @@ fn scratch_image_answers_the_cli_within_budget() {
     // twice: the same binaries give the same image (see SCRATCH_BUILD).
     let make_image = || {
         let o = run(Command::new("make").args(["-s", "image", &format!("IMAGE={name}"), "CARGO=false"]).current_dir(root()), 300);
-        assert!(o.status.success(), "make image: {}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+        assert!(
+            o.status.success(),
+            "make image (CARGO=false: with a stale build, run `make` first): {}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
         podman(&["image", "inspect", "--format", "{{.Id}}", &tag])
     };
     let first = make_image();

@@ -102,7 +102,12 @@ fn make_run_serves_the_echo_and_says_how_to_call_it() {
         if let Some(p) = read("stderr").split("Invoke API on http://127.0.0.1:").nth(1).and_then(|p| p.split(',').next()) {
             break p.parse().unwrap();
         }
-        assert!(make.0.try_wait().unwrap().is_none(), "make run exited: {}{}", read("stdout"), read("stderr"));
+        assert!(
+            make.0.try_wait().unwrap().is_none(),
+            "make run exited (CARGO=false: with a stale build, run `make` first): {}{}",
+            read("stdout"),
+            read("stderr")
+        );
         assert!(t.elapsed() < std::time::Duration::from_secs(30), "make run did not start: {}{}", read("stdout"), read("stderr"));
         std::thread::sleep(std::time::Duration::from_millis(20));
     };
