@@ -16,7 +16,7 @@
 //! - one version everywhere (tests/packaging/check-versions.sh).
 //!
 //! Needs (Debian): rpm rpmlint makepkg pacman-package-manager libarchive-tools
-//! fakeroot ruby zip unzip pkgconf iproute2 util-linux passwd; and root.
+//! fakeroot ruby curl zip unzip pkgconf iproute2 util-linux passwd; and root.
 use faas_tests::{out, readme_block, readme_project, readme_quotes, root, thousands};
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Write};
