@@ -25,11 +25,9 @@ fn bin(kind: &str, name: &str) -> std::path::PathBuf {
     p
 }
 
-/// The program header types of a 64-bit little-endian ELF file.
+/// The program header types of an ELF file.
 fn segment_types(b: &[u8]) -> Vec<u32> {
-    let u16_at = |o: usize| u16::from_le_bytes([b[o], b[o + 1]]) as usize;
-    let phoff = u64::from_le_bytes(b[32..40].try_into().unwrap()) as usize;
-    (0..u16_at(56)).map(|i| u32::from_le_bytes(b[phoff + i * u16_at(54)..][..4].try_into().unwrap())).collect()
+    faas_tests::program_headers(b).into_iter().map(|h| h.0).collect()
 }
 
 /// The one entry of a zip must be `bootstrap`, mode 0755, and `bin` byte

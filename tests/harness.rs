@@ -42,6 +42,14 @@ pub fn readme_quotes(what: &str, figure: &str) {
     assert!(readme.contains(&flat(figure)), "README.md should say {figure:?} ({what}): update its figure");
 }
 
+/// The program headers of a 64-bit little-endian ELF file: each one's type
+/// (1 is PT_LOAD) and size in the file (what `readelf -lW` calls FileSiz).
+pub fn program_headers(elf: &[u8]) -> Vec<(u32, u64)> {
+    let u = |at: usize, n: usize| elf[at..at + n].iter().rev().fold(0u64, |a, &b| a << 8 | u64::from(b));
+    let (phoff, phentsize, phnum) = (u(0x20, 8) as usize, u(0x36, 2) as usize, u(0x38, 2) as usize);
+    (0..phnum).map(|i| phoff + i * phentsize).map(|ph| (u(ph, 4) as u32, u(ph + 0x20, 8))).collect()
+}
+
 /// `n` with a comma every three digits, as the README writes sizes.
 pub fn thousands(n: u64) -> String {
     let digits = n.to_string();
