@@ -65,11 +65,7 @@ lib: $(LIB) ## Build out/lib/libfaas.a
 # no build script or proc macro; libfaas.a stays PIC, for any executable.
 HOST   := $(shell rustc -vV | sed -n 's/^host: //p')
 RS_REL := target/$(HOST)/release
-# The stamps stand for cargo's builds, which also depend on RUSTFLAGS (the
-# packages set them): a change of flags is a change of this file.
-RUSTFLAGS_SEEN := target/.rustflags
-$(shell mkdir -p target && printf '%s' '$(RUSTFLAGS)' | cmp -s - $(RUSTFLAGS_SEEN) || printf '%s' '$(RUSTFLAGS)' > $(RUSTFLAGS_SEEN))
-$(REL)/.stamp: $(RUST_SRC) $(RUSTFLAGS_SEEN)
+$(REL)/.stamp: $(RUST_SRC)
 	$(CARGO) build --release --locked -p faas-c
 	RUSTFLAGS='-C relocation-model=static' $(CARGO) build --release --locked --target $(HOST) $(addprefix -p ,$(RS_EXAMPLES))
 	@touch $@
@@ -129,7 +125,7 @@ A64       := $(OUT)/arm64
 ARM64_MUSL_CC ?= aarch64-linux-musl-gcc
 LDARM64   := $(LDDYN) -Wl,-z,max-page-size=4096
 LDARM64_STATIC := $(LDSTATIC) -Wl,-z,max-page-size=4096
-$(ARM64_REL)/.stamp: $(RUST_SRC) $(RUSTFLAGS_SEEN)
+$(ARM64_REL)/.stamp: $(RUST_SRC)
 	$(CARGO) build --release --locked --target $(ARM64) -p faas-c $(addprefix -p ,$(RS_EXAMPLES))
 	@touch $@
 
