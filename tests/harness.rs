@@ -42,6 +42,18 @@ pub fn readme_quotes(what: &str, figure: &str) {
     assert!(readme.contains(&flat(figure)), "README.md should say {figure:?} ({what}): update its figure");
 }
 
+/// Fails unless the number README.md gives right after `before` is within
+/// `tolerance` of `actual`: for the sizes of what cargo and cargo-lambda
+/// build, which move by a byte or two with the checkout's path.
+pub fn readme_quotes_near(what: &str, before: &str, actual: u64, tolerance: u64) {
+    let flat = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+    let (readme, before) = (flat(&std::fs::read_to_string(root().join("README.md")).unwrap()), flat(before));
+    let at = readme.find(&before).unwrap_or_else(|| panic!("README.md no longer says {before:?} ({what})")) + before.len();
+    let digits: String = readme[at..].trim_start().chars().take_while(|c| c.is_ascii_digit() || *c == ',').filter(|c| *c != ',').collect();
+    let said: u64 = digits.parse().unwrap_or_else(|_| panic!("README.md has no number after {before:?} ({what})"));
+    assert!(said.abs_diff(actual) <= tolerance, "README.md says {said} after {before:?} ({what}); built: {actual}: update its figure");
+}
+
 /// The program headers of a 64-bit little-endian ELF file: each one's type
 /// (1 is PT_LOAD) and size in the file (what `readelf -lW` calls FileSiz).
 pub fn program_headers(elf: &[u8]) -> Vec<(u32, u64)> {

@@ -17,7 +17,7 @@
 //!
 //! Needs (Debian): rpm rpmlint makepkg pacman-package-manager libarchive-tools
 //! fakeroot ruby curl zip unzip pkgconf iproute2 util-linux passwd; and root.
-use faas_tests::{out, readme_block, readme_project, readme_quotes, root, thousands};
+use faas_tests::{out, readme_block, readme_project, readme_quotes_near, root};
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
@@ -478,7 +478,7 @@ fn readme_handlers_build_in_a_project_of_their_own() {
     invoke_echo(&bin.join("target/release/bootstrap"));
     let built = fs::metadata(bin.join("target/release/bootstrap")).unwrap().len();
     eprintln!("cargo build --release: bootstrap {built} bytes");
-    readme_quotes("cargo build --release", &format!("`target/release/bootstrap` ({} bytes", thousands(built)));
+    readme_quotes_near("cargo build --release", "`target/release/bootstrap` (", built, 16);
     // And so cargo-lambda packages it as it does the official runtime's
     // functions (`--compiler cargo`: Zig, its default, is not installed here).
     let cargo_lambda = out("cargo-lambda/bin/cargo-lambda");
@@ -487,7 +487,7 @@ fn readme_handlers_build_in_a_project_of_their_own() {
     let zip = bin.join("target/lambda/bootstrap/bootstrap.zip");
     let zipped = fs::metadata(&zip).unwrap().len();
     eprintln!("cargo lambda build --release: zip {zipped} bytes");
-    readme_quotes("cargo lambda build --release", &format!("`target/lambda/bootstrap/bootstrap.zip` ({} bytes", thousands(zipped)));
+    readme_quotes_near("cargo lambda build --release", "`target/lambda/bootstrap/bootstrap.zip` (", zipped, 16);
     let listing = run(cmd("unzip").arg("-Z").arg(&zip));
     let entries: Vec<&str> = listing.lines().filter(|l| l.starts_with(['-', 'd', 'l'])).collect();
     assert!(entries.len() == 1 && entries[0].starts_with("-rwxr-xr-x") && entries[0].ends_with(" bootstrap"), "{listing}");
