@@ -12,6 +12,8 @@
 #                                (Graviton), cross-built; `make image-arm64`: the scratch image
 #   out/cargo-lambda/bin/        cargo-lambda 1.9.2 from crates.io (`make cargo-lambda`), whose
 #                                `cargo lambda watch` emulator tests/third_party.rs runs faas under
+#   out/cargo-fuzz/bin/          cargo-fuzz 0.13.2 from crates.io (`make cargo-fuzz`), for
+#                                `make fuzz` and `make fuzz-check` (tests/fuzz)
 
 CARGO    ?= cargo
 # Cargo's output stays where the rules below pick it up (target/, and
@@ -226,7 +228,7 @@ size: all ## Print the size of every artefact
 # (`make deps` adds them), the arm64 builds too; without, one loud line says
 # they were not tested.
 ARM64_READY := $(and $(wildcard $(shell rustc --print sysroot)/lib/rustlib/$(ARM64)/lib),$(shell command -v $(ARM64_CC)),$(shell command -v $(ARM64_MUSL_CC)),$(shell command -v qemu-aarch64))
-test: lint all test-unit test-c $(if $(ARM64_READY),arm64) ## Run every test
+test: lint all test-unit test-c fuzz-check $(if $(ARM64_READY),arm64) ## Run every test
 	$(if $(ARM64_READY),$(LINT_ARM64))
 	$(CARGO) test --release --locked -p faas-tests
 	$(if $(ARM64_READY),$(CARGO) test --release --locked -p faas-tests --test arm64,@echo "arm64: NOT TESTED: needs the Rust target $(ARM64) (rustup target add $(ARM64)), $(ARM64_CC), $(ARM64_MUSL_CC) and qemu-aarch64 (make deps)")
@@ -252,18 +254,41 @@ lint: ## rustfmt --check, clippy -D warnings and rustdoc -D warnings (the core's
 
 # Coverage-guided fuzzing of every parser that sees network bytes
 # (tests/fuzz: libFuzzer through cargo-fuzz, with ASan; stable Rust with
-# RUSTC_BOOTSTRAP=1 for -Zsanitizer). Each target runs FUZZ_SECONDS; a
-# failure stops with the input in tests/fuzz/artifacts/. Not part of `make
-# test` (its runs are random); `make lint` keeps the targets compiling.
+# RUSTC_BOOTSTRAP=1 for -Zsanitizer). cargo-fuzz, pinned, comes from
+# crates.io into out/cargo-fuzz. `make fuzz` runs each target FUZZ_SECONDS
+# from a corpus that grows (tests/fuzz/corpus, not committed): a campaign.
+# `make fuzz-check`, part of `make test`, runs each FUZZ_RUNS inputs from
+# the seeds alone (tests/fuzz/target/check), with libFuzzer's -seed=1: a
+# bounded smoke run, about 3 minutes with the build. Its inputs differ from
+# run to run even so (three runs of addr ended at 672, 674 and 684 edges
+# covered). Either stops at the first failure and prints the input (also
+# in tests/fuzz/artifacts/, to replay with `cargo fuzz run -a TARGET FILE`).
 FUZZ_DIR     := tests/fuzz
 FUZZ_SECONDS ?= 60
+FUZZ_RUNS    ?= 200000
 FUZZ_TARGETS := http_head chunked addr json rie_text
-.PHONY: fuzz
-fuzz: ## Fuzz every network parser for FUZZ_SECONDS each (needs `cargo install cargo-fuzz`)
+CARGO_FUZZ   := $(OUT)/cargo-fuzz/bin/cargo-fuzz
+FUZZ         := cd $(FUZZ_DIR) && RUSTC_BOOTSTRAP=1 CARGO=$(CARGO) $(abspath $(CARGO_FUZZ)) fuzz
+FUZZ_OPTS    := -timeout=10 -rss_limit_mb=2048
+.PHONY: fuzz fuzz-check cargo-fuzz
+cargo-fuzz: $(CARGO_FUZZ) ## cargo-fuzz 0.13.2 (crates.io) in out/cargo-fuzz, for make fuzz and fuzz-check
+$(CARGO_FUZZ):
+	$(CARGO) install cargo-fuzz --version 0.13.2 --locked --root $(OUT)/cargo-fuzz
+
+fuzz: $(CARGO_FUZZ) ## Fuzz every network parser for FUZZ_SECONDS (60) each, from a growing corpus
 	cd $(FUZZ_DIR) && ./seeds.sh
-	cd $(FUZZ_DIR) && RUSTC_BOOTSTRAP=1 $(CARGO) fuzz build -a
-	cd $(FUZZ_DIR) && for t in $(FUZZ_TARGETS); do \
-		RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run -a $$t -- -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 || exit 1; \
+	$(FUZZ) build -a
+	for t in $(FUZZ_TARGETS); do \
+		( $(FUZZ) run -a $$t -- -max_total_time=$(FUZZ_SECONDS) $(FUZZ_OPTS) ) || exit 1; \
+	done
+
+fuzz-check: $(CARGO_FUZZ) ## Every fuzz target for FUZZ_RUNS (200,000) inputs from the seeds: the smoke run in make test
+	rm -rf $(FUZZ_DIR)/target/check && cd $(FUZZ_DIR) && ./seeds.sh target/check
+	$(FUZZ) build -a
+	@for t in $(FUZZ_TARGETS); do \
+		log=$(FUZZ_DIR)/target/check/$$t.log; \
+		( $(FUZZ) run -a $$t target/check/$$t -- -runs=$(FUZZ_RUNS) -seed=1 $(FUZZ_OPTS) ) > $$log 2>&1 || { cat $$log; echo "fuzz-check: $$t FAILED (whole log above)"; exit 1; }; \
+		echo "fuzz-check: $$t: $$(grep -m1 'DONE' $$log | tr -s ' \t' ' ')"; \
 	done
 
 test-unit: ## Unit, property and doc tests of the core, faas-rie and the bench's statistics

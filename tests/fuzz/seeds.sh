@@ -1,13 +1,15 @@
 #!/bin/sh
-# Writes a few realistic seed inputs per target into corpus/<target>/.
+# Writes a few realistic seed inputs per target into DIR/<target>/ (DIR:
+# the first argument, relative to this directory; corpus by default).
 # The corpora grow while fuzzing; they are not committed (.gitignore).
 set -eu
 cd "$(dirname "$0")"
+dir=${1:-corpus}
 n=0
 seed() { # target, then printf format of the bytes
-    mkdir -p "corpus/$1"
+    mkdir -p "$dir/$1"
     n=$((n + 1))
-    printf "$2" > "corpus/$1/seed-$n"
+    printf "$2" > "$dir/$1/seed-$n"
 }
 # http_head: byte 0 is the header capacity (low 5 bits), then the socket bytes.
 seed http_head '\020HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nLambda-Runtime-Aws-Request-Id: 8476a536-e9f4-11e8-9739-2dfe598c3fcd\r\nLambda-Runtime-Deadline-Ms: 1542409706888\r\nLambda-Runtime-Invoked-Function-Arn: arn:aws:lambda:us-east-2:123456789012:function:fn\r\nLambda-Runtime-Trace-Id: Root=1-5bef4de7-ad49b0e87f6ef6c87fc2e700;Parent=9a9197af755a6419;Sampled=1\r\nDate: Sun, 22 Nov 2026 20:00:00 GMT\r\nContent-Length: 2\r\n\r\n{}'
