@@ -434,7 +434,7 @@ bench: bench-build ## Measure faas against the alternatives (about 10 min on a f
 bench-quick: bench-build ## The same, small (under a minute): checks the harness, not the figures
 	FAAS_BENCH_COMMAND='make bench-quick' $(BENCH_BIN)/faas-bench --quick --root . --out $(BENCH)
 
-bench-build: all $(OUT)/bin/faas-rie bench-driver $(BENCH_CONTENDERS) ## Build the driver, every contender and faas-rie (for the image through it)
+bench-build: all $(OUT)/bin/faas-rie bench-driver $(BENCH_CONTENDERS) $(BENCH_BIN)/startup ## Build the driver, every contender and faas-rie (for the image through it)
 
 # Always asks cargo (it knows when nothing changed).
 bench-driver: ## Build the bench driver (faas-bench) into out/bench/bin
@@ -444,6 +444,29 @@ bench-driver: ## Build the bench driver (faas-bench) into out/bench/bin
 
 # `make test` runs the quick bench once (tests/bench_quick.rs) on these.
 test: bench-build
+
+# Single-steps a program from exec to its first connect(2), counting its
+# instructions and CPUIDs; times one CPUID (the bench's start-up table).
+$(BENCH_BIN)/startup: crates/faas-bench/tools/startup.c
+	@mkdir -p $(@D)
+	$(CC) $(CSTRICT) -O2 $< -o $@
+
+# The cold start in instructions, without the rest of the bench: faas's
+# static and dynamic echoes and the floor (a C program that only connects)
+# built static with musl, static with glibc and dynamic with glibc, each
+# single-stepped from exec to its first connect (about a minute).
+COLD_DIR := $(OUT)/cold-detail
+COLD_ENV := env -i AWS_LAMBDA_RUNTIME_API=127.0.0.1:9 AWS_LAMBDA_FUNCTION_NAME=cold-detail
+.PHONY: cold-detail
+cold-detail: $(BENCH_BIN)/startup $(BENCH_BIN)/floor examples ## Instructions and CPUIDs from exec to the first connect: faas's echoes and C programs that only connect
+	@mkdir -p $(COLD_DIR)
+	@$(CC) $(CSTRICT) $(COPT) crates/faas-bench/contenders/floor.c -static -s -o $(COLD_DIR)/floor-glibc-static
+	@$(CC) $(CSTRICT) $(COPT) crates/faas-bench/contenders/floor.c -s -o $(COLD_DIR)/floor-glibc-dynamic
+	@echo "one CPUID instruction here: $$($(BENCH_BIN)/startup --cpuid-cost) us"
+	@printf '%-36s %12s %6s\n' 'exec to the first connect' instructions CPUID
+	@for b in $(OUT)/static/echo-rs $(OUT)/static/echo-c $(OUT)/dynamic/echo-rs $(OUT)/dynamic/echo-c \
+	  $(BENCH_BIN)/floor $(COLD_DIR)/floor-glibc-static $(COLD_DIR)/floor-glibc-dynamic; do \
+	  r=$$($(COLD_ENV) $(BENCH_BIN)/startup $$b) || exit 1; set -- $$r; printf '%-36s %12s %6s\n' $$b $$1 $$2; done
 
 $(BENCH_BIN)/floor: crates/faas-bench/contenders/floor.c
 	@mkdir -p $(@D)

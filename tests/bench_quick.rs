@@ -84,4 +84,25 @@ fn quick_bench_runs_and_every_contender_echoes() {
     let (faas, official) = (instr("faas-rs-static"), instr("official-o3"));
     assert!(faas < official, "faas {faas} against the official runtime's {official} instructions per invocation");
     assert!(report.contains("| contender | user instructions/inv |"), "the report lacks the instruction table");
+
+    // Start-up single-stepped to the first connect: counted for every
+    // contender but the C++ one (curl times out when stepped, and says so);
+    // the static faas builds run no CPUID and far fewer instructions than
+    // the official runtime's static build, which starts glibc.
+    let startup = |id: &str| {
+        let c = v["contenders"].as_array().unwrap().iter().find(|c| c["id"] == id).unwrap();
+        let s = &c["startup_to_first_connect"];
+        (s["instructions"].as_u64(), s["cpuid"].as_u64(), s["note"].clone())
+    };
+    for id in ids.iter().filter(|id| **id != "official-cpp") {
+        let (n, cpuid, note) = startup(id);
+        assert!(n.is_some_and(|n| n > 0) && cpuid.is_some(), "{id}: no start-up count: {note}");
+    }
+    assert!(startup("official-cpp").2.as_str().is_some_and(|n| n.contains("curl")), "official-cpp: {:?}", startup("official-cpp"));
+    let (faas, official) = (startup("faas-rs-static"), startup("official-o3-static"));
+    assert_eq!(faas.1, Some(0), "faas-rs-static runs CPUID at start-up");
+    assert!(official.1.is_some_and(|c| c > 0), "official-o3-static: glibc's start-up counted no CPUID");
+    assert!(faas.0.unwrap() * 10 < official.0.unwrap(), "start-up: faas {faas:?} against the official runtime's {official:?}");
+    assert!(report.contains("| contender | instructions, exec → first connect |"), "the report lacks the start-up table");
+    assert!(v["machine"]["cpuid_us"].as_f64().is_some_and(|us| us > 0.0), "no CPUID cost: {}", v["machine"]);
 }

@@ -200,6 +200,9 @@ pub struct Row {
     pub podman_rie_note: Option<String>,
     /// User-space instructions per warm invocation (callgrind), or why not.
     pub instructions: Result<f64, String>,
+    /// Instructions, and CPUID instructions among them, from exec to the
+    /// first connect(2) (`startup`, single-stepped), or why not.
+    pub startup: Result<(u64, u64), String>,
 }
 
 impl Row {
@@ -221,6 +224,8 @@ pub struct Ctx {
     pub start: Instant,
     pub podman: Result<String, String>,
     pub rie: Option<PathBuf>,
+    /// What one CPUID instruction takes here, in µs (`startup --cpuid-cost`).
+    pub cpuid_us: Result<f64, String>,
     pub finished_in: Duration,
 }
 
@@ -288,7 +293,16 @@ fn main() {
     std::fs::create_dir_all(&out).unwrap_or_else(|e| fatal(&format!("{}: {e}", out.display())));
     let _ = std::fs::remove_file(out.join("contenders.log"));
     let rie = Some(root.join("out/bin/faas-rie")).filter(|p| p.is_file());
-    let mut ctx = Ctx { root: root.clone(), out, plan, start: Instant::now(), podman: Err("--no-podman".into()), rie, finished_in: Duration::ZERO };
+    let mut ctx = Ctx {
+        root: root.clone(),
+        out,
+        plan,
+        start: Instant::now(),
+        podman: Err("--no-podman".into()),
+        rie,
+        cpuid_us: Err("not measured".into()),
+        finished_in: Duration::ZERO,
+    };
     if podman {
         ctx.podman = probe_podman();
     }
@@ -311,6 +325,7 @@ fn main() {
             podman_rie_ms: vec![],
             podman_rie_note: None,
             instructions: Err("not measured".into()),
+            startup: Err("not measured".into()),
         })
         .collect();
     ctx.progress(&format!(
@@ -324,6 +339,7 @@ fn main() {
     echo_checks(&ctx, &mut rows);
     sizes(&ctx, &mut rows);
     cold(&ctx, &mut rows);
+    ctx.cpuid_us = startup(&ctx, &mut rows);
     warm(&ctx, &mut rows);
     instructions(&ctx, &mut rows);
     density(&ctx, &mut rows);
@@ -513,6 +529,44 @@ fn cold(ctx: &Ctx, rows: &mut [Row]) {
             ctx.progress(&format!("  cold start {}/{}", s + 1, ctx.plan.cold));
         }
     }
+}
+
+/// Contenders that cannot be single-stepped to their first connect, and why.
+const NOT_STEPPED: [(&str, &str); 1] = [("official-cpp", "curl gives up on the connection before it is made when every instruction is single-stepped")];
+
+/// The cold start in instructions: each contender single-stepped from exec
+/// to its first connect(2) by `out/bench/bin/startup` (a few seconds for
+/// 100,000 instructions here), with the same environment as every spawn.
+/// Returns what one CPUID costs here, the instruction a hypervisor traps.
+fn startup(ctx: &Ctx, rows: &mut [Row]) -> Result<f64, String> {
+    let tool = ctx.root.join("out/bench/bin/startup");
+    let cost = run_cmd(Command::new(&tool).arg("--cpuid-cost"), Duration::from_secs(20))
+        .and_then(|s| s.trim().parse::<f64>().map_err(|e| format!("{}: {e}: {s:?}", tool.display())));
+    ctx.progress(&format!(
+        "startup: each contender single-stepped from exec to its first connect; one CPUID here: {}",
+        cost.as_ref().map_or_else(|e| e.clone(), |v| format!("{v:.2} µs"))
+    ));
+    for r in rows.iter_mut().filter(|r| r.ok()) {
+        if let Some((_, why)) = NOT_STEPPED.iter().find(|(id, _)| *id == r.c.id) {
+            r.startup = Err(why.to_string());
+            continue;
+        }
+        let mut cmd = Command::new(&tool);
+        // Nothing listens there: the contender is stopped before it connects.
+        cmd.arg(&r.c.bin).env_clear().envs(server::env_for("127.0.0.1:9", "startup"));
+        r.startup = run_cmd(&mut cmd, Duration::from_secs(300)).and_then(|s| {
+            let v: Vec<u64> = s.split_whitespace().filter_map(|x| x.parse().ok()).collect();
+            match v[..] {
+                [n, c] => Ok((n, c)),
+                _ => Err(format!("unexpected output from startup: {s:?}")),
+            }
+        });
+        match &r.startup {
+            Ok((n, c)) => ctx.progress(&format!("  {:20} {n:9} instructions to the first connect, {c} CPUID", r.c.id)),
+            Err(e) => ctx.progress(&format!("  {:20} not measured: {e}", r.c.id)),
+        }
+    }
+    cost
 }
 
 /// Warm invocations and memory: one process per contender per round, rounds

@@ -125,15 +125,15 @@ pub fn summary_table(ctx: &Ctx, rows: &[Row]) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "| contender | binary B | zip B | scratch image B | cold: spawn→/next ms | cold: spawn→answer ms | warm p50 µs | warm p99 µs | inv/s | CPU µs/inv | user instr/inv | RSS@1 KiB | RSS@{last} KiB | growth B/inv | switch p50 µs ({} fns) | fns/GiB |",
+        "| contender | binary B | zip B | scratch image B | cold: spawn→/next ms | cold: spawn→answer ms | start-up instr (CPUID) | warm p50 µs | warm p99 µs | inv/s | CPU µs/inv | user instr/inv | RSS@1 KiB | RSS@{last} KiB | growth B/inv | switch p50 µs ({} fns) | fns/GiB |",
         ctx.plan.functions
     );
-    let _ = writeln!(s, "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
+    let _ = writeln!(s, "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
     for r in rows {
         if let Some(f) = &r.failed {
             let _ = writeln!(
                 s,
-                "| {} | {} | {} | {} | FAILED: {} | | | | | | | | | | | |",
+                "| {} | {} | {} | {} | FAILED: {} | | | | | | | | | | | | |",
                 r.c.id,
                 bytes(r.binary),
                 bytes(r.zip),
@@ -145,13 +145,14 @@ pub fn summary_table(ctx: &Ctx, rows: &[Row]) -> String {
         let kib = |v: Vec<f64>| num(median(&v) / 1024.0, 0);
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             r.c.id,
             bytes(r.binary),
             bytes(r.zip),
             image_cell(&r.image),
             num(median(&r.cold_next_ms), 2),
             num(median(&r.cold_first_ms), 2),
+            r.startup.as_ref().map_or("–".into(), |(n, c)| format!("{} ({c})", num(*n as f64, 0))),
             num(median(&p50(r)), 1),
             num(median(&p99(r)), 1),
             num(median(&ips(r)), 0),
@@ -364,6 +365,7 @@ pub fn write_all(ctx: &Ctx, rows: &[Row]) -> Result<(), Box<dyn std::error::Erro
                 "failure": r.failed,
                 "size": {"binary": r.binary, "zip": r.zip, "image": image_json(&r.image), "image_with_faas_rie": image_json(&r.image_rie)},
                 "cold_ms": {"spawn_to_next": stat_json(&r.cold_next_ms), "spawn_to_first_answer": stat_json(&r.cold_first_ms)},
+                "startup_to_first_connect": {"instructions": r.startup.as_ref().ok().map(|s| s.0), "cpuid": r.startup.as_ref().ok().map(|s| s.1), "note": r.startup.as_ref().err()},
                 "podman_run_to_first_answer_ms": {"driver_as_runtime_api": stat_json(&r.podman_ms), "note": r.podman_note,
                     "through_faas_rie": stat_json(&r.podman_rie_ms), "faas_rie_note": r.podman_rie_note},
                 "warm": {
@@ -394,7 +396,7 @@ pub fn write_all(ctx: &Ctx, rows: &[Row]) -> Result<(), Box<dyn std::error::Erro
         "schema": 1,
         "mode": if p.quick { "quick" } else { "full" },
         "date": env.date, "command": env.command, "wall_seconds": ctx.finished_in.as_secs_f64(),
-        "machine": {"cpu": env.cpu, "cores": env.cores, "kernel": env.kernel, "memory": env.mem},
+        "machine": {"cpu": env.cpu, "cores": env.cores, "kernel": env.kernel, "memory": env.mem, "cpuid_us": ctx.cpuid_us.as_ref().ok()},
         "versions": {"faas": faas::VERSION, "git": env.git, "rustc": env.rustc, "cc": env.cc, "musl": env.musl,
             "lambda_runtime": env.lambda_runtime, "tokio": env.tokio, "aws_lambda_cpp": crate::CPP_VERSIONS,
             "podman": ctx.podman.as_ref().map_or_else(|e| format!("unusable: {e}"), |v| v.clone())},
@@ -490,6 +492,22 @@ pub fn write_all(ctx: &Ctx, rows: &[Row]) -> Result<(), Box<dyn std::error::Erro
         let rie = if r.podman_rie_ms.is_empty() { r.podman_rie_note.clone().unwrap_or("–".into()) } else { ms(&r.podman_rie_ms, 1) };
         let (pod, rie) = if r.c.image { (pod, rie) } else { ("–".into(), "–".into()) };
         let _ = writeln!(m, "| {} | {} | {} | {} | {} |", r.c.id, ms(&r.cold_next_ms, 2), ms(&r.cold_first_ms, 2), pod, rie);
+    }
+    let cpuid = ctx.cpuid_us.as_ref().map_or_else(|e| format!("not measured ({e})"), |v| format!("{v:.2} µs"));
+    let _ = writeln!(
+        m,
+        "\nThe same start-up in instructions, which repeat where times drift: each contender single-stepped under ptrace (`out/bench/bin/startup`, from `crates/faas-bench/tools/startup.c`) from its exec to its first connect(2), with the spawns' environment; a rep-prefixed string instruction counts once. A dynamic build's count includes the loader's work. CPUID is counted apart: under a hypervisor each one traps to it, and one took {cpuid} on this machine (`startup --cpuid-cost`). The count of a dynamic build may vary by a few dozen between runs.\n\n| contender | instructions, exec → first connect | CPUID among them | × {REFERENCE} |\n|---|--:|--:|--:|"
+    );
+    let rf = rows.iter().find(|r| r.c.id == REFERENCE).and_then(|r| r.startup.as_ref().ok().copied());
+    for r in &ok {
+        match &r.startup {
+            Ok((n, c)) => {
+                let _ = writeln!(m, "| {} | {} | {c} | {} |", r.c.id, num(*n as f64, 0), rf.map_or("–".into(), |f| num(*n as f64 / f.0 as f64, 2)));
+            }
+            Err(e) => {
+                let _ = writeln!(m, "| {} | not measured: {} | | |", r.c.id, e.lines().next().unwrap_or_default().replace('|', "/"));
+            }
+        }
     }
 
     let _ = writeln!(m, "\n## Warm invocations\n\n![warm](warm.svg)\n\nMedian (min–max) over {} rounds; each round is a fresh process, {} warm-up invocations, then {} timed ones.\n", p.rounds, p.warmup, p.warm);
