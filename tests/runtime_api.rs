@@ -144,6 +144,33 @@ fn context_headers_reach_the_handler() {
     }
 }
 
+/// `_X_AMZN_TRACE_ID` when it was not in the environment at start: faas
+/// appends it in its own copy of the environment, then only rewrites its
+/// value while it stays there (two traced invocations in a row), and
+/// removes it and appends it again around an invocation without one.
+#[test]
+fn trace_id_follows_traced_invocations_in_a_row() {
+    let traces = ["Root=1-00000001-aaaaaaaaaaaaaaaaaaaaaaaa", "Root=1-00000002-bb;Sampled=1", "", "Root=1-00000004-dd", "Root=1-5"];
+    for bin in ["static/context-c", "dynamic/context-c"] {
+        let script = traces
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                let headers = if t.is_empty() { vec![] } else { vec![("Lambda-Runtime-Trace-Id".to_string(), t.to_string())] };
+                Next::Event { id: format!("t{i}"), headers, body: b"{}".to_vec() }
+            })
+            .collect();
+        let (api, p, _) = run_script(&out(bin), script, &[]);
+        let posts = api.posts();
+        assert_eq!(posts.len(), traces.len(), "{bin}: {}", p.stderr());
+        for (r, t) in posts.iter().zip(traces) {
+            let v = json_value(&r.body);
+            let want = if t.is_empty() { serde_json::Value::Null } else { t.into() };
+            assert_eq!((&v["trace_id"], &v["env_trace_id"]), (&want, &want), "{bin}: {v}");
+        }
+    }
+}
+
 #[test]
 fn function_errors_are_posted_as_json() {
     for bin in ["static/context-c", "dynamic/context-c"] {

@@ -300,8 +300,11 @@ struct Env {
     /// faas removed the variable and has not set it since: an invocation
     /// without a trace id then costs no walk over the environment.
     unset: bool,
+    /// Where `entry` was put in `vars`: while `environ` is still `vars` and
+    /// that slot still points at `entry`, a new value is only copied in.
+    slot: usize,
 }
-static ENV: Cell<Env> = Cell(UnsafeCell::new(Env { entry: [0; TRACE_CAP], vars: [core::ptr::null_mut(); ENV_CAP], unset: false }));
+static ENV: Cell<Env> = Cell(UnsafeCell::new(Env { entry: [0; TRACE_CAP], vars: [core::ptr::null_mut(); ENV_CAP], unset: false, slot: 0 }));
 
 extern "C" {
     static mut environ: *mut *mut libc::c_char;
@@ -322,16 +325,22 @@ pub fn set_trace_id(value: Option<&core::ffi::CStr>) {
             return;
         }
         env.unset = value.is_none();
+        let entry = env.entry.as_mut_ptr() as *mut libc::c_char;
+        let value = value.map(core::ffi::CStr::to_bytes_with_nul).filter(|v| TRACE_NAME.len() + v.len() <= TRACE_CAP);
         let vars = environ;
         let (mut n, mut found) = (0, None);
-        while !vars.is_null() && !(*vars.add(n)).is_null() {
-            if starts_with(*vars.add(n), TRACE_VAR).is_some() {
-                found = Some(n);
+        // The usual case, a new value for the entry faas put in its own
+        // array (which a setenv would have replaced): no walk.
+        if value.is_some() && vars == env.vars.as_mut_ptr() && env.vars.get(env.slot) == Some(&entry) {
+            found = Some(env.slot);
+        } else {
+            while !vars.is_null() && !(*vars.add(n)).is_null() {
+                if starts_with(*vars.add(n), TRACE_VAR).is_some() {
+                    found = Some(n);
+                }
+                n += 1;
             }
-            n += 1;
         }
-        let value = value.map(core::ffi::CStr::to_bytes_with_nul).filter(|v| TRACE_NAME.len() + v.len() <= TRACE_CAP);
-        let entry = env.entry.as_mut_ptr() as *mut libc::c_char;
         match (value, found) {
             (None, None) => {}
             (None, Some(i)) => {
@@ -345,7 +354,9 @@ pub fn set_trace_id(value: Option<&core::ffi::CStr>) {
                 copy(rest, v);
                 if let Some(i) = found {
                     *vars.add(i) = entry;
+                    env.slot = i;
                 } else if let Some([last, end]) = env.vars.get_mut(n..n + 2) {
+                    env.slot = n;
                     // Append in our copy (`vars` may be the copy already).
                     *last = entry;
                     *end = core::ptr::null_mut();

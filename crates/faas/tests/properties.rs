@@ -145,6 +145,36 @@ proptest! {
             Err(_) => {}
         }
     }
+
+    /// On any bytes (broken lines too), `head_end` is just past the first
+    /// blank line (LF or CR LF after an LF), as a byte-by-byte search finds
+    /// it: the runtime starts it mid-head, and its eight-bytes-at-a-time
+    /// search must miss no line end.
+    #[test]
+    fn head_end_is_the_first_blank_line(buf in prop_oneof![vec(any::<u8>(), 0..200), tokens(HEAD_TOKENS, 40), tokens(&[b"\r", b"\n", b"\0", b"a", b"abcdefghijk", b"\t"], 60)]) {
+        let model = |b: &[u8]| -> Option<usize> {
+            let mut i = 0;
+            loop {
+                i += b[i..].iter().position(|&c| c == b'\n')? + 1;
+                match &b[i..] {
+                    [b'\n', ..] => return Some(i + 1),
+                    [b'\r', b'\n', ..] => return Some(i + 2),
+                    _ => {}
+                }
+            }
+        };
+        prop_assert_eq!(http::head_end(&buf), model(&buf));
+    }
+
+    /// The word-at-a-time and bit-trick helpers agree with core's.
+    #[test]
+    fn is_ascii_and_eq_nocase_agree_with_core(a in vec(any::<u8>(), 0..40), flips in vec(any::<bool>(), 0..40)) {
+        prop_assert_eq!(http::is_ascii(&a), a.is_ascii());
+        // `b`: `a` with some bytes' case bit flipped, so both equal and unequal pairs come up.
+        let b: Vec<u8> = a.iter().zip(flips.iter().chain([false].iter().cycle())).map(|(&x, &f)| if f { x ^ 0x20 } else { x }).collect();
+        prop_assert_eq!(http::eq_nocase(&a, &b), a.eq_ignore_ascii_case(&b));
+        prop_assert_eq!(http::eq_nocase(&a, &a[..a.len() / 2]), a.is_empty());
+    }
 }
 
 proptest! {
