@@ -166,7 +166,7 @@ proptest! {
         prop_assert_eq!(http::head_end(&buf), model(&buf));
     }
 
-    /// The word-at-a-time and bit-trick helpers agree with core's.
+    /// The hand-written (smaller than core's) ASCII helpers agree with core's.
     #[test]
     fn is_ascii_and_eq_nocase_agree_with_core(a in vec(any::<u8>(), 0..40), flips in vec(any::<bool>(), 0..40)) {
         prop_assert_eq!(http::is_ascii(&a), a.is_ascii());
