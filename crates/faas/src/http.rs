@@ -168,8 +168,8 @@ fn trim(mut v: &[u8]) -> &[u8] {
     v
 }
 
-/// True if every byte is ASCII (eight at a time, then byte by byte: core's
-/// is unrolled, and bootstraps are measured in bytes).
+/// True if every byte is ASCII (a plain loop: core's is unrolled, and
+/// bootstraps are measured in bytes).
 pub fn is_ascii(b: &[u8]) -> bool {
     b.iter().all(|&c| c < 0x80)
 }
